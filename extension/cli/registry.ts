@@ -1,0 +1,1 @@
+// Registers every subcommand. One import per command file (each calls register()).

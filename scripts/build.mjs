@@ -1,0 +1,31 @@
+// Bundles every entry point with esbuild. Entries whose source does not exist yet are skipped.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const entries = [
+  { in: 'extension/vscode/extension.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
+  { in: 'extension/cli/bin.ts', out: 'dist/cli.js', platform: 'node', banner: '#!/usr/bin/env node' },
+  { in: 'extension/runtime/child.ts', out: 'dist/runtime-child.js', platform: 'node' },
+  { in: 'webview/main.ts', out: 'dist/webview.js', platform: 'browser' },
+];
+
+await Promise.all(
+  entries
+    .filter((e) => existsSync(e.in))
+    .map((e) =>
+      build({
+        entryPoints: [e.in],
+        outfile: e.out,
+        bundle: true,
+        platform: e.platform,
+        format: e.platform === 'browser' ? 'iife' : 'cjs',
+        target: e.platform === 'browser' ? 'chrome120' : 'node20',
+        sourcemap: true,
+        external: e.external ?? [],
+        banner: e.banner ? { js: e.banner } : undefined,
+        logLevel: 'warning',
+      }),
+    ),
+);
+if (!watch) console.log('built', entries.filter((e) => existsSync(e.in)).map((e) => e.out).join(', '));

@@ -1,0 +1,41 @@
+// Runs the test suites with Node's own runner. TypeScript tests are bundled by esbuild first.
+// Usage: node scripts/test.mjs [unit|native|webview|e2e ...]  (default: every suite present)
+import { build } from 'esbuild';
+import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'native', 'webview'];
+const outRoot = '.test-out';
+rmSync(outRoot, { recursive: true, force: true });
+
+function findTests(dir) {
+  if (!existsSync(dir)) return [];
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) found.push(...findTests(p));
+    else if (/\.test\.(ts|mjs|js)$/.test(name)) found.push(p);
+  }
+  return found.sort();
+}
+
+const files = [];
+for (const suite of suites) {
+  for (const src of findTests(join('test', suite))) {
+    if (src.endsWith('.ts')) {
+      const out = join(outRoot, src.replace(/\.ts$/, '.js'));
+      await build({
+        entryPoints: [src], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+        sourcemap: 'inline', packages: 'external', logLevel: 'warning',
+      });
+      files.push(out);
+    } else files.push(src);
+  }
+}
+if (!files.length) {
+  console.error('no tests found in', suites.join(', '));
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
