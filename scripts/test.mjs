@@ -1,5 +1,5 @@
 // Runs the test suites with Node's own runner. TypeScript tests are bundled by esbuild first.
-// Usage: node scripts/test.mjs [unit|native|webview|e2e ...]  (default: every suite present)
+// Usage: [TEST_FILTER=substring] node scripts/test.mjs [unit|native|webview|e2e ...]  (default: unit native webview)
 import { build } from 'esbuild';
 import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +22,8 @@ function findTests(dir) {
 
 const files = [];
 for (const suite of suites) {
-  for (const src of findTests(join('test', suite))) {
+  const filter = process.env.TEST_FILTER;
+  for (const src of findTests(join('test', suite)).filter((f) => !filter || f.includes(filter))) {
     if (src.endsWith('.ts')) {
       const out = join(outRoot, src.replace(/\.ts$/, '.js'));
       await build({
