@@ -19,7 +19,7 @@ export interface TorchStyleCall {
   kwargs: Record<string, TorchArg>;
   args: TorchArg[];
 }
-export type TorchArg = Placement | (Placement | null)[] | boolean | number | string | null;
+export type TorchArg = Placement | (Placement | null)[] | { dict: Record<string, Placement | null> } | boolean | number | string | null;
 
 /** A reference to a style as a plan holds it. */
 export type StyleRef =
@@ -57,6 +57,24 @@ export interface StyleSemantics {
   packed?: boolean;
   /** True when the style means "sequence parallel" (activation sharded on the sequence dim). */
   sequenceParallel?: boolean;
+  /** Sequence dim of the activation for sequence-parallel styles (1 unless stated). */
+  sequenceDim?: number;
+  /** True when parameters are sliced but kept as plain local tensors (G1 local_* styles): no DTensor, no hooks. */
+  plainLocal?: boolean;
+  /** Layout the gradient of the module's desired input has when it arrives in backward. */
+  inputGrad?: 'partial' | 'replicate' | 'same';
+  /** The keyword argument the input layouts apply to (module_allgather_hidden_states → "hidden_states"). */
+  inputKwarg?: string;
+  /** The style only makes sense for inference (no backward hooks). */
+  inferenceOnly?: boolean;
+  /** True for router styles that mask non-local experts (ep_router). */
+  router?: boolean;
+  /** True for module-level MoE experts styles (moe_tp_experts and kin): they own the experts' input/output layouts. */
+  moeExperts?: boolean;
+  /** Desired input layout for module kinds that differ from `input.desired` (PyTorch's RowwiseParallel on an Embedding wants Replicate ids). */
+  desiredInputByKind?: Partial<Record<ModuleKind, Placement>>;
+  /** Expert dispatch: combine by all-reduce (transformers' default) or all-to-all dispatch and combine. */
+  dispatch?: 'all_reduce' | 'all_to_all';
 }
 
 export interface StyleEntry {
