@@ -22,6 +22,8 @@ await Promise.all(
         format: e.platform === 'browser' ? 'iife' : 'cjs',
         target: e.platform === 'browser' ? 'chrome120' : 'node20',
         sourcemap: true,
+        // jsonc-parser's UMD build does not bundle; its ESM build does.
+        mainFields: e.platform === 'browser' ? ['browser', 'module', 'main'] : ['module', 'main'],
         external: e.external ?? [],
         banner: e.banner ? { js: e.banner } : undefined,
         logLevel: 'warning',

@@ -1,0 +1,9 @@
+// Models: architecture descriptors, config.json loading, safetensors headers, presets and built-in plans.
+export type * from './types';
+export { ARCHITECTURES, type Architecture } from './architectures';
+export { normalizeConfig, architectureOf, ModelConfigError } from './config';
+export { buildGraph } from './build';
+export { PRESETS, findPreset, type Preset } from './presets';
+export { BUILTIN_PLANS, type BuiltinPlans } from './builtin-plans';
+export { readSafetensorsHeader, readCheckpointFolder, convertCheckpoint, CheckpointError, type TensorHeader } from './safetensors';
+export { loadModel, loadCheckpointFolder, graphFromConfig, genericGraph, ModelLoadError } from './load';
