@@ -13,6 +13,8 @@ export interface BoundParam {
   localShapes: number[][];
   /** The plan entry that placed it, if any. */
   entry?: PlanEntry;
+  /** Placed by an expert-parallel style (sharded over the ep dims). */
+  expertParallel?: boolean;
 }
 
 export interface BoundActivation {
@@ -52,8 +54,26 @@ export interface MemoryPerRank {
   total: number;
 }
 
+/** Something the binder found wrong or worth knowing, with a stable code; editors turn these into diagnostics. */
+export interface Finding {
+  code: string;
+  slug: string;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  /** Module or parameter path it is about. */
+  target?: string;
+  /** The plan entry it comes from, when one is to blame. */
+  entry?: PlanEntry;
+  /** A replacement style for the entry, when one is obviously right. */
+  suggestion?: string;
+}
+
 export interface ShardedModel {
   mesh: DeviceMesh;
+  findings: Finding[];
+  /** Mesh dims: which one tensor parallelism uses, and which ones experts spread over. */
+  tpDim: number;
+  epDims: number[];
   params: BoundParam[];
   activations: BoundActivation[];
   collectives: ScheduledCollective[];

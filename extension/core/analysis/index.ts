@@ -1,0 +1,6 @@
+// Binding and analysis: a plan bound to a model on a mesh.
+export type * from './types';
+export { bindPlan, BindError, type BindOptions, type PlanInput, type RunShape } from './bind';
+export { buildPlanTable, lookupParam, lookupModule, wildcardName, rootKeyOf, entryFromRef } from './match';
+export { formatBytes } from './checks';
+export { bytesOf } from './dtype';

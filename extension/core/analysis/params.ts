@@ -1,0 +1,74 @@
+// Every parameter's placements on the mesh and its local shape on every rank.
+import type { ModelGraph, ModuleNode, ParamInfo } from '../models/types';
+import type { Placement } from '../sharding/types';
+import { localShape, coordOf, placementRepr } from '../sharding';
+import type { BoundParam, Finding } from './types';
+import { lookupParam, type PlanTable } from './match';
+
+export interface ParamContext {
+  sizes: number[];
+  tpDim: number;
+  epDims: number[];
+}
+
+/** Module of a parameter (its path without the last segment). */
+export function ownerOf(graph: ModelGraph, p: ParamInfo): ModuleNode | undefined {
+  return graph.modules.get(p.name.slice(0, p.name.length - p.local.length - 1));
+}
+
+/**
+ * Placements on the full mesh: the style's placement on the dims it shards over (tp, or the ep dims for
+ * expert-parallel styles, each applying the same Shard in mesh order), Replicate elsewhere.
+ */
+function meshPlacements(p: Placement, ctx: ParamContext, expertParallel: boolean): Placement[] {
+  const dims = expertParallel ? ctx.epDims : [ctx.tpDim];
+  return ctx.sizes.map((_, i) => (dims.includes(i) ? p : { kind: 'replicate' }));
+}
+
+export function bindParams(graph: ModelGraph, table: PlanTable, ctx: ParamContext, findings: Finding[]): BoundParam[] {
+  const world = ctx.sizes.reduce((a, b) => a * b, 1);
+  const coords = Array.from({ length: world }, (_, r) => coordOf(ctx.sizes, r));
+  // Parameters that share shape and placements share their per-rank shapes (61 identical layers).
+  const shapesBySignature = new Map<string, number[][]>();
+  const out: BoundParam[] = [];
+  for (const p of graph.params) {
+    const found = lookupParam(table, p.name);
+    let placements: Placement[] = [];
+    let expert = false;
+    if (found && found.hit.semantics) {
+      found.hit.used = true;
+      const owner = ownerOf(graph, p);
+      const kind = owner?.kind ?? 'other';
+      const placement = found.hit.semantics.paramPlacement(kind, p.local, p.shape);
+      if (placement) {
+        expert = !!found.hit.semantics.expertParallel;
+        placements = meshPlacements(placement, ctx, expert);
+      }
+    } else if (found) found.hit.used = true;
+    const sig = p.shape.join(',') + '|' + placements.map(placementRepr).join(',');
+    let local = shapesBySignature.get(sig);
+    if (!local) {
+      if (placements.length === 0) local = coords.map(() => p.shape);
+      else {
+        const byCoordKey = new Map<string, number[]>();
+        local = coords.map((c) => {
+          const key = placements.map((pl, i) => (pl.kind === 'replicate' || pl.kind === 'partial' ? '_' : c[i])).join(',');
+          let s = byCoordKey.get(key);
+          if (!s) {
+            try {
+              s = localShape(p.shape, ctx.sizes, placements, c);
+            } catch (e) {
+              findings.push({ code: 'SS104', slug: 'invalid-placement', severity: 'error', message: `${p.name}: ${(e as Error).message}`, target: p.name, entry: found?.hit.entry });
+              s = p.shape;
+            }
+            byCoordKey.set(key, s);
+          }
+          return s;
+        });
+      }
+      shapesBySignature.set(sig, local);
+    }
+    out.push({ name: p.name, globalShape: p.shape, dtype: p.dtype, placements, localShapes: local, entry: found?.hit.entry, expertParallel: expert || undefined });
+  }
+  return out;
+}
