@@ -4,3 +4,4 @@ export { bindPlan, BindError, type BindOptions, type PlanInput, type RunShape } 
 export { buildPlanTable, lookupParam, lookupModule, wildcardName, rootKeyOf, entryFromRef } from './match';
 export { formatBytes } from './checks';
 export { bytesOf } from './dtype';
+export { planInputsFromDocument, autoPlanInputs, type ResolveOptions } from './from-document';

@@ -1,0 +1,105 @@
+// Shared by shapes, comms, check and demo: resolve model, mesh and plan from the command line or a
+// *.shardplan.json, and bind them.
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UsageError, optString, type ParsedArgs } from './args';
+import { loadModel, ModelLoadError, findPreset } from '../core/models';
+import type { ModelGraph } from '../core/models';
+import { parseMesh, MeshSyntaxError, meshFromRecord } from '../core/sharding';
+import type { DeviceMesh } from '../core/sharding';
+import { parsePlanSource } from '../core/plan';
+import type { PlanDocument } from '../core/plan';
+import { bindPlan, planInputsFromDocument, autoPlanInputs, BindError, type PlanInput } from '../core/analysis';
+import type { ShardedModel } from '../core/analysis';
+import { LocatedError, lineColumn } from '../core/util/json';
+
+export interface Bound {
+  graph: ModelGraph;
+  mesh: DeviceMesh;
+  plans: PlanInput[];
+  doc?: PlanDocument;
+  planFile?: string;
+  planText?: string;
+  sharded: ShardedModel;
+}
+
+function readText(path: string): string {
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+  return readFileSync(path, 'utf8');
+}
+
+/** Load a plan file; syntax errors become one located line. */
+export function readPlanDocument(path: string): { doc: PlanDocument; text: string } {
+  const text = readText(path);
+  const doc = parsePlanSource(path, text);
+  const syntax = doc.diagnostics.find((d) => d.severity === 'error' && d.code.startsWith('SS00'));
+  if (syntax) {
+    const { line, column } = lineColumn(text, syntax.range.start);
+    throw new UsageError(`${path}:${line}:${column}: ${syntax.message}`);
+  }
+  return { doc, text };
+}
+
+export function loadBound(args: ParsedArgs): Bound {
+  const target = args.positional[0];
+  if (!target) throw new UsageError('give a config.json, a checkpoint folder, a preset name or a *.shardplan.json');
+  try {
+    let graph: ModelGraph;
+    let doc: PlanDocument | undefined;
+    let planFile: string | undefined;
+    let planText: string | undefined;
+    let mesh: DeviceMesh | undefined;
+    if (/\.shardplan\.json$/i.test(target)) {
+      const r = readPlanDocument(target);
+      doc = r.doc;
+      planFile = target;
+      planText = r.text;
+      if (!doc.model) throw new UsageError(`${target}: no "model" (a config.json path, a checkpoint folder, a preset name or an inline config)`);
+      graph = loadModel(doc.model.ref, dirname(resolve(target)));
+      if (doc.mesh) mesh = meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size])));
+    } else {
+      if (!existsSync(target) && !findPreset(target)) throw new UsageError(`${target}: no such file, folder or preset`);
+      graph = loadModel(target);
+    }
+    const meshText = optString(args, 'mesh');
+    if (meshText) mesh = parseMesh(meshText);
+    if (!mesh) throw new UsageError('missing --mesh (e.g. --mesh tp=4 or --mesh dp=2,tp=4)');
+    const planArg = optString(args, 'plan');
+    const epArg = optString(args, 'ep');
+    const expertParallel = epArg ? epArg.split(',') : doc?.expertParallel;
+    let plans: PlanInput[];
+    if (planArg === 'auto') plans = autoPlanInputs(graph, 'g4', !!expertParallel?.length);
+    else if (planArg) {
+      const r = readPlanDocument(planArg);
+      doc = r.doc;
+      planFile = planArg;
+      planText = r.text;
+      plans = planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel?.length });
+    } else if (doc) plans = planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel?.length });
+    else plans = [];
+    const run = doc?.run;
+    const sharded = bindPlan(graph, plans, mesh, {
+      expertParallel: expertParallel?.length ? expertParallel : undefined,
+      run: { batch: run?.batch ?? 1, seqLen: run?.seqLen ?? 4096, dtype: run?.dtype, mode: run?.mode ?? 'inference' },
+      gpuMemoryBytes: run?.gpuMemoryGiB ? run.gpuMemoryGiB * 2 ** 30 : undefined,
+    });
+    return { graph, mesh, plans, doc, planFile, planText, sharded };
+  } catch (e) {
+    if (e instanceof ModelLoadError || e instanceof MeshSyntaxError || e instanceof BindError || e instanceof LocatedError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** "ranks 0-6 [a, b] · rank 7 [c, d]": per-rank shapes grouped where consecutive ranks agree. */
+export function groupedShapes(shapes: number[][]): string {
+  const parts: string[] = [];
+  let start = 0;
+  for (let r = 1; r <= shapes.length; r++) {
+    if (r === shapes.length || shapes[r].join() !== shapes[start].join()) {
+      const label = start === r - 1 ? `rank ${start}` : `ranks ${start}-${r - 1}`;
+      parts.push(`${label} [${shapes[start].join(', ')}]`);
+      start = r;
+    }
+  }
+  return parts.length === 1 && shapes.length > 1 ? `all ranks [${shapes[0].join(', ')}]` : parts.join(' · ');
+}
