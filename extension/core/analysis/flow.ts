@@ -35,6 +35,8 @@ export interface FlowContext {
 interface Act {
   layout: Placement;
   shape: number[];
+  /** Still a DTensor (PrepareModuleInput / SequenceParallel keep one): consumers' gradients accumulate as Partial and are reduced where it was made. */
+  dtensor?: boolean;
 }
 
 /** Normalise a placement's dim against a rank (Shard(-1) of a 3-d activation → Shard(2)). */
@@ -122,7 +124,10 @@ export function walkFlow(ctx: FlowContext, steps: FlowStep[], prefix: string, la
     let layout = kind === 'boundary_out' ? input.layout : desiredIn ?? input.layout;
     if (kind !== 'boundary_out') {
       for (const e of sem.forward.filter((x) => x.at === 'input')) emit(forward, e, module, input.shape, entry, 'forward', `${sem.name}: ${e.op} of the input${e.note ? ` (${e.note})` : ''}`);
-      for (const e of sem.backward.filter((x) => x.at === 'input')) emit(bwd, e, module, input.shape, entry, 'backward', `${sem.name}: ${e.op} of the input gradient`);
+      // A replicated DTensor input (made by PrepareModuleInput upstream) takes the partial gradient as is:
+      // the reduction happens once where the DTensor was made, not in each consumer.
+      const upstreamReduces = input.dtensor && kind === 'linear' && sem.input.declared?.kind === 'replicate' && input.layout.kind === 'replicate';
+      if (!upstreamReduces) for (const e of sem.backward.filter((x) => x.at === 'input')) emit(bwd, e, module, input.shape, entry, 'backward', `${sem.name}: ${e.op} of the input gradient`);
     }
     if (kind !== 'boundary_in') {
       if (sem.output.produced || sem.output.desired) layout = sem.output.desired ?? sem.output.produced ?? layout;
@@ -253,7 +258,8 @@ export function walkFlow(ctx: FlowContext, steps: FlowStep[], prefix: string, la
       const l = layout;
       if (l.kind === 'shard' && l.dim === 0) layout = { kind: 'shard', dim: 1 };
     }
-    acts.set(step.output, { layout, shape: outShape });
+    const keepsDTensor = (step.op === 'module_boundary' && step.inputs[0] !== step.output && !!lookupModule(ctx.table, module)?.semantics?.input.desired) || (step.op === 'norm' && lookupModule(ctx.table, module)?.semantics?.output.useLocal === false);
+    acts.set(step.output, { layout, shape: outShape, dtensor: keepsDTensor || undefined });
     activations.push({ name: `${prefix.replace(/\.$/, '') || 'model'}:${step.output}`, globalShape: outShape, placements: [layout], localShapes: [], entry: lookupModule(ctx.table, module)?.entry });
   }
 
