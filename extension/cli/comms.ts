@@ -20,7 +20,7 @@ register({
       return 0;
     }
     io.out(formatCollectives(s.collectives));
-    io.out(`totals per step: forward ${formatTotals(s.totals.forward)}; backward ${formatTotals(s.totals.backward)}`);
+    io.out(`totals per step: forward ${formatTotals(s.totals.forward)}; backward ${formatTotals(s.totals.backward)}; optimizer step ${formatTotals(s.totals.optimizer)}`);
     return 0;
   },
 });
@@ -33,7 +33,7 @@ export function formatTotals(t: Partial<Record<string, number>>): string {
 /** Collectives grouped: identical layers print once ("layers 3-60"). */
 export function formatCollectives(list: ScheduledCollective[]): string {
   const lines: string[] = [];
-  for (const pass of ['forward', 'backward'] as const) {
+  for (const pass of ['forward', 'backward', 'optimizer'] as const) {
     lines.push(`${pass}:`);
     const byLayer = new Map<string, ScheduledCollective[]>();
     for (const c of list.filter((x) => x.pass === pass)) {

@@ -56,7 +56,7 @@ register({
         perLayer.set(k, v);
       }
       io.out(`  collectives of the first layer: ${[...perLayer].map(([k, v]) => `${v.n}× ${k} (${formatBytes(v.bytes)})`).join(', ') || 'none'}`);
-      io.out(`  per step: forward ${formatTotals(s.totals.forward)}; backward ${formatTotals(s.totals.backward)}`);
+      io.out(`  per step: forward ${formatTotals(s.totals.forward)}; backward ${formatTotals(s.totals.backward)}; optimizer step ${formatTotals(s.totals.optimizer)}`);
     }
     return errors ? 1 : 0;
   },

@@ -90,7 +90,8 @@ export function bindPlan(graph: ModelGraph, plans: PlanInput[], mesh: DeviceMesh
   for (let i = 0; i < graph.config.numLayers; i++) {
     const steps: FlowStep[] | undefined = moeLayers.has(i) && graph.flow.moe ? graph.flow.moe : graph.flow.dense ?? graph.flow.moe;
     if (!steps) break;
-    const prefix = `${graph.basePrefix}.layers.${i}.`;
+    const layersPath = graph.basePrefix ? `${graph.basePrefix}.layers` : 'layers';
+    const prefix = `${layersPath}.${i}.`;
     const incoming = acts.get('x') ?? { layout: { kind: 'replicate' } as Placement, shape: [run.batch, run.seqLen, graph.config.hiddenSize] };
     const sig = (steps === graph.flow.moe ? 'moe|' : 'dense|') + JSON.stringify(incoming.layout) + '|' + steps.map((s) => lookupModule(table, prefix + s.module)?.rootKey ?? '-').join(',');
     let t = templates.get(sig);
@@ -101,14 +102,14 @@ export function bindPlan(graph: ModelGraph, plans: PlanInput[], mesh: DeviceMesh
       const w = walkFlow(ctx, steps, prefix, i, local);
       // Findings name the layer pattern, not the first concrete layer.
       for (let k = before; k < findings.length; k++) {
-        findings[k].message = findings[k].message.split(prefix).join(`${graph.basePrefix}.layers.*.`);
-        if (findings[k].target) findings[k].target = findings[k].target!.split(prefix).join(`${graph.basePrefix}.layers.*.`);
+        findings[k].message = findings[k].message.split(prefix).join(`${layersPath}.*.`);
+        if (findings[k].target) findings[k].target = findings[k].target!.split(prefix).join(`${layersPath}.*.`);
       }
       t = { layer: i, fwd: w.forward, bwd: w.backward, out: local.get('y') ?? incoming, acts: w.activations };
       templates.set(sig, t);
       activations.push(...w.activations);
     }
-    const from = `${graph.basePrefix}.layers.${t.layer}.`;
+    const from = `${layersPath}.${t.layer}.`;
     const relabel = (c: ScheduledCollective): ScheduledCollective => (t!.layer === i ? c : { ...c, layer: i, module: c.module.startsWith(from) ? prefix + c.module.slice(from.length) : c.module });
     forward.push(...t.fwd.map(relabel));
     layerBackward.push(t.bwd.map(relabel));
@@ -119,7 +120,8 @@ export function bindPlan(graph: ModelGraph, plans: PlanInput[], mesh: DeviceMesh
   const tail = walkFlow(ctx, graph.flow.tail, '', undefined, acts);
   activations.push(...tail.activations);
   forward.push(...tail.forward);
-  const backward = run.mode === 'training' || true ? [...tail.backward, ...layerBackward.reverse().flat(), ...head.backward] : [];
+  // Backward is listed for inference plans too: it is what training with the same plan would add.
+  const backward = [...tail.backward, ...layerBackward.reverse().flat(), ...head.backward];
   const collectives = [...forward, ...backward];
 
   // Local shapes of activations: the layout on the tp dim, replicated elsewhere.
@@ -158,9 +160,9 @@ export function bindPlan(graph: ModelGraph, plans: PlanInput[], mesh: DeviceMesh
     }
   }
 
-  const totals: ShardedModel['totals'] = { forward: {}, backward: {} };
+  const totals: ShardedModel['totals'] = { forward: {}, backward: {}, optimizer: {} };
   for (const c of collectives) {
-    const t = c.pass === 'forward' ? totals.forward : totals.backward;
+    const t = totals[c.pass];
     t[c.op as CollectiveOp] = (t[c.op as CollectiveOp] ?? 0) + 1;
   }
   return { mesh, findings, tpDim, epDims, params, activations, collectives, memory, totals };

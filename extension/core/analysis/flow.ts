@@ -4,6 +4,7 @@ import type { FlowStep, ModelGraph } from '../models/types';
 import type { Placement, CollectiveOp } from '../sharding/types';
 import type { CollectiveEffect, StyleSemantics } from '../styles/types';
 import { redistribute } from '../sharding';
+import { forwardTransition, backwardTransition } from '../styles';
 import type { BoundActivation, BoundParam, Finding, ScheduledCollective } from './types';
 import { lookupModule, type BoundEntry, type PlanTable } from './match';
 
@@ -87,7 +88,8 @@ export function walkFlow(ctx: FlowContext, steps: FlowStep[], prefix: string, la
     return e?.semantics ? e : undefined;
   };
 
-  const emit = (list: ScheduledCollective[], e: CollectiveEffect, module: string, shape: number[], entry: BoundEntry | undefined, pass: 'forward' | 'backward', why: string, group = ctx.tp) => {
+  const emit = (list: ScheduledCollective[], e: CollectiveEffect, module: string, shape: number[], entry: BoundEntry | undefined, passIn: 'forward' | 'backward', why: string, group = ctx.tp) => {
+    const pass = e.when === 'optimizer' ? 'optimizer' : passIn;
     const n = group.n;
     if (n <= 1) return;
     const nd = shape.length;
@@ -122,12 +124,22 @@ export function walkFlow(ctx: FlowContext, steps: FlowStep[], prefix: string, la
       }
     }
     let layout = kind === 'boundary_out' ? input.layout : desiredIn ?? input.layout;
+    // Effects on the input follow the desired layout for this module kind (RowwiseParallel wants Replicate ids on an Embedding).
+    let inputFwd = sem.forward.filter((x) => x.at === 'input');
+    let inputBwd = sem.backward.filter((x) => x.at === 'input');
+    if (desiredIn !== sem.input.desired && sem.input.declared && desiredIn) {
+      const f = forwardTransition(sem.input.declared, desiredIn, 'input');
+      const grad = sem.inputGrad === 'partial' ? P : sem.inputGrad === 'replicate' ? R : desiredIn;
+      const b = backwardTransition(sem.input.declared, grad, 'input');
+      inputFwd = f ? [f] : [];
+      inputBwd = b ? [b] : [];
+    }
     if (kind !== 'boundary_out') {
-      for (const e of sem.forward.filter((x) => x.at === 'input')) emit(forward, e, module, input.shape, entry, 'forward', `${sem.name}: ${e.op} of the input${e.note ? ` (${e.note})` : ''}`);
+      for (const e of inputFwd) emit(forward, e, module, input.shape, entry, 'forward', `${sem.name}: ${e.op} of the input${e.note ? ` (${e.note})` : ''}`);
       // A replicated DTensor input (made by PrepareModuleInput upstream) takes the partial gradient as is:
       // the reduction happens once where the DTensor was made, not in each consumer.
       const upstreamReduces = input.dtensor && kind === 'linear' && sem.input.declared?.kind === 'replicate' && input.layout.kind === 'replicate';
-      if (!upstreamReduces) for (const e of sem.backward.filter((x) => x.at === 'input')) emit(bwd, e, module, input.shape, entry, 'backward', `${sem.name}: ${e.op} of the input gradient`);
+      if (!upstreamReduces) for (const e of inputBwd) emit(bwd, e, module, input.shape, entry, 'backward', `${sem.name}: ${e.op} of the input gradient`);
     }
     if (kind !== 'boundary_in') {
       if (sem.output.produced || sem.output.desired) layout = sem.output.desired ?? sem.output.produced ?? layout;

@@ -29,7 +29,8 @@ export interface BoundActivation {
 export interface ScheduledCollective {
   /** Module path that issues it, e.g. "model.layers.3.self_attn.o_proj". */
   module: string;
-  pass: 'forward' | 'backward';
+  /** optimizer: reductions of Partial parameter gradients that run at the optimizer step (or grad-norm), not in backward. */
+  pass: 'forward' | 'backward' | 'optimizer';
   op: CollectiveOp;
   /** nccl-tests S bytes. */
   bytes: number;
@@ -78,5 +79,5 @@ export interface ShardedModel {
   activations: BoundActivation[];
   collectives: ScheduledCollective[];
   memory: MemoryPerRank[];
-  totals: { forward: Partial<Record<CollectiveOp, number>>; backward: Partial<Record<CollectiveOp, number>> };
+  totals: { forward: Partial<Record<CollectiveOp, number>>; backward: Partial<Record<CollectiveOp, number>>; optimizer: Partial<Record<CollectiveOp, number>> };
 }

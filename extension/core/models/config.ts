@@ -72,7 +72,8 @@ export function normalizeConfig(raw: Record<string, unknown>, where = 'config.js
     if (arch.modelType === 'deepseek_v3') cfg.firstKDenseReplace = num('first_k_dense_replace');
   }
   if (arch?.attention === 'mla') {
-    const q = get('q_lora_rank');
+    // null is meaningful here (no low-rank query projection), so it is not replaced by the default.
+    const q = 'q_lora_rank' in raw ? raw.q_lora_rank : get('q_lora_rank');
     cfg.qLoraRank = typeof q === 'number' ? q : null;
     cfg.kvLoraRank = num('kv_lora_rank');
     cfg.qkNopeHeadDim = num('qk_nope_head_dim');

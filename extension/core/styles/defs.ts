@@ -89,7 +89,7 @@ export const defs = {
     params: 'replicate',
     input: { declared: S(1), desired: S(1) },
     output: { produced: S(1), desired: S(1), useLocal: false },
-    extraBackward: [{ op: 'all_reduce', at: 'param_grad', note: 'replicated norm weights get Partial gradients, reduced before the optimizer step' }],
+    extraBackward: [{ op: 'all_reduce', at: 'param_grad', when: 'optimizer', note: 'replicated norm weights get Partial gradients, reduced before the optimizer step' }],
     flags: { sequenceParallel: true, sequenceDim: 1 },
   },
   sequence_parallel_seq_dim_2: {
@@ -97,7 +97,7 @@ export const defs = {
     params: 'replicate',
     input: { declared: S(2), desired: S(2) },
     output: { produced: S(2), desired: S(2), useLocal: false },
-    extraBackward: [{ op: 'all_reduce', at: 'param_grad' }],
+    extraBackward: [{ op: 'all_reduce', at: 'param_grad', when: 'optimizer' }],
     flags: { sequenceParallel: true, sequenceDim: 2 },
   },
   /** G1 sequence_parallel: the output was redistributed back to Replicate (an all-gather). */

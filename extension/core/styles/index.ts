@@ -18,3 +18,4 @@ export {
 export { TORCH_CLASSES, resolveTorchCall } from './torch';
 export { describeStyle, styleMarkdown, placementRepr, type StyleDescription } from './describe';
 export { placeParam, type ParamRule } from './params';
+export { forwardTransition, backwardTransition } from './effects';

@@ -132,7 +132,7 @@ export function resolveTorchCall(call: TorchStyleCall): StyleSemantics | { error
         params: 'replicate',
         input: { declared: S(dim), desired: S(dim) },
         output: { produced: S(dim), desired: S(dim), useLocal: bool(kw.use_local_output, false) },
-        extraBackward: [{ op: 'all_reduce', at: 'param_grad', note: 'replicated weights get Partial gradients' }],
+        extraBackward: [{ op: 'all_reduce', at: 'param_grad', when: 'optimizer', note: 'replicated weights get Partial gradients' }],
         flags: { sequenceParallel: true, sequenceDim: dim },
       };
       break;

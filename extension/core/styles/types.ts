@@ -34,6 +34,8 @@ export interface CollectiveEffect {
   /** Tensor dim it gathers/scatters, as the activation is laid out (-1 = last). */
   tensorDim?: number;
   note?: string;
+  /** When a parameter-gradient reduction happens: in backward (a hook) or later, at the optimizer step / grad-norm. */
+  when?: 'backward' | 'optimizer';
 }
 
 /** The resolved semantics of one style, on the one mesh dim it shards over (tp or ep). */
