@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../../extension/cli/main';
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err };
+}
+
+test('shapes --json: the contract, with plain tensors as placements []', async () => {
+  const r = await run(['shapes', 'examples/llama-3-8b/config.json', '--plan', 'auto', '--mesh', 'tp=8', '--json']);
+  assert.equal(r.code, 0, r.err.join());
+  const j = JSON.parse(r.out);
+  const q = j.params.find((p: { name: string }) => p.name === 'model.layers.0.self_attn.q_proj.weight');
+  assert.deepEqual(q, { name: 'model.layers.0.self_attn.q_proj.weight', global_shape: [4096, 4096], placements: ['Shard(dim=0)'], local_shapes: Array(8).fill([512, 4096]) });
+  const emb = j.params.find((p: { name: string }) => p.name === 'model.embed_tokens.weight');
+  assert.deepEqual(emb.placements, []);
+  assert.equal(j.memory_per_rank.length, 8);
+  assert.ok(j.memory_per_rank.every((b: number) => b > 2.5 * 2 ** 30));
+});
+
+test('shapes takes a plain JSON plan from the model root and a Python plan file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-cli-'));
+  writeFileSync(join(dir, 'plan.json'), JSON.stringify({ 'model.layers.*.mlp.gate_proj': 'colwise', 'model.layers.*.mlp.up_proj': 'colwise', 'model.layers.*.mlp.down_proj': 'rowwise' }));
+  const r = await run(['shapes', 'llama-3-8b', '--plan', join(dir, 'plan.json'), '--mesh', 'dp=2,tp=4', '--json']);
+  assert.equal(r.code, 0, r.err.join());
+  const j = JSON.parse(r.out);
+  const down = j.params.find((p: { name: string }) => p.name === 'model.layers.3.mlp.down_proj.weight');
+  assert.deepEqual(down.placements, ['Replicate()', 'Shard(dim=1)']);
+  assert.deepEqual(down.local_shapes[5], [4096, 3584]);
+  const py = await run(['shapes', 'examples/llama-3-8b/config.json', '--plan', 'examples/llama-3-8b/configuration_llama.py', '--mesh', 'tp=4', '--json']);
+  const head = JSON.parse(py.out).params.find((p: { name: string }) => p.name === 'lm_head.weight');
+  assert.deepEqual(head.placements, ['Shard(dim=0)'], 'the CausalLM class plan is merged in');
+});
+
+test('comms --json: collectives with bytes and totals', async () => {
+  const r = await run(['comms', 'examples/llama-3-8b/tp-sp.shardplan.json', '--json']);
+  assert.equal(r.code, 0, r.err.join());
+  const j = JSON.parse(r.out);
+  assert.deepEqual(j.totals.forward, { reduce_scatter: 65, all_gather: 65, all_reduce: 3 });
+  const c = j.collectives.find((x: { module: string; pass: string }) => x.module === 'model.layers.0.self_attn.o_proj' && x.pass === 'forward');
+  assert.equal(c.op, 'reduce_scatter');
+  assert.equal(c.bytes, 4096 * 4096 * 2);
+  assert.deepEqual(c.group, [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
+test('check: located diagnostics and exit 1 on errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-check-'));
+  const plan = join(dir, 'bad.shardplan.json');
+  writeFileSync(plan, '{\n  "model": "mixtral-8x7b",\n  "mesh": {"tp": 8},\n  "plan": {\n    "layers.*.mlp.experts.gate_up_proj": "colwise",\n    "layers.*.mlp.experts.down_proj": "rowwise",\n    "layers.*.mlp.experts": "moe_tp_experts",\n    "layers.*.self_attn.q_proj": "colwsie"\n  }\n}\n');
+  const r = await run(['check', plan, '--json']);
+  assert.equal(r.code, 1);
+  const d = JSON.parse(r.out).diagnostics;
+  const packed = d.find((x: { code: string }) => x.code === 'SS105');
+  assert.deepEqual([packed.line, packed.column, packed.severity], [5, 42, 'error']);
+  const unknown = d.find((x: { code: string }) => x.code === 'SS101');
+  assert.deepEqual([unknown.line, unknown.column], [8, 34]);
+  assert.match(unknown.message, /did you mean 'colwise'/);
+  const ok = await run(['check', 'examples/llama-3-8b/tp.shardplan.json']);
+  assert.equal(ok.code, 0, ok.out);
+});
+
+test('bad input: one line on stderr, exit 2, never a stack', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-bad-'));
+  writeFileSync(join(dir, 'x.shardplan.json'), '{"model": "llama-3-8b", "mesh": {"tp": 2}, "plan": {"a": "colwise",, }}');
+  for (const argv of [
+    ['shapes', 'nope.json', '--mesh', 'tp=2'],
+    ['shapes', 'llama-3-8b', '--mesh', 'tp=two'],
+    ['shapes', 'llama-3-8b'],
+    ['shapes', join(dir, 'x.shardplan.json')],
+    ['comms', 'llama-3-8b', '--mesh', 'dp=2,pp=2', '--plan', 'auto'],
+  ]) {
+    const p = spawnSync(process.execPath, ['dist/cli.js', ...argv], { encoding: 'utf8' });
+    assert.equal(p.status, 2, argv.join(' ') + ': ' + p.stderr);
+    assert.equal(p.stderr.trim().split('\n').length, 1, p.stderr);
+    assert.doesNotMatch(p.stderr, /\n\s+at /);
+  }
+  const p = spawnSync(process.execPath, ['dist/cli.js', 'shapes', join(dir, 'x.shardplan.json')], { encoding: 'utf8' });
+  assert.match(p.stderr, /x\.shardplan\.json:1:\d+: malformed JSON/);
+});
+
+test('demo prints every example with checks, shapes and collectives', async () => {
+  const r = await run(['demo', 'examples']);
+  assert.equal(r.code, 0, r.out);
+  for (const f of ['llama-3-8b/tp.shardplan.json', 'llama-3-8b/tp-sp.shardplan.json', 'mixtral-8x7b/tp.shardplan.json', 'mixtral-8x7b/ep.shardplan.json', 'qwen3-30b-a3b/tp.shardplan.json', 'deepseek-v3/ep.shardplan.json']) assert.ok(r.out.includes(f), f);
+  assert.match(r.out, /_StridedShard\(dim=1, sf=2\) → all ranks \[8, 3584, 4096\]/);
+});
