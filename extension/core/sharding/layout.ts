@@ -1,7 +1,7 @@
-// What each rank holds of a global tensor, with PyTorch DTensor's exact rules:
-// torch.chunk ceil splits (trailing ranks may be empty), mesh dims applied left to right, a lone
-// _StridedShard split as _StridedShard._split_tensor does, and _StridedShard followed by Shard on the
-// same tensor dim reordered right to left (as _explicit_order_placements does).
+// What each rank holds of a global tensor, with PyTorch DTensor's exact rules: torch.chunk ceil splits
+// (trailing ranks may be empty), mesh dims applied left to right, each _StridedShard split as
+// _StridedShard._split_tensor does, composed as index maps (so [_StridedShard(d, sf), Shard(d)] comes
+// out right to left, as FSDP2 + TP expects).
 import type { DeviceMesh, LocalLayout, Placement, Range } from './types';
 import { coordOf } from './mesh';
 import { normalizePlacement, placementRepr, isShardLike } from './placement';
@@ -56,65 +56,22 @@ export function validatePlacements(globalShape: number[], sizes: number[], place
 
 const stepsCache = new Map<string, Step[]>();
 
-/** The order in which mesh dims shard the tensor (mesh dim order, with the strided reorder rule). */
+/**
+ * The order in which mesh dims shard the tensor: mesh dim 0 first. A _StridedShard splits the local
+ * tensor as _StridedShard._split_tensor does and later mesh dims split what it left — PyTorch 2.13's
+ * _compute_local_shape_and_global_offset, checked against it case by case (test/oracle). For the
+ * FSDP + TP form [_StridedShard(d, sf=n_tp), Shard(d)] this gives the right-to-left order, and it also
+ * defines the uneven and sf ≠ n_tp cases the way PyTorch does.
+ */
 export function orderedSteps(sizes: number[], placements: Placement[]): Step[] {
   const key = sizes.join(',') + '|' + placements.map(placementRepr).join(',');
   const hit = stepsCache.get(key);
   if (hit) return hit;
-  type Slot = Step & { deferred: boolean; done: boolean };
-  const slots: (Slot | null)[] = [];
-  const pending = new Map<number, Slot[]>();
-  const ended = new Set<number>();
-  const emitted: Slot[] = [];
-  for (let i = 0; i < placements.length; i++) {
-    const p = placements[i];
-    if (p.kind === 'strided_shard') {
-      if (ended.has(p.dim)) throw new ShardingError(`_StridedShard(dim=${p.dim}) on mesh dim ${i} comes after the strided sharding of that dim has ended`);
-      const slot: Slot = { meshDim: i, dim: p.dim, splitFactor: p.splitFactor, deferred: true, done: false };
-      slots.push(slot);
-      pending.set(p.dim, [...(pending.get(p.dim) ?? []), slot]);
-    } else if (p.kind === 'shard') {
-      const waiting = pending.get(p.dim) ?? [];
-      if (ended.has(p.dim)) throw new ShardingError(`Shard(dim=${p.dim}) on mesh dim ${i} comes after a _StridedShard block on that dim has ended`);
-      if (waiting.length) {
-        // Right to left: this Shard first, then the deferred strided ones, innermost first, as plain Shards.
-        const shardSlot: Slot = { meshDim: i, dim: p.dim, splitFactor: 1, deferred: false, done: false };
-        slots.push(null);
-        emitted.push(shardSlot);
-        for (let k = waiting.length - 1; k >= 0; k--) {
-          const s = waiting[k];
-          const after = [...waiting.slice(k + 1).map((w) => w.meshDim), i].reduce((a, m) => a * sizes[m], 1);
-          if (s.splitFactor !== after) {
-            throw new ShardingError(
-              `_StridedShard(dim=${p.dim}, sf=${s.splitFactor}) on mesh dim ${s.meshDim} needs split_factor ${after}: the product of the sizes of the later mesh dims that shard dim ${p.dim}`,
-            );
-          }
-          s.done = true;
-          emitted.push({ ...s, splitFactor: 1, deferred: false, done: true });
-        }
-        pending.delete(p.dim);
-        ended.add(p.dim);
-      } else {
-        slots.push({ meshDim: i, dim: p.dim, splitFactor: 1, deferred: false, done: false });
-      }
-    } else slots.push(null);
-  }
-  // Steps in mesh order, except that resolved strided groups are applied where their Shard sits.
   const steps: Step[] = [];
-  let e = 0;
-  for (let i = 0; i < placements.length; i++) {
-    const slot = slots[i];
-    if (slot && !slot.done) steps.push({ meshDim: slot.meshDim, dim: slot.dim, splitFactor: slot.splitFactor });
-    // Emit a resolved group at the position of its plain Shard.
-    while (e < emitted.length && emitted[e].meshDim === i && !emitted[e].done) {
-      steps.push({ meshDim: emitted[e].meshDim, dim: emitted[e].dim, splitFactor: 1 });
-      e++;
-      while (e < emitted.length && emitted[e].done) {
-        steps.push({ meshDim: emitted[e].meshDim, dim: emitted[e].dim, splitFactor: 1 });
-        e++;
-      }
-    }
-  }
+  placements.forEach((p, i) => {
+    if (p.kind === 'shard') steps.push({ meshDim: i, dim: p.dim, splitFactor: 1 });
+    else if (p.kind === 'strided_shard') steps.push({ meshDim: i, dim: p.dim, splitFactor: p.splitFactor });
+  });
   if (stepsCache.size > 4096) stepsCache.clear();
   stepsCache.set(key, steps);
   return steps;
