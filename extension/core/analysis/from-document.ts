@@ -24,7 +24,7 @@ export function autoPlanInputs(graph: ModelGraph, generation: Generation = 'g4',
   const b = BUILTIN_PLANS[graph.modelType];
   if (!b) return [];
   if (expertParallel && b.ep) return [{ scope: 'base', entries: builtinEntries(b.ep) }];
-  const tp = generation === 'g4' && b.tp_newest ? b.tp_newest : b.tp;
+  const tp = generation === 'g4' ? b.tp_g4 ?? b.tp : b.tp;
   return [
     { scope: 'base', entries: builtinEntries(tp) },
     { scope: 'class', entries: builtinEntries(b.class_tp) },

@@ -126,7 +126,7 @@ function buildMoe(b: TreeBuilder, arch: Architecture, cfg: NormalizedConfig, lay
   const router = b.node(block, moeCfg.router, `${P}TopKRouter`, 'router', { num_experts: E });
   b.param(router, 'weight', [E, H]);
   if (moeCfg.routerBias) b.param(router, 'bias', [E]);
-  if (moeCfg.correctionBias) b.param(router, 'e_score_correction_bias', [E]);
+  // DeepSeek's e_score_correction_bias [E] is a buffer, not a parameter: nothing shards it.
   const experts = b.node(block, 'experts', `${P}Experts`, 'experts', {
     num_experts: E,
     intermediate_size: I,

@@ -8,8 +8,10 @@ export interface BuiltinPlans {
   pp?: Record<string, unknown>;
   /** Class-level plan of the *ForCausalLM head: keys from the model root. */
   class_tp: Record<string, string>;
-  /** DeepSeek-V3: the plan of the newest family (deepseek_v32 configs), for the newest generation. */
+  /** DeepSeek-V3: the plan of the newest family (deepseek_v32 configs, with MLA attention entries). */
   tp_newest?: Record<string, string>;
+  /** The plan transformers 5.18 applies, where it differs from the configuration files above (observed by test/oracle/transformers_tp.py). */
+  tp_g4?: Record<string, string>;
 }
 
 export const BUILTIN_PLANS: Record<string, BuiltinPlans> = {
@@ -384,4 +386,18 @@ export const BUILTIN_PLANS: Record<string, BuiltinPlans> = {
       "lm_head": "colwise_gather_output"
     }
   }
+};
+
+// transformers 5.18 shards DeepSeek-V3's experts, shared experts and dense MLPs, and leaves MLA attention
+// unsharded (observed per rank with the real library; see test/fixtures/oracle/transformers_tp.json).
+BUILTIN_PLANS.deepseek_v3.tp_g4 = {
+  'layers.*.mlp.experts.gate_up_proj': 'packed_colwise',
+  'layers.*.mlp.experts.down_proj': 'rowwise',
+  'layers.*.mlp.experts': 'moe_tp_experts',
+  'layers.*.mlp.shared_experts.gate_proj': 'colwise',
+  'layers.*.mlp.shared_experts.up_proj': 'colwise',
+  'layers.*.mlp.shared_experts.down_proj': 'rowwise',
+  'layers.*.mlp.gate_proj': 'colwise',
+  'layers.*.mlp.up_proj': 'colwise',
+  'layers.*.mlp.down_proj': 'rowwise',
 };

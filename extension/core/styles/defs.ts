@@ -108,9 +108,10 @@ export const defs = {
     output: { produced: S(1), desired: R, useLocal: true },
     flags: { sequenceParallel: true, sequenceDim: 1 },
   },
+  /** transformers 5.18 leaves the parameter a plain tensor and all-reduces its gradient with a hook (observed). */
   replicated_with_grad_allreduce: {
     appliesTo: ['norm', 'linear', 'other'],
-    params: 'replicate',
+    params: 'none',
     extraBackward: [{ op: 'all_reduce', at: 'param_grad', note: 'module full-backward hook all-reduces the parameter gradient' }],
   },
   replicate: {

@@ -70,7 +70,7 @@ test('placements of the core styles on Linear, Embedding and fused experts', () 
   assert.equal(place(sem('grouped_gemm'), 'experts', 'down_proj_bias', [32, 2880]), 'Shard(dim=0)');
   assert.equal(place(sem('embedding_rowwise'), 'embedding', 'weight', [128256, 4096]), 'Shard(dim=0)');
   assert.equal(place(sem('colwise_gather_output'), 'linear', 'weight', [128256, 4096]), 'Shard(dim=0)');
-  assert.equal(place(sem('replicated_with_grad_allreduce'), 'norm', 'weight', [128]), 'Replicate()');
+  assert.equal(place(sem('replicated_with_grad_allreduce'), 'norm', 'weight', [128]), 'unchanged', 'a plain tensor whose gradient a hook all-reduces');
   assert.equal(sem('moe_tp_experts').paramPlacement('experts', 'gate_up_proj', [8, 16, 4]), null);
   assert.equal(place(sem('moe_tp_gate_up_colwise', 'g3'), 'experts', 'gate_up_proj', [8, 16, 4]), '_StridedShard(dim=1, sf=2)');
   assert.equal(place(sem('moe_tp_down_rowwise', 'g3'), 'experts', 'down_proj', [8, 4, 8]), 'Shard(dim=2)');
