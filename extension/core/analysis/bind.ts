@@ -148,6 +148,11 @@ export function bindPlan(graph: ModelGraph, plans: PlanInput[], mesh: DeviceMesh
     });
   }
 
+  // An entry whose style is unknown leaves its module unsharded, and the layout findings downstream of it
+  // would only restate that: the unknown style is the one thing to fix.
+  if ([...table.byKey.values()].some((b) => b.error)) {
+    for (let i = findings.length - 1; i >= 0; i--) if (/^SS3(0[1-9]|10)$/.test(findings[i].code)) findings.splice(i, 1);
+  }
   runChecks({ graph, table, params, tpSize: sizes[tpDim], epSize: epGroup.length, generation, seqLen: run.seqLen, sequenceSharded, findings });
 
   const kProj = params.find((p) => /\.layers\.0\.self_attn\.k_proj\.weight$/.test(p.name));

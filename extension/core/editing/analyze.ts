@@ -1,0 +1,209 @@
+// analyzeDocument: a plan source → its plans, the model and mesh it is checked against, the binding,
+// and located diagnostics with quick fixes. Cached per document: when an edit leaves the plans, model
+// and mesh as they were (comments, other code), the binding is reused and only ranges move.
+import type { ModelGraph } from '../models/types';
+import type { DeviceMesh } from '../sharding/types';
+import { parseMesh, meshFromRecord } from '../sharding';
+import type { Diagnostic, PlanDocument, PlanEntry, QuickFix, TextRange } from '../plan/types';
+import { parsePlanSource } from '../plan';
+import type { Generation } from '../styles/types';
+import { detectGeneration, lookupStyle, resolveStyleRef } from '../styles';
+import { bindPlan, planInputsFromDocument } from '../analysis';
+import type { Finding, ShardedModel } from '../analysis';
+import type { EditingContext } from './context';
+import { resolveModel } from './model-resolve';
+import { CODE_BY_ID } from './codes';
+import { BUILTIN_PLANS } from '../models';
+
+export interface Analysis {
+  uri: string;
+  text: string;
+  doc: PlanDocument;
+  generation: Generation;
+  graph?: ModelGraph;
+  modelSource: string;
+  mesh: DeviceMesh;
+  sharded?: ShardedModel;
+  diagnostics: Diagnostic[];
+}
+
+const cache = new Map<string, { key: string; analysis: Analysis }>();
+
+/** Everything the editor shows for one document. Never throws. */
+export function analyzeDocument(uri: string, text: string, ctx: EditingContext = {}): Analysis {
+  const doc = parsePlanSource(uri, text);
+  const styleNames = doc.plans.flatMap((p) => p.entries.map((e) => (e.style.kind === 'name' ? e.style.name : ''))).filter(Boolean);
+  const generation = ctx.generation ?? detectGeneration(styleNames, { transformersVersion: ctx.transformersVersion });
+  const model = doc.plans.length ? resolveModel(doc, ctx) : { source: 'none' as const, graph: undefined, error: undefined };
+  let mesh: DeviceMesh;
+  try {
+    mesh = doc.mesh?.dims.length ? meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size]))) : parseMesh(ctx.defaultMesh ?? 'tp=8');
+  } catch {
+    mesh = parseMesh('tp=8');
+  }
+  const diagnostics: Diagnostic[] = [...doc.diagnostics];
+  const analysis: Analysis = { uri, text, doc, generation, graph: model.graph, modelSource: model.source, mesh, diagnostics };
+  if (model.error) {
+    diagnostics.push({ code: 'SS004', slug: 'no-model', severity: 'warning', message: `cannot check the plan against a model: ${model.error}`, range: doc.model?.range ?? doc.plans[0]?.range ?? { start: 0, end: 0 } });
+  }
+  const plans = doc.plans.filter((p) => p.kind !== 'pp');
+  if (!model.graph || plans.length === 0 || mesh.dims.some((d) => !(d.size >= 1))) {
+    if (!model.graph && plans.length && !model.error) styleOnlyDiagnostics(doc, generation, diagnostics);
+    return analysis;
+  }
+  // Reuse the binding when nothing it depends on changed.
+  const key = JSON.stringify([
+    model.source,
+    model.graph.config.raw,
+    mesh,
+    generation,
+    doc.expertParallel,
+    doc.run,
+    ctx.gpuMemoryGiB,
+    ctx.seqLen,
+    plans.map((p) => [p.name, p.scope, p.auto, p.entries.map((e) => [e.key, e.styleText])]),
+  ]);
+  const hit = cache.get(uri);
+  let sharded: ShardedModel | undefined;
+  if (hit && hit.key === key) sharded = hit.analysis.sharded;
+  else {
+    try {
+      const inputs = planInputsFromDocument(doc, model.graph, { generation });
+      sharded = bindPlan(model.graph, inputs, mesh, {
+        generation,
+        expertParallel: doc.expertParallel?.length ? doc.expertParallel : undefined,
+        run: { batch: doc.run?.batch ?? 1, seqLen: doc.run?.seqLen ?? ctx.seqLen ?? 4096, mode: doc.run?.mode ?? 'inference', dtype: doc.run?.dtype },
+        gpuMemoryBytes: (doc.run?.gpuMemoryGiB ?? ctx.gpuMemoryGiB) ? (doc.run?.gpuMemoryGiB ?? ctx.gpuMemoryGiB)! * 2 ** 30 : undefined,
+      });
+    } catch (e) {
+      diagnostics.push({ code: 'SS004', slug: 'no-model', severity: 'warning', message: (e as Error).message, range: doc.mesh?.range ?? doc.plans[0].range });
+    }
+  }
+  analysis.sharded = sharded;
+  if (sharded) diagnostics.push(...findingsToDiagnostics(sharded.findings, doc, text, model.graph));
+  spNotWired(doc, generation, diagnostics);
+  cache.set(uri, { key, analysis });
+  if (cache.size > 64) cache.delete(cache.keys().next().value!);
+  return analysis;
+}
+
+/** Entries of the document by their key (the binder's findings carry entries from the same parse). */
+function locate(entry: PlanEntry | undefined, doc: PlanDocument): PlanEntry | undefined {
+  if (!entry) return undefined;
+  if (entry.keyRange.end > 0) return entry;
+  return doc.plans.flatMap((p) => p.entries).find((e) => e.key === entry.key);
+}
+
+function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: string, graph: ModelGraph): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const firstPlan = doc.plans.find((p) => p.kind !== 'pp' && !p.auto) ?? doc.plans[0];
+  const builtinKeys = new Set(Object.values(BUILTIN_PLANS[graph.modelType] ?? {}).flatMap((p) => (p && typeof p === 'object' ? Object.keys(p) : [])));
+  for (const f of findings) {
+    const entry = locate(f.entry, doc);
+    const onValue = ['SS101', 'SS105', 'SS104'].includes(f.code);
+    let range: TextRange = entry ? (onValue ? entry.valueRange : entry.keyRange) : planNameRange(firstPlan);
+    if (entry && entry.keyRange.end === 0) range = planNameRange(firstPlan);
+    let severity = f.severity === 'info' ? 'info' : f.severity;
+    let message = f.message;
+    // Keys of transformers' own plan for modules this configuration does not build (dense MLPs of an all-MoE model).
+    if (f.code === 'SS102' && entry && builtinKeys.has(entry.key)) {
+      severity = 'info';
+      message = `'${entry.key}' matches no module of this configuration (transformers' plan lists it for configurations that build it)`;
+    }
+    const fixes: QuickFix[] = [];
+    if (entry && f.suggestion && ['SS101', 'SS105', 'SS302'].includes(f.code)) {
+      fixes.push({ title: `Change to '${f.suggestion}'`, edits: [{ range: entry.valueRange, newText: quoted(text, entry.valueRange, f.suggestion) }], preferred: true });
+    }
+    if (entry && f.suggestion && f.code === 'SS102') {
+      const q = entry.keyRange;
+      fixes.push({ title: `Change to '${f.suggestion}'`, edits: [{ range: q, newText: quoted(text, q, f.suggestion) }], preferred: true });
+    }
+    if (!entry && f.code === 'SS401' && firstPlan && !firstPlan.auto) {
+      fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, expertEntries(graph, firstPlan.scope), 'Shard the experts (packed_colwise / rowwise / moe_tp_experts)'));
+    }
+    if (!entry && f.code === 'SS311' && firstPlan && !firstPlan.auto) {
+      fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, [['lm_head', 'colwise_gather_output']], "Add 'lm_head': 'colwise_gather_output'"));
+    }
+    if (!entry && f.code === 'SS301' && f.target && f.suggestion && firstPlan && !firstPlan.auto) {
+      const key = relKey(f.target, graph, firstPlan.scope);
+      fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, [[key, f.suggestion]], `Add '${key}': '${f.suggestion}'`));
+    }
+    out.push({ code: f.code, slug: f.slug, severity: severity as Diagnostic['severity'], message, range, fixes: fixes.length ? fixes : undefined });
+  }
+  return out;
+}
+
+function relKey(target: string, graph: ModelGraph, scope: string): string {
+  const t = target.replace(/\.(weight|bias)$/, '');
+  return scope === 'base' && graph.basePrefix && t.startsWith(graph.basePrefix + '.') ? t.slice(graph.basePrefix.length + 1) : t;
+}
+
+function expertEntries(graph: ModelGraph, scope: string): [string, string][] {
+  const experts = [...graph.modules.values()].find((m) => m.kind === 'experts');
+  if (!experts) return [];
+  const key = relKey(experts.path.replace(/\.\d+\./, '.*.'), graph, scope);
+  if (experts.attrs?.transposed) return [[`${key}.gate_up_proj`, 'grouped_gemm'], [`${key}.down_proj`, 'grouped_gemm'], [key, 'moe_tp_experts']];
+  return [[`${key}.gate_up_proj`, 'packed_colwise'], [`${key}.down_proj`, 'rowwise'], [key, 'moe_tp_experts']];
+}
+
+/** A string literal in the quote style the source already uses there. */
+function quoted(text: string, range: TextRange, value: string): string {
+  const q = text[range.start] === "'" ? "'" : '"';
+  return `${q}${value}${q}`;
+}
+
+function planNameRange(plan: PlanDocument['plans'][number] | undefined): TextRange {
+  if (!plan) return { start: 0, end: 0 };
+  return { start: plan.range.start, end: Math.min(plan.range.end, plan.range.start + 1) };
+}
+
+/** Insert entries before the closing brace of a plan dict, indented like its last entry. */
+function addEntriesFix(text: string, python: boolean, plan: PlanDocument['plans'][number], entries: [string, string][], title: string): QuickFix {
+  const close = plan.range.end - 1;
+  const last = plan.entries[plan.entries.length - 1];
+  let indent = '    ';
+  let prefix = '';
+  if (last && text) {
+    const lineStart = text.lastIndexOf('\n', last.keyRange.start) + 1;
+    indent = text.slice(lineStart, last.keyRange.start);
+    const between = text.slice(last.valueRange.end, close);
+    prefix = /,/.test(between) ? '' : ',';
+  }
+  const closeLineStart = text ? text.lastIndexOf('\n', close) + 1 : close;
+  const closeIsOwnLine = text ? /^\s*$/.test(text.slice(closeLineStart, close)) : false;
+  // Python keeps a trailing comma after every entry; JSON allows none after the last one.
+  const body = entries.map(([k, v]) => `${indent}"${k}": "${v}"`).join(',\n') + (python ? ',' : '');
+  if (closeIsOwnLine && last) {
+    return { title, edits: [{ range: { start: last.valueRange.end, end: last.valueRange.end }, newText: prefix }, { range: { start: closeLineStart, end: closeLineStart }, newText: body + '\n' }] };
+  }
+  return { title, edits: [{ range: { start: close, end: close }, newText: (last ? prefix + ' ' : '') + entries.map(([k, v]) => `"${k}": "${v}"`).join(', ') }] };
+}
+
+/** Without a model, unknown styles can still be caught. */
+function styleOnlyDiagnostics(doc: PlanDocument, generation: Generation, out: Diagnostic[]): void {
+  for (const p of doc.plans) {
+    for (const e of p.entries) {
+      const r = resolveStyleRef(e.style, generation);
+      if ('error' in r) out.push({ code: 'SS101', slug: 'unknown-style', severity: 'error', message: r.error, range: e.valueRange });
+    }
+  }
+}
+
+/** Sequence-parallel entries where transformers does not wire sequence parallelism. */
+function spNotWired(doc: PlanDocument, generation: Generation, out: Diagnostic[]): void {
+  if (doc.format !== 'python' && doc.format !== 'config-json') return;
+  if (generation !== 'g4' && generation !== 'g2') return;
+  for (const p of doc.plans) {
+    for (const e of p.entries) {
+      if (e.style.kind !== 'name') continue;
+      const hit = lookupStyle(e.style.name, generation);
+      if (hit?.semantics.sequenceParallel) {
+        out.push({ code: 'SS106', slug: 'sp-not-wired', severity: 'warning', message: `'${e.style.name}' shards the sequence, but in transformers 5.x DistributedConfig's enable_sequence_parallel is reserved and not wired: this entry only works with your own sequence-parallel setup`, range: e.valueRange });
+      }
+    }
+  }
+}
+
+export function severityOf(code: string) {
+  return CODE_BY_ID.get(code)?.severity ?? 'warning';
+}

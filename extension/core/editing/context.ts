@@ -1,0 +1,18 @@
+// What the editor knows beyond the text: settings, the model the user picked, files nearby.
+import type { Generation } from '../styles/types';
+
+export interface EditingContext {
+  /** Transformers generation from a setting; else from the workspace's transformers version; else detected. */
+  generation?: Generation;
+  transformersVersion?: string;
+  /** Default mesh when the source names none, e.g. "tp=8". */
+  defaultMesh?: string;
+  /** The model picked in the status bar: a preset name, a config.json path or a checkpoint folder. */
+  model?: string;
+  /** A config.json named in settings. */
+  configPath?: string;
+  gpuMemoryGiB?: number;
+  seqLen?: number;
+  /** Read a file of the workspace (so the engine stays free of any editor API); undefined when absent. */
+  readFile?: (path: string) => string | undefined;
+}

@@ -1,0 +1,11 @@
+// Plan editing as pure functions over text and offsets: the VS Code adapter and the CLI call these.
+//   analyzeDocument(uri, text, ctx) → plans, model, mesh, binding, diagnostics with quick fixes
+//   complete(analysis, offset)      → completion items with their replace ranges
+//   hover(analysis, offset)         → markdown for a style or a pattern
+//   codeLenses(analysis)            → Shapes · Collectives · Run above each plan
+export { analyzeDocument, type Analysis } from './analyze';
+export { complete, type CompletionItem } from './completion';
+export { hover, type Hover } from './hover';
+export { codeLenses, type CodeLensData } from './codelens';
+export { CODES, CODE_BY_ID, type CodeInfo } from './codes';
+export type { EditingContext } from './context';
