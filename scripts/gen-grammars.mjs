@@ -6,7 +6,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 const out = await build({ stdin: { contents: "export { listStyles } from './extension/core/styles';", resolveDir: '.', loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', write: false, mainFields: ['module', 'main'] });
 const mod = { exports: {} };
 new Function('module', 'exports', 'require', out.outputFiles[0].text)(mod, mod.exports, (await import('node:module')).createRequire(import.meta.url));
-const names = [...new Set(mod.exports.listStyles().map((e) => e.name))].sort((a, b) => b.length - a.length);
+const entries = mod.exports.listStyles();
+const names = [...new Set(entries.map((e) => e.name))].sort((a, b) => b.length - a.length);
 const styleAlt = names.join('|');
 const PATTERN = '(?:[A-Za-z_][\\w]*|\\*)(?:\\.(?:[A-Za-z_][\\w]*|\\*))+';
 
@@ -76,4 +77,47 @@ const injection = {
 mkdirSync('syntaxes', { recursive: true });
 writeFileSync('syntaxes/shardplan.tmLanguage.json', JSON.stringify(shardplan, null, 2) + '\n');
 writeFileSync('syntaxes/python-plan.injection.tmLanguage.json', JSON.stringify(injection, null, 2) + '\n');
+// The JSON schema of *.shardplan.json: style names per generation, with their docs.
+const styleSchema = {
+  anyOf: ['g1', 'g2', 'g3', 'g4'].map((g) => ({
+    title: { g1: 'transformers 4.5x', g2: 'transformers 5.x', g3: 'TPStyle-era strings', g4: 'transformers 5.x main' }[g],
+    enum: [...new Set(entries.filter((e) => e.generations.includes(g)).map((e) => e.name))],
+  })).concat([{ type: 'object', required: ['kind'], properties: { kind: { type: 'string' }, comm: { type: 'string' } }, description: 'TPStyle(kind, comm)' }]),
+  markdownDescription: 'A parallel style: ' + names.slice().sort().map((n) => '`' + n + '`').join(', '),
+};
+const planSchema = { oneOf: [{ const: 'auto', description: "the model's built-in plan" }, { type: 'object', additionalProperties: styleSchema, propertyNames: { pattern: '^[A-Za-z_*][\\w.*]*$' } }] };
+const schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://shardscope.dev/schemas/shardplan.schema.json',
+  title: 'Shardscope plan',
+  type: 'object',
+  required: ['model', 'mesh', 'plan'],
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    model: { description: 'A config.json path, a checkpoint folder, a preset name (llama-3-8b, mixtral-8x7b, qwen3-30b-a3b, deepseek-v3, ...) or an inline config object.', oneOf: [{ type: 'string' }, { type: 'object', required: ['model_type'] }] },
+    mesh: { description: 'The dense device mesh as named dims; the world size is their product.', type: 'object', minProperties: 1, additionalProperties: { type: 'integer', minimum: 1 }, examples: [{ tp: 8 }, { dp: 2, tp: 4 }] },
+    expert_parallel: { description: 'Mesh dims the experts spread over (transformers: ["tp"], so ep = tp).', type: 'array', items: { type: 'string' }, uniqueItems: true },
+    plan: { description: 'Pattern → style, keys relative to the base model as in base_model_tp_plan, or "auto".', ...planSchema },
+    ep_plan: { description: 'Pattern → style applied with expert parallelism.', ...planSchema },
+    sequence_parallel: { description: 'The plan shards activations along the sequence.', type: 'boolean' },
+    run: {
+      description: 'Rehearsal and estimate settings.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        batch: { type: 'integer', minimum: 1, default: 1 },
+        seq_len: { type: 'integer', minimum: 1, default: 4096 },
+        dtype: { enum: ['bfloat16', 'float32', 'float16'], default: 'bfloat16' },
+        layers: { type: 'array', items: { type: 'integer', minimum: 0 } },
+        ranks: { type: 'integer', minimum: 1 },
+        backend: { enum: ['auto', 'cpu', 'cuda'], default: 'auto' },
+        mode: { enum: ['inference', 'training'], default: 'inference' },
+        gpu_memory_gib: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
+  },
+};
+mkdirSync('schemas', { recursive: true });
+writeFileSync('schemas/shardplan.schema.json', JSON.stringify(schema, null, 2) + '\n');
 console.log(`grammars written with ${names.length} style names`);
