@@ -6,8 +6,7 @@ import { parseArgs } from './args';
 import { loadBound, groupedShapes } from './workspace';
 import { checkFile } from './check';
 import { placementRepr } from '../core/sharding';
-import { formatBytes, wildcardName } from '../core/analysis';
-import { formatTotals } from './comms';
+import { formatBytes, wildcardName, formatTotals } from '../core/analysis';
 
 function findPlans(dir: string): string[] {
   const out: string[] = [];

@@ -90,16 +90,4 @@ export function loadBound(args: ParsedArgs): Bound {
   }
 }
 
-/** "ranks 0-6 [a, b] · rank 7 [c, d]": per-rank shapes grouped where consecutive ranks agree. */
-export function groupedShapes(shapes: number[][]): string {
-  const parts: string[] = [];
-  let start = 0;
-  for (let r = 1; r <= shapes.length; r++) {
-    if (r === shapes.length || shapes[r].join() !== shapes[start].join()) {
-      const label = start === r - 1 ? `rank ${start}` : `ranks ${start}-${r - 1}`;
-      parts.push(`${label} [${shapes[start].join(', ')}]`);
-      start = r;
-    }
-  }
-  return parts.length === 1 && shapes.length > 1 ? `all ranks [${shapes[0].join(', ')}]` : parts.join(' · ');
-}
+export { groupedShapes } from '../core/analysis';

@@ -1,0 +1,78 @@
+// Plain-text reports of a binding, shared by the CLI and the editor's "Show Shapes/Collectives".
+import type { ScheduledCollective, ShardedModel } from './types';
+import type { ModelGraph } from '../models/types';
+import { placementRepr } from '../sharding';
+import { formatBytes } from './checks';
+import { wildcardName } from './match';
+
+/** "ranks 0-6 [a, b] · rank 7 [c, d]": per-rank shapes grouped where consecutive ranks agree. */
+export function groupedShapes(shapes: number[][]): string {
+  const parts: string[] = [];
+  let start = 0;
+  for (let r = 1; r <= shapes.length; r++) {
+    if (r === shapes.length || shapes[r].join() !== shapes[start].join()) {
+      const label = start === r - 1 ? `rank ${start}` : `ranks ${start}-${r - 1}`;
+      parts.push(`${label} [${shapes[start].join(', ')}]`);
+      start = r;
+    }
+  }
+  return parts.length === 1 && shapes.length > 1 ? `all ranks [${shapes[0].join(', ')}]` : parts.join(' · ');
+}
+
+export function formatTotals(t: Partial<Record<string, number>>): string {
+  const e = Object.entries(t);
+  return e.length ? e.map(([op, n]) => `${n} ${op}`).join(', ') : 'none';
+}
+
+function shortModule(m: string): string {
+  return m.replace(/^(model\.)?layers\.\d+\./, '');
+}
+
+/** Collectives grouped: identical consecutive layers print once ("layer 3-60"). */
+export function collectivesReport(list: ScheduledCollective[]): string {
+  const lines: string[] = [];
+  for (const pass of ['forward', 'backward', 'optimizer'] as const) {
+    const items = list.filter((x) => x.pass === pass);
+    if (!items.length) continue;
+    lines.push(`${pass === 'optimizer' ? 'optimizer step' : pass}:`);
+    const byLayer = new Map<string, ScheduledCollective[]>();
+    for (const c of items) {
+      const k = c.layer === undefined ? `end:${c.module}` : `layer:${c.layer}`;
+      byLayer.set(k, [...(byLayer.get(k) ?? []), c]);
+    }
+    let run: { first: string; last: string; sig: string; items: ScheduledCollective[] } | undefined;
+    const flush = () => {
+      if (!run) return;
+      const label = run.first === run.last ? run.first : `${run.first}-${run.last.replace(/^layer /, '')}`;
+      for (const c of run.items) lines.push(`  ${label.padEnd(14)} ${c.op.padEnd(15)} ${formatBytes(c.bytes).padStart(10)}  ${shortModule(c.module).padEnd(28)} group of ${c.group.length}  ${c.why}`);
+      run = undefined;
+    };
+    for (const [k, group] of byLayer) {
+      const label = k.startsWith('layer:') ? `layer ${k.slice(6)}` : 'model end';
+      const sig = group.map((c) => `${c.op}|${c.bytes}|${shortModule(c.module)}`).join(';');
+      if (run && run.sig === sig && k.startsWith('layer:')) run.last = label;
+      else {
+        flush();
+        run = { first: label, last: label, sig, items: group };
+      }
+    }
+    flush();
+  }
+  return lines.join('\n');
+}
+
+/** Every parameter pattern with its placements and per-rank shapes; memory per rank. */
+export function shapesReport(graph: ModelGraph, s: ShardedModel): string {
+  const seen = new Map<string, { shape: number[]; line: string }>();
+  for (const p of s.params) {
+    const key = wildcardName(p.name);
+    const line = `${p.placements.length ? p.placements.map(placementRepr).join(', ') : 'not sharded'}  ${p.placements.length ? groupedShapes(p.localShapes) : `[${p.globalShape.join(', ')}] on every rank`}`;
+    const prev = seen.get(key);
+    seen.set(key, { shape: p.globalShape, line: prev === undefined || prev.line === line ? line : `${prev.line} (varies by layer)` });
+  }
+  const out = [`${graph.modelType} on ${s.mesh.dims.map((d) => `${d.name}=${d.size}`).join(',')}`];
+  for (const [key, v] of seen) out.push(`  ${key.padEnd(48)} [${v.shape.join(', ')}]  ${v.line}`);
+  const totals = s.memory.map((m) => m.total);
+  out.push('memory per rank: ' + ([...new Set(totals)].length === 1 ? `${formatBytes(totals[0])} on every rank` : totals.map((x, r) => `rank ${r}: ${formatBytes(x)}`).join(', ')));
+  return out.join('\n');
+}

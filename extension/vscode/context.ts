@@ -1,0 +1,41 @@
+// The editing context from VS Code settings and the status bar's choice; files are read from disk.
+import * as vscode from 'vscode';
+import { readFileSync } from 'node:fs';
+import type { EditingContext } from '../core/editing';
+import type { Generation } from '../core/styles';
+
+export interface Choices {
+  model?: string;
+  mesh?: string;
+}
+
+export function editingContext(choices: Choices): EditingContext {
+  const cfg = vscode.workspace.getConfiguration('shardscope');
+  const generation = cfg.get<string>('generation', 'auto');
+  return {
+    generation: generation === 'auto' ? undefined : (generation as Generation),
+    transformersVersion: cfg.get<string>('transformersVersion') || undefined,
+    defaultMesh: choices.mesh ?? cfg.get<string>('defaultMesh', 'tp=8'),
+    model: choices.model ?? (cfg.get<string>('model') || undefined),
+    configPath: cfg.get<string>('configPath') || undefined,
+    gpuMemoryGiB: cfg.get<number>('gpuMemoryGiB') || undefined,
+    seqLen: cfg.get<number>('seqLen') || undefined,
+    readFile: (path) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** Documents whose plans Shardscope reads. */
+export function isPlanDocument(doc: vscode.TextDocument): boolean {
+  if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled' && doc.uri.scheme !== 'vscode-remote') return false;
+  const name = doc.fileName;
+  if (/\.shardplan\.json$/i.test(name)) return true;
+  if (doc.languageId === 'python') return /_plan\b|tp_plan|parallelize_module|TPStyle\(/.test(doc.getText());
+  if (/(^|[\\/])config\.json$/i.test(name)) return /base_model_(tp|ep|sp)_plan/.test(doc.getText());
+  return false;
+}

@@ -1,0 +1,56 @@
+// Activation: cheap registrations only; documents are analysed when they are opened or edited.
+import * as vscode from 'vscode';
+import { PlanController } from './controller';
+import { registerProviders } from './providers';
+import { registerCommands } from './commands';
+
+const SELECTOR: vscode.DocumentSelector = [
+  { language: 'python' },
+  { language: 'shardplan' },
+  { language: 'json', pattern: '**/config.json' },
+  { language: 'jsonc', pattern: '**/*.shardplan.json' },
+  { language: 'json', pattern: '**/*.shardplan.json' },
+];
+
+/** Milliseconds the extension's own activate() took, for the output channel and tests. */
+export let activationMs = 0;
+
+export function activate(context: vscode.ExtensionContext) {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('Shardscope');
+  const ctl = new PlanController(log);
+  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  const updateStatus = () => {
+    const cfg = vscode.workspace.getConfiguration('shardscope');
+    const model = ctl.choices.model ?? (cfg.get<string>('model') || 'model from the file');
+    const mesh = ctl.choices.mesh ?? cfg.get<string>('defaultMesh', 'tp=8');
+    status.text = `$(server-process) ${model} · ${mesh}`;
+    status.tooltip = 'Shardscope: the model and mesh plans are checked against when the file names none. Click to pick a model.';
+    status.command = 'shardscope.pickModel';
+    status.show();
+  };
+  updateStatus();
+  context.subscriptions.push(
+    log,
+    ctl,
+    status,
+    ...registerProviders(ctl, SELECTOR),
+    ...registerCommands(ctl, updateStatus),
+    vscode.workspace.onDidOpenTextDocument((d) => ctl.schedule(d)),
+    vscode.workspace.onDidChangeTextDocument((e) => ctl.schedule(e.document)),
+    vscode.workspace.onDidCloseTextDocument((d) => ctl.forget(d)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('shardscope')) {
+        updateStatus();
+        ctl.refreshAll();
+      }
+    }),
+  );
+  // Documents already open are analysed after activation returns.
+  setTimeout(() => ctl.refreshAll(), 0);
+  activationMs = performance.now() - t0;
+  log.appendLine(`Shardscope activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs: () => activationMs, analysis: (doc: vscode.TextDocument) => ctl.analysis(doc) };
+}
+
+export function deactivate() {}
