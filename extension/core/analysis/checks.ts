@@ -6,6 +6,7 @@ import { nearestStyle, editDistance } from '../styles';
 import { placementRepr } from '../sharding';
 import type { BoundParam, Finding } from './types';
 import { wildcardName, type PlanTable } from './match';
+import { graphIndex } from './graph-index';
 import { bytesOf } from './dtype';
 
 export function formatBytes(b: number): string {
@@ -34,8 +35,7 @@ export function runChecks(c: CheckContext): void {
   const { graph, findings } = c;
   const cfg = graph.config;
   // Unknown styles and keys that match nothing.
-  const allPaths = [...graph.modules.keys(), ...graph.params.map((p) => p.name)];
-  const wild = new Set(allPaths.map(wildcardName));
+  const { paths: allPaths, wildPaths: wild } = graphIndex(graph);
   for (const b of c.table.byKey.values()) {
     if (b.error) {
       const name = b.entry.style.kind === 'name' ? b.entry.style.name : undefined;
@@ -43,7 +43,7 @@ export function runChecks(c: CheckContext): void {
       findings.push({ code: 'SS101', slug: 'unknown-style', severity: 'error', message: b.error, target: b.rootKey, entry: b.entry, suggestion: near });
       continue;
     }
-    if (!b.used && !wild.has(b.rootKey) && !allPaths.includes(b.rootKey)) {
+    if (!b.used && !wild.has(b.rootKey) && !allPaths.has(b.rootKey)) {
       let best = '';
       let bestD = Infinity;
       for (const w of wild) {

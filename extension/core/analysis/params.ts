@@ -3,7 +3,8 @@ import type { ModelGraph, ModuleNode, ParamInfo } from '../models/types';
 import type { Placement } from '../sharding/types';
 import { localShape, coordOf, placementRepr } from '../sharding';
 import type { BoundParam, Finding } from './types';
-import { lookupParam, type PlanTable } from './match';
+import type { PlanTable, BoundEntry } from './match';
+import { graphIndex } from './graph-index';
 
 export interface ParamContext {
   sizes: number[];
@@ -31,13 +32,20 @@ export function bindParams(graph: ModelGraph, table: PlanTable, ctx: ParamContex
   // Parameters that share shape and placements share their per-rank shapes (61 identical layers).
   const shapesBySignature = new Map<string, number[][]>();
   const out: BoundParam[] = [];
-  for (const p of graph.params) {
-    const found = lookupParam(table, p.name);
+  const idx = graphIndex(graph);
+  for (let pi = 0; pi < graph.params.length; pi++) {
+    const p = graph.params[pi];
+    const keys = idx.lookupKeys[pi];
+    let found: { hit: BoundEntry; level: 'param' | 'module' } | undefined;
+    for (let k = 0; k < 4 && !found; k++) {
+      const hit = table.byKey.get(keys[k]);
+      if (hit) found = { hit, level: k % 2 === 0 ? 'param' : 'module' };
+    }
     let placements: Placement[] = [];
     let expert = false;
     if (found && found.hit.semantics) {
       found.hit.used = true;
-      const owner = ownerOf(graph, p);
+      const owner = graph.modules.get(keys[1]);
       const kind = owner?.kind ?? 'other';
       const placement = found.hit.semantics.paramPlacement(kind, p.local, p.shape);
       if (placement) {
@@ -45,7 +53,7 @@ export function bindParams(graph: ModelGraph, table: PlanTable, ctx: ParamContex
         placements = meshPlacements(placement, ctx, expert);
       }
     } else if (found) found.hit.used = true;
-    const sig = p.shape.join(',') + '|' + placements.map(placementRepr).join(',');
+    const sig = idx.shapeKeys[pi] + '|' + (placements.length ? (found?.hit.rootKey ?? '') + '|' + placements.map(placementRepr).join(',') : '');
     let local = shapesBySignature.get(sig);
     if (!local) {
       if (placements.length === 0) local = coords.map(() => p.shape);

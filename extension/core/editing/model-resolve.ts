@@ -28,7 +28,7 @@ export function resolveModel(doc: PlanDocument, ctx: EditingContext): ResolvedMo
     return tryLoad(() => loadModel(ref, dir), typeof ref === 'string' ? ref : 'inline config');
   }
   const values = doc.configValues;
-  if (values && typeof values.model_type === 'string' && ARCHITECTURES[values.model_type] && ('hidden_size' in values || doc.format === 'config-json')) {
+  if (values && typeof values.model_type === 'string' && ARCHITECTURES[values.model_type]) {
     return tryLoad(() => graphFromConfig(values, doc.uri), doc.format === 'config-json' ? 'this config.json' : 'this file’s config class');
   }
   const candidates = [ctx.configPath ? resolve(dir, ctx.configPath) : undefined, join(dir, 'config.json')].filter((x): x is string => !!x);
