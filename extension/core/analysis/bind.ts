@@ -87,13 +87,15 @@ export function bindPlan(graph: ModelGraph, plans: PlanInput[], mesh: DeviceMesh
   const activations: BoundActivation[] = [...head.activations];
   const layerActs: BoundActivation[][] = [];
   const moeLayers = new Set(graph.config.moeLayers ?? []);
+  // Without indexed keys ("layers.3.mlp") every layer of a kind binds alike: no per-layer lookups needed.
+  const indexedKeys = [...table.byKey.keys()].some((k) => /\.\d+(\.|$)/.test(k));
   for (let i = 0; i < graph.config.numLayers; i++) {
     const steps: FlowStep[] | undefined = moeLayers.has(i) && graph.flow.moe ? graph.flow.moe : graph.flow.dense ?? graph.flow.moe;
     if (!steps) break;
     const layersPath = graph.basePrefix ? `${graph.basePrefix}.layers` : 'layers';
     const prefix = `${layersPath}.${i}.`;
     const incoming = acts.get('x') ?? { layout: { kind: 'replicate' } as Placement, shape: [run.batch, run.seqLen, graph.config.hiddenSize] };
-    const sig = (steps === graph.flow.moe ? 'moe|' : 'dense|') + JSON.stringify(incoming.layout) + '|' + steps.map((s) => lookupModule(table, prefix + s.module)?.rootKey ?? '-').join(',');
+    const sig = (steps === graph.flow.moe ? 'moe|' : 'dense|') + JSON.stringify(incoming.layout) + (indexedKeys ? '|' + steps.map((s) => lookupModule(table, prefix + s.module)?.rootKey ?? '-').join(',') : '');
     let t = templates.get(sig);
     if (!t) {
       const before = findings.length;

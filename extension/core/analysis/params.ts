@@ -53,7 +53,8 @@ export function bindParams(graph: ModelGraph, table: PlanTable, ctx: ParamContex
         placements = meshPlacements(placement, ctx, expert);
       }
     } else if (found) found.hit.used = true;
-    const sig = idx.shapeKeys[pi] + '|' + (placements.length ? (found?.hit.rootKey ?? '') + '|' + placements.map(placementRepr).join(',') : '');
+    // Same entry, parameter name and shape → same placements and local shapes (the 61 layers of DeepSeek-V3).
+    const sig = placements.length ? `${idx.shapeKeys[pi]}|${found!.hit.rootKey}|${p.local}` : idx.shapeKeys[pi];
     let local = shapesBySignature.get(sig);
     if (!local) {
       if (placements.length === 0) local = coords.map(() => p.shape);

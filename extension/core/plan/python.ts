@@ -2,15 +2,36 @@
 // *_ep_plan, *_sp_plan (base_model_pp_plan read as module → inputs/outputs), tp_plan=/tp_size= arguments
 // of from_pretrained and DistributedConfig, parallelize_module(model, mesh, {...}) and TPStyle(...) calls.
 import { parser } from '@lezer/python';
-import type { SyntaxNode, Tree } from '@lezer/common';
+import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
 import type { Placement } from '../sharding/types';
 import type { StyleRef, TorchArg } from '../styles/types';
 import type { Diagnostic, Plan, PlanDocument, PlanEntry, TextRange } from './types';
 
 const PLAN_NAME = /^(?:base_model_|_)?(?:\w+_)?(tp|ep|sp|pp)_plan$|^_(tp|ep|sp|pp)_plan$/;
 
-export function parsePythonPlans(text: string, uri: string, previous?: Tree): PlanDocument & { tree: Tree } {
-  const tree = previous ? parser.parse(text) : parser.parse(text);
+/** The last parse of each document, so an edit re-parses only around the changed text. */
+const lastParse = new Map<string, { text: string; fragments: readonly TreeFragment[] }>();
+
+function incrementalParse(text: string, uri: string): Tree {
+  const prev = lastParse.get(uri);
+  let tree: Tree;
+  if (prev) {
+    // The edit is the span between the longest common prefix and suffix of the old and new text.
+    let start = 0;
+    const max = Math.min(prev.text.length, text.length);
+    while (start < max && prev.text.charCodeAt(start) === text.charCodeAt(start)) start++;
+    let end = 0;
+    while (end < max - start && prev.text.charCodeAt(prev.text.length - 1 - end) === text.charCodeAt(text.length - 1 - end)) end++;
+    const fragments = TreeFragment.applyChanges(prev.fragments, [{ fromA: start, toA: prev.text.length - end, fromB: start, toB: text.length - end }]);
+    tree = parser.parse(text, fragments);
+  } else tree = parser.parse(text);
+  if (lastParse.size > 64) lastParse.delete(lastParse.keys().next().value!);
+  lastParse.set(uri, { text, fragments: TreeFragment.addTree(tree) });
+  return tree;
+}
+
+export function parsePythonPlans(text: string, uri: string): PlanDocument & { tree: Tree } {
+  const tree = incrementalParse(text, uri);
   const src = (n: SyntaxNode) => text.slice(n.from, n.to);
   const plans: Plan[] = [];
   const diagnostics: Diagnostic[] = [];
