@@ -1,11 +1,13 @@
 // Runs the test suites with Node's own runner. TypeScript tests are bundled by esbuild first.
-// Usage: [TEST_FILTER=substring] node scripts/test.mjs [unit|native|webview|e2e ...]  (default: unit native webview)
+// Usage: [TEST_FILTER=substring] node scripts/test.mjs [unit|native|webview|e2e ...]  (default: all of them)
+// e2e runs the extension in a real VS Code (code-server, installed from npm by e2e/server/install.sh)
+// driven by Debian's headless Chromium.
 import { build } from 'esbuild';
 import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'native', 'webview'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'native', 'webview', 'e2e'];
 const outRoot = '.test-out';
 rmSync(outRoot, { recursive: true, force: true });
 
@@ -33,6 +35,14 @@ for (const suite of suites) {
       files.push(out);
     } else files.push(src);
   }
+}
+if (suites.includes('e2e') && files.some((f) => f.includes('/e2e/'))) {
+  if (!existsSync(process.env.CHROMIUM ?? '/usr/bin/chromium')) {
+    console.error('the e2e suite needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium ripgrep)');
+    process.exit(1);
+  }
+  const inst = spawnSync('bash', ['e2e/server/install.sh'], { stdio: 'inherit' });
+  if (inst.status !== 0) process.exit(inst.status ?? 1);
 }
 if (!files.length) {
   console.error('no tests found in', suites.join(', '));

@@ -1,0 +1,95 @@
+// Runs inside VS Code's extension host with the real `vscode` API (mocha, bdd).
+import * as vscode from 'vscode';
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+
+const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+
+async function open(rel: string) {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(ws(), rel)));
+  await vscode.window.showTextDocument(doc);
+  return doc;
+}
+
+/** Wait until `pred` holds for the document's diagnostics (events, never fixed sleeps). */
+async function diagnosticsOf(uri: vscode.Uri, pred: (d: readonly vscode.Diagnostic[]) => boolean, what: string): Promise<readonly vscode.Diagnostic[]> {
+  const now = vscode.languages.getDiagnostics(uri);
+  if (pred(now)) return now;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`timed out waiting for ${what}; saw: ${JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => `${d.code} ${d.message}`))}`));
+    }, 20000);
+    const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (!e.uris.some((u) => u.toString() === uri.toString())) return;
+      const d = vscode.languages.getDiagnostics(uri);
+      if (pred(d)) {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(d);
+      }
+    });
+  });
+}
+
+describe('Shardscope in VS Code', function () {
+  this.timeout(60000);
+
+  it('activates quickly and records its activation time', async () => {
+    const ext = vscode.extensions.getExtension('shardscope.shardscope')!;
+    assert.ok(ext, 'the extension is installed');
+    await open('mixtral-8x7b/tp.shardplan.json');
+    const api = (await ext.activate()) as { activationMs(): number };
+    assert.ok(api.activationMs() > 0);
+  });
+
+  it('marks a planted fault with a located diagnostic, and the quick fix repairs it', async () => {
+    const doc = await open('fault.shardplan.json');
+    const diags = await diagnosticsOf(doc.uri, (d) => d.some((x) => x.code === 'SS105'), 'the packed gate_up_proj diagnostic');
+    const d = diags.find((x) => x.code === 'SS105')!;
+    assert.equal(doc.getText(d.range), '"colwise"');
+    assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range))!;
+    const fix = actions.find((a) => a.title === "Change to 'packed_colwise'");
+    assert.ok(fix?.edit, `quick fixes: ${actions.map((a) => a.title).join(', ')}`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    await diagnosticsOf(doc.uri, (x) => !x.some((y) => y.code === 'SS105'), 'the diagnostic to clear after the fix');
+    assert.ok(doc.getText().includes('"layers.*.mlp.experts.gate_up_proj": "packed_colwise"'));
+  });
+
+  it('completes style names and module patterns', async () => {
+    const doc = await open('mixtral-8x7b/tp.shardplan.json');
+    const text = doc.getText();
+    const at = doc.positionAt(text.indexOf('"packed_colwise"') + 1);
+    const styles = (await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, at))!;
+    const labels = styles.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.ok(labels.includes('packed_colwise') && labels.includes('moe_tp_experts'), labels.join());
+    const key = doc.positionAt(text.indexOf('"layers.*.self_attn.q_proj"') + '"layers.*.'.length);
+    const mods = (await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, key))!;
+    const modLabels = mods.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.ok(modLabels.includes('self_attn.') && modLabels.includes('mlp.'), modLabels.join());
+  });
+
+  it('hovers a pattern with its per-rank shapes and collectives', async () => {
+    const doc = await open('mixtral-8x7b/tp.shardplan.json');
+    const pos = doc.positionAt(doc.getText().indexOf('"layers.*.mlp.experts.gate_up_proj"') + 4);
+    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos))!;
+    const md = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+    assert.match(md, /Matches 32 modules on tp=8/);
+    assert.match(md, /rank 0 \[8, 3584, 4096\]/);
+  });
+
+  it('shows CodeLens above a Python plan and opens the shapes report', async () => {
+    const doc = await open('llama-3-8b/configuration_llama.py');
+    await diagnosticsOf(doc.uri, () => true, 'analysis');
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri))!;
+    const titles = lenses.map((l) => l.command?.title ?? '');
+    assert.ok(titles.some((t) => /^Shapes: /.test(t)) && titles.some((t) => /^Collectives: /.test(t)), titles.join(' | '));
+    assert.deepEqual(vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error), []);
+    const before = vscode.workspace.textDocuments.length;
+    await vscode.commands.executeCommand('shardscope.showShapes', doc.uri);
+    const report = vscode.workspace.textDocuments.slice(before).find((d) => d.isUntitled);
+    assert.ok(report, 'a report document opened');
+    assert.match(report.getText(), /model\.layers\.\*\.self_attn\.q_proj\.weight\s+\[4096, 4096\]\s+Shard\(dim=0\)\s+all ranks \[512, 4096\]/);
+  });
+});
