@@ -7,6 +7,8 @@ import type { Generation } from '../core/styles';
 export interface Choices {
   model?: string;
   mesh?: string;
+  /** Detected in the workspace's Python environment. */
+  transformersVersion?: string;
 }
 
 export function editingContext(choices: Choices): EditingContext {
@@ -14,7 +16,7 @@ export function editingContext(choices: Choices): EditingContext {
   const generation = cfg.get<string>('generation', 'auto');
   return {
     generation: generation === 'auto' ? undefined : (generation as Generation),
-    transformersVersion: cfg.get<string>('transformersVersion') || undefined,
+    transformersVersion: cfg.get<string>('transformersVersion') || choices.transformersVersion,
     defaultMesh: choices.mesh ?? cfg.get<string>('defaultMesh', 'tp=8'),
     model: choices.model ?? (cfg.get<string>('model') || undefined),
     configPath: cfg.get<string>('configPath') || undefined,

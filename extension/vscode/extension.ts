@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { PlanController } from './controller';
 import { registerProviders } from './providers';
 import { registerCommands } from './commands';
+import { detectTransformersVersion } from './python-env';
 
 const SELECTOR: vscode.DocumentSelector = [
   { language: 'python' },
@@ -46,8 +47,15 @@ export function activate(context: vscode.ExtensionContext) {
       }
     }),
   );
-  // Documents already open are analysed after activation returns.
+  // Documents already open are analysed after activation returns; the Python environment is asked once.
   setTimeout(() => ctl.refreshAll(), 0);
+  if (!vscode.workspace.getConfiguration('shardscope').get<string>('transformersVersion')) {
+    void detectTransformersVersion(log).then((v) => {
+      if (!v) return;
+      ctl.choices.transformersVersion = v;
+      ctl.refreshAll();
+    });
+  }
   activationMs = performance.now() - t0;
   log.appendLine(`Shardscope activated in ${activationMs.toFixed(1)} ms`);
   return { activationMs: () => activationMs, analysis: (doc: vscode.TextDocument) => ctl.analysis(doc) };

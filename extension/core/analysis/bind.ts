@@ -61,7 +61,7 @@ export function bindPlan(graph: ModelGraph, plans: PlanInput[], mesh: DeviceMesh
 
   const table = buildPlanTable(plans, graph, generation);
   const findings: Finding[] = [...table.findings];
-  const params = bindParams(graph, table, { sizes, tpDim, epDims }, findings);
+  const params = bindParams(graph, table, { sizes, tpDim, epDims }, findings, generation !== 'g1' && generation !== 'g2');
   const paramMap = new Map(params.map((p) => [p.name, p]));
 
   const tpGroup = groupRanks(sizes, 0, [tpDim]);

@@ -62,6 +62,19 @@ export function runChecks(c: CheckContext): void {
       );
     }
   }
+  // Keys that can never be used.
+  for (const b of c.table.byKey.values()) {
+    // Before the newest matcher, transformers looked up only the wildcard form of a name.
+    if ((c.generation === 'g1' || c.generation === 'g2') && /\.\d+(\.|$)/.test(b.rootKey)) {
+      findings.push({ code: 'SS107', slug: 'indexed-key-unused', severity: 'warning', message: `'${b.entry.key}' names a layer index, but ${c.generation === 'g1' ? 'transformers 4.5x' : 'transformers 5.x before the newest matcher'} normalises names to '${wildcardName(b.rootKey).replace(/^model\./, '')}' before the lookup: this key is never used`, target: b.rootKey, entry: b.entry });
+    }
+    // A parameter key wins over its module key for that parameter.
+    const m = b.rootKey.match(/^(.*)\.(weight|bias)$/);
+    const moduleEntry = m ? c.table.byKey.get(m[1]) : undefined;
+    if (moduleEntry && moduleEntry.semantics && b.semantics && moduleEntry.entry.styleText !== b.entry.styleText) {
+      findings.push({ code: 'SS108', slug: 'param-key-hides-module-key', severity: 'warning', message: `'${b.entry.key}' (${b.entry.styleText}) takes precedence over '${moduleEntry.entry.key}' (${moduleEntry.entry.styleText}) for the ${m![2]}: the two disagree on how it is placed`, target: b.rootKey, entry: b.entry });
+    }
+  }
   const n = c.tpSize;
   const byName = new Map(c.params.map((p) => [p.name, p]));
   const seenKeys = new Set<string>();

@@ -26,7 +26,7 @@ function meshPlacements(p: Placement, ctx: ParamContext, expertParallel: boolean
   return ctx.sizes.map((_, i) => (dims.includes(i) ? p : { kind: 'replicate' }));
 }
 
-export function bindParams(graph: ModelGraph, table: PlanTable, ctx: ParamContext, findings: Finding[]): BoundParam[] {
+export function bindParams(graph: ModelGraph, table: PlanTable, ctx: ParamContext, findings: Finding[], exactFirst = true): BoundParam[] {
   const world = ctx.sizes.reduce((a, b) => a * b, 1);
   const coords = Array.from({ length: world }, (_, r) => coordOf(ctx.sizes, r));
   // Parameters that share shape and placements share their per-rank shapes (61 identical layers).
@@ -37,7 +37,8 @@ export function bindParams(graph: ModelGraph, table: PlanTable, ctx: ParamContex
     const p = graph.params[pi];
     const keys = idx.lookupKeys[pi];
     let found: { hit: BoundEntry; level: 'param' | 'module' } | undefined;
-    for (let k = 0; k < 4 && !found; k++) {
+    // transformers 4.5x and early 5.x looked up only the wildcard forms.
+    for (let k = exactFirst ? 0 : 2; k < 4 && !found; k++) {
       const hit = table.byKey.get(keys[k]);
       if (hit) found = { hit, level: k % 2 === 0 ? 'param' : 'module' };
     }

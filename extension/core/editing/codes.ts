@@ -19,6 +19,8 @@ export const CODES: CodeInfo[] = [
   { code: 'SS104', slug: 'invalid-placement', severity: 'error', summary: 'a placement that does not fit the parameter' },
   { code: 'SS105', slug: 'packed-needs-packed-colwise', severity: 'error', summary: 'a fused gate_up_proj split with plain colwise' },
   { code: 'SS106', slug: 'sp-not-wired', severity: 'warning', summary: 'a sequence-parallel plan on a transformers version that does not wire SP' },
+  { code: 'SS107', slug: 'indexed-key-unused', severity: 'warning', summary: 'an indexed key the generation in use normalises away' },
+  { code: 'SS108', slug: 'param-key-hides-module-key', severity: 'warning', summary: 'a parameter key overriding its module key with a different style' },
   { code: 'SS201', slug: 'heads-not-divisible', severity: 'error', summary: 'attention heads not divisible by tp' },
   { code: 'SS202', slug: 'kv-heads-not-divisible', severity: 'error', summary: 'KV heads not divisible by tp' },
   { code: 'SS203', slug: 'not-divisible', severity: 'warning', summary: 'a sharded dim not divisible by its shards (uneven)' },

@@ -6,4 +6,4 @@ export { buildGraph } from './build';
 export { PRESETS, findPreset, type Preset } from './presets';
 export { BUILTIN_PLANS, type BuiltinPlans } from './builtin-plans';
 export { readSafetensorsHeader, readCheckpointFolder, convertCheckpoint, CheckpointError, type TensorHeader } from './safetensors';
-export { loadModel, loadCheckpointFolder, graphFromConfig, genericGraph, ModelLoadError } from './load';
+export { loadModel, loadCheckpointFolder, graphFromConfig, genericGraph, hfCacheConfig, ModelLoadError } from './load';

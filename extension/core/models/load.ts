@@ -1,5 +1,5 @@
 // Resolve a model reference (config.json path, checkpoint folder, preset name, inline config) to a ModelGraph.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import { join, resolve, isAbsolute } from 'node:path';
 import type { ModelGraph, ModuleKind, ModuleNode, ParamInfo } from './types';
 import { ARCHITECTURES } from './architectures';
@@ -46,6 +46,8 @@ export function loadModel(ref: string | Record<string, unknown>, baseDir = proce
       if (statSync(path).isDirectory()) return loadCheckpointFolder(path);
       return graphFromConfig(readConfigFile(path), path);
     }
+    const cached = hfCacheConfig(ref);
+    if (cached) return graphFromConfig(readConfigFile(cached), cached);
     const preset = findPreset(ref);
     if (preset) return graphFromConfig(preset.config, `preset ${preset.name}`);
     throw new ModelLoadError(`'${ref}' is neither a file, a folder nor a preset (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
@@ -53,6 +55,24 @@ export function loadModel(ref: string | Record<string, unknown>, baseDir = proce
     if (e instanceof ModelConfigError || e instanceof CheckpointError) throw new ModelLoadError(e.message);
     throw e;
   }
+}
+
+/**
+ * The config.json of a repo id ("org/name") in the Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub or
+ * ~/.cache/huggingface/hub), newest snapshot first; undefined when it is not there.
+ */
+export function hfCacheConfig(repoId: string): string | undefined {
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repoId)) return undefined;
+  const home = process.env.HOME ?? '';
+  const roots = [process.env.HF_HUB_CACHE, process.env.HF_HOME && join(process.env.HF_HOME, 'hub'), home && join(home, '.cache/huggingface/hub')].filter((x): x is string => !!x);
+  for (const root of roots) {
+    const snaps = join(root, `models--${repoId.replace('/', '--')}`, 'snapshots');
+    if (!existsSync(snaps)) continue;
+    const dirs = readdirSync(snaps).map((d) => join(snaps, d)).filter((d) => existsSync(join(d, 'config.json')));
+    dirs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+    if (dirs.length) return join(dirs[0], 'config.json');
+  }
+  return undefined;
 }
 
 /** A checkpoint folder: config.json plus safetensors headers (dtypes from the checkpoint; shapes checked). */

@@ -195,6 +195,22 @@ export function parsePythonPlans(text: string, uri: string): PlanDocument & { tr
           configValues[name] = value.name === 'Number' ? Number(src(value)) : value.name === 'Boolean' ? src(value) === 'True' : value.name === 'None' ? null : stringValue(value);
         }
       }
+      // transformers 4.x config classes: def __init__(self, vocab_size=32000, hidden_size=4096, ...).
+      if (n.name === 'FunctionDefinition' && n.getChild('VariableName') && src(n.getChild('VariableName')!) === '__init__') {
+        const params = n.getChild('ParamList');
+        const kids = params ? children(params) : [];
+        for (let i = 0; i + 2 < kids.length; i++) {
+          if (kids[i].name === 'VariableName' && kids[i + 1].name === 'AssignOp') {
+            const v = kids[i + 2];
+            const name = src(kids[i]);
+            if (configValues[name] !== undefined) continue;
+            if (v.name === 'Number') configValues[name] = Number(src(v));
+            else if (v.name === 'Boolean') configValues[name] = src(v) === 'True';
+            else if (v.name === 'None') configValues[name] = null;
+            else if (v.name === 'String') configValues[name] = stringValue(v);
+          }
+        }
+      }
       if (n.name === 'CallExpression') {
         const fn = n.firstChild;
         const fname = fn ? src(fn).split('.').pop()! : '';

@@ -151,3 +151,23 @@ test('CodeLens above each plan; codes table is complete', () => {
   const codes = new Set(CODES.map((c) => c.code));
   for (const c of ['SS101', 'SS102', 'SS103', 'SS105', 'SS201', 'SS202', 'SS301', 'SS304', 'SS311', 'SS312', 'SS401', 'SS402']) assert.ok(codes.has(c), c);
 });
+
+test('keys that can never be used: indexed keys on older matchers, parameter keys hiding module keys', () => {
+  const py = 'base_model_tp_plan = {\n    "layers.*.mlp.gate_proj": "colwise",\n    "layers.3.mlp.up_proj": "colwise",\n}\n';
+  const g2 = analyzeDocument('/w/configuration_a.py', py, { model: 'llama-3-8b', generation: 'g2' }).diagnostics.find((x) => x.code === 'SS107')!;
+  assert.equal(at(py, g2), '"layers.3.mlp.up_proj"');
+  assert.equal(analyzeDocument('/w/configuration_b.py', py, { model: 'llama-3-8b', generation: 'g4' }).diagnostics.some((x) => x.code === 'SS107'), false);
+  const hide = shardplan({ ...MIXTRAL, 'layers.*.self_attn.q_proj.weight': 'rowwise' });
+  const d = analyzeDocument('/w/n.shardplan.json', hide).diagnostics.find((x) => x.code === 'SS108')!;
+  assert.equal(at(hide, d), '"layers.*.self_attn.q_proj.weight"');
+});
+
+test('config values from a 4.x __init__, and from_pretrained("./") resolved to the folder', () => {
+  const py = 'class MyConfig(PretrainedConfig):\n    model_type = "llama"\n    base_model_tp_plan = {"layers.*.self_attn.k_proj": "colwise"}\n    def __init__(self, num_key_value_heads=4, num_attention_heads=32, **kw):\n        super().__init__(**kw)\n';
+  const a = analyzeDocument('/w/configuration_c.py', py, { defaultMesh: 'tp=8' });
+  assert.equal(a.graph?.config.numKvHeads, 4);
+  assert.ok(a.diagnostics.some((x) => x.code === 'SS202'), 'tp=8 over 4 KV heads');
+  const train = analyzeDocument('examples/mixtral-8x7b/train_tp.py', readFileSync('examples/mixtral-8x7b/train_tp.py', 'utf8'), ctx);
+  assert.equal(train.graph?.modelType, 'mixtral');
+  assert.ok(train.sharded!.params.find((p) => p.name === 'model.layers.0.mlp.experts.gate_up_proj')!.placements.length === 1, 'tp_plan="auto" applies the built-in plan');
+});
