@@ -82,6 +82,7 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
   analysis.sharded = sharded;
   if (sharded) diagnostics.push(...findingsToDiagnostics(sharded.findings, doc, text, model.graph));
   spNotWired(doc, generation, diagnostics);
+  epPlanUnused(doc, text, diagnostics);
   cache.set(uri, { key, analysis });
   if (cache.size > 64) cache.delete(cache.keys().next().value!);
   return analysis;
@@ -100,6 +101,9 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
   const builtinKeys = new Set(Object.values(BUILTIN_PLANS[graph.modelType] ?? {}).flatMap((p) => (p && typeof p === 'object' ? Object.keys(p) : [])));
   for (const f of findings) {
     const entry = locate(f.entry, doc);
+    // A style of transformers' own CausalLM class plan, which the binder adds to a base plan: not the
+    // user's text, and the class plan of the generation in use is what transformers would apply.
+    if (f.code === 'SS101' && f.entry && !entry) continue;
     const onValue = ['SS101', 'SS105', 'SS104'].includes(f.code);
     let range: TextRange = entry ? (onValue ? entry.valueRange : entry.keyRange) : planNameRange(firstPlan);
     if (entry && entry.keyRange.end === 0) range = planNameRange(firstPlan);
@@ -152,8 +156,10 @@ function quoted(text: string, range: TextRange, value: string): string {
   return `${q}${value}${q}`;
 }
 
+/** A diagnostic about a plan as a whole sits on the plan's name (else on its opening brace). */
 function planNameRange(plan: PlanDocument['plans'][number] | undefined): TextRange {
   if (!plan) return { start: 0, end: 0 };
+  if (plan.nameRange) return plan.nameRange;
   return { start: plan.range.start, end: Math.min(plan.range.end, plan.range.start + 1) };
 }
 
@@ -187,6 +193,25 @@ function styleOnlyDiagnostics(doc: PlanDocument, generation: Generation, out: Di
       if ('error' in r) out.push({ code: 'SS101', slug: 'unknown-style', severity: 'error', message: r.error, range: e.valueRange });
     }
   }
+}
+
+/** A *.shardplan.json ep_plan is applied only when expert_parallel names the mesh dims it spreads over
+ *  (transformers likewise reads base_model_ep_plan only with enable_expert_parallel). */
+function epPlanUnused(doc: PlanDocument, text: string, out: Diagnostic[]): void {
+  if (doc.format !== 'shardplan' || doc.expertParallel?.length) return;
+  const ep = doc.plans.find((p) => p.kind === 'ep' && !p.auto && p.entries.length);
+  if (!ep?.nameRange) return;
+  const dims = doc.mesh?.dims.map((d) => d.name) ?? [];
+  const dim = dims.includes('tp') ? 'tp' : (dims[dims.length - 1] ?? 'tp');
+  const lineStart = text.lastIndexOf('\n', ep.nameRange.start) + 1;
+  const indent = text.slice(lineStart, ep.nameRange.start);
+  const insert = /^\s*$/.test(indent) ? `"expert_parallel": ["${dim}"],\n${indent}` : `"expert_parallel": ["${dim}"], `;
+  out.push({
+    code: 'SS109', slug: 'ep-plan-unused', severity: 'warning',
+    message: `"ep_plan" is never applied: no "expert_parallel" names the mesh dims the experts are spread over (transformers' own scheme is ep = tp: "expert_parallel": ["${dim}"])`,
+    range: ep.nameRange,
+    fixes: [{ title: `Add "expert_parallel": ["${dim}"]`, edits: [{ range: { start: ep.nameRange.start, end: ep.nameRange.start }, newText: insert }], preferred: true }],
+  });
 }
 
 /** Sequence-parallel entries where transformers does not wire sequence parallelism. */

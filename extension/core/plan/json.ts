@@ -22,7 +22,8 @@ function styleOf(n: Node): StyleRef | undefined {
 }
 
 function readPlanObject(obj: Node, name: string, kind: Plan['kind'], scope: Plan['scope'], text: string, diagnostics: Diagnostic[]): Plan {
-  const plan: Plan = { name, kind, scope, entries: [], range: range(obj) };
+  const key = obj.parent?.type === 'property' ? obj.parent.children?.[0] : undefined;
+  const plan: Plan = { name, kind, scope, entries: [], range: range(obj), ...(key && key !== obj ? { nameRange: range(key) } : {}) };
   if (obj.type === 'string' && obj.value === 'auto') return { ...plan, auto: true };
   if (obj.type !== 'object') {
     diagnostics.push({ code: 'SS001', slug: 'syntax', severity: 'error', message: `"${name}" must be an object of pattern → style (or "auto")`, range: range(obj) });

@@ -187,7 +187,10 @@ export function parsePythonPlans(text: string, uri: string): PlanDocument & { tr
         if (m && value.name === 'DictionaryExpression') {
           const kind = (m[1] ?? m[2]) as Plan['kind'];
           const scope: Plan['scope'] = name.startsWith('base_model_') ? 'base' : name.startsWith('_') ? 'class' : 'base';
-          plans.push(readDict(value, name, kind, scope));
+          const named = readDict(value, name, kind, scope);
+          const last = target.name === 'MemberExpression' ? target.lastChild : target;
+          if (last) named.nameRange = range(last);
+          plans.push(named);
           return false;
         }
         // Config class field defaults (dataclass style "hidden_size: int = 4096" parses as an assignment too).
@@ -224,8 +227,9 @@ export function parsePythonPlans(text: string, uri: string): PlanDocument & { tr
           for (const a of args) {
             if (a.name === 'tp_plan') {
               const v = stringValue(a.value);
-              if (v === 'auto') plans.push({ name: 'tp_plan', kind: 'tp', scope: 'root', entries: [], range: range(a.value), auto: true });
-              else if (a.value.name === 'DictionaryExpression') plans.push(readDict(a.value, 'tp_plan', 'tp', 'root'));
+              const nameRange = a.nameNode ? range(a.nameNode) : undefined;
+              if (v === 'auto') plans.push({ name: 'tp_plan', kind: 'tp', scope: 'root', entries: [], range: range(a.value), nameRange, auto: true });
+              else if (a.value.name === 'DictionaryExpression') plans.push({ ...readDict(a.value, 'tp_plan', 'tp', 'root'), nameRange });
             }
             if ((a.name === 'tp_size' || a.name === 'ep_size') && a.value.name === 'Number') {
               const size = Number(src(a.value));

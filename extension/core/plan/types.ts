@@ -45,6 +45,9 @@ export interface Plan {
   scope: 'base' | 'root' | 'class';
   entries: PlanEntry[];
   range: TextRange;
+  /** Where the plan is named: the assigned variable (Python), the "plan"/"ep_plan" key with its quotes
+   *  (JSON), or the tp_plan= argument name; diagnostics about the plan as a whole go here. */
+  nameRange?: TextRange;
   /** For pp plans: module → [inputs, outputs]; never read as styles. */
   ppEntries?: { key: string; keyRange: TextRange; inputs: string[]; outputs: string[] }[];
   /** A plan given as "auto": the model's built-in plan. */
