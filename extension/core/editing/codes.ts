@@ -21,8 +21,6 @@ export const CODES: CodeInfo[] = [
   { code: 'SS106', slug: 'sp-not-wired', severity: 'warning', summary: 'a sequence-parallel plan on a transformers version that does not wire SP' },
   { code: 'SS107', slug: 'indexed-key-unused', severity: 'warning', summary: 'an indexed key the generation in use normalises away' },
   { code: 'SS108', slug: 'param-key-hides-module-key', severity: 'warning', summary: 'a parameter key overriding its module key with a different style' },
-  { code: 'SS107', slug: 'indexed-key-unused', severity: 'warning', summary: 'a key naming a layer index that transformers normalises away before the lookup' },
-  { code: 'SS108', slug: 'param-key-hides-module-key', severity: 'warning', summary: 'a parameter key that overrides its module key with a different placement' },
   { code: 'SS109', slug: 'ep-plan-unused', severity: 'warning', summary: 'an ep_plan that is never applied (no expert_parallel dims)' },
   { code: 'SS201', slug: 'heads-not-divisible', severity: 'error', summary: 'attention heads not divisible by tp' },
   { code: 'SS202', slug: 'kv-heads-not-divisible', severity: 'error', summary: 'KV heads not divisible by tp' },
