@@ -1,6 +1,6 @@
 // A real VS Code for tests and `npm start`: code-server on 127.0.0.1 with Shardscope installed from this
 // checkout, and headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,8 +14,18 @@ const require = createRequire(join(SERVER, 'package.json'));
 /** What the extension ships, as the .vsix holds it. */
 const EXTENSION_FILES = ['package.json', 'dist', 'syntaxes', 'schemas', 'media', 'language-configuration.json', 'README.md'];
 
-export function installExtension(extensionsDir) {
+/**
+ * Install the packaged .vsix (npm run package) the way users do; without one, copy the files it would
+ * hold. Returns the installed extension's folder.
+ */
+export function installExtension(extensionsDir, userDataDir) {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const vsix = join(ROOT, 'shardscope.vsix');
+  if (existsSync(vsix)) {
+    const r = spawnSync(join(SERVER, 'node_modules/.bin/code-server'), ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', vsix, '--force'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`installing ${vsix} into code-server failed: ${r.stderr || r.stdout}`);
+    return join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+  }
   const target = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
@@ -43,7 +53,7 @@ export async function startServer({ workspace, trust = false, settings = {}, por
   const userData = join(home, 'user-data');
   const extensions = join(home, 'extensions');
   mkdirSync(join(userData, 'User'), { recursive: true });
-  installExtension(extensions);
+  installExtension(extensions, userData);
   writeFileSync(join(userData, 'User/settings.json'), JSON.stringify({
     'workbench.startupEditor': 'none',
     'telemetry.telemetryLevel': 'off',

@@ -43,6 +43,9 @@ if (suites.includes('e2e') && files.some((f) => f.includes('/e2e/'))) {
   }
   const inst = spawnSync('bash', ['e2e/server/install.sh'], { stdio: 'inherit' });
   if (inst.status !== 0) process.exit(inst.status ?? 1);
+  // The e2e suite installs the packaged .vsix, as users do.
+  const pack = spawnSync('npm', ['run', 'package', '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (pack.status !== 0) process.exit(pack.status ?? 1);
 }
 if (!files.length) {
   console.error('no tests found in', suites.join(', '));

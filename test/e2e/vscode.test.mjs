@@ -97,3 +97,33 @@ test('a user sees the squiggle and the Problems entry for a planted fault', asyn
   assert.match(text, /SS105/, `the Problems row reads: ${text}`);
   await page.close();
 });
+
+test('restricted mode: in an untrusted folder plans are still checked', async () => {
+  const ws = scratchWorkspace();
+  writeFileSync(join(ws, 'planted.shardplan.json'), FAULT.replace('../mixtral-8x7b', './mixtral-8x7b'));
+  const untrusted = await startServer({ workspace: ws, trust: true });
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(`${untrusted.url}/?folder=${encodeURIComponent(ws)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    // The trust prompt: keep the folder untrusted.
+    const dontTrust = page.getByRole('button', { name: /No, I don.t trust the authors/ });
+    await dontTrust.waitFor({ timeout: 60000 });
+    await dontTrust.click();
+    await page.locator('text=Restricted Mode').first().waitFor({ timeout: 30000 });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill('planted.shardplan.json');
+    await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 60000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'restricted-mode.png') });
+  } catch (e) {
+    await page.screenshot({ path: join(ARTIFACTS, 'restricted-mode-failure.png') }).catch(() => {});
+    throw e;
+  } finally {
+    await page.close();
+    await untrusted.stop();
+  }
+});
