@@ -9,7 +9,7 @@ import { parsePlanSource } from '../plan';
 import type { Generation } from '../styles/types';
 import { detectGeneration, lookupStyle, resolveStyleRef } from '../styles';
 import { bindPlan, planInputsFromDocument } from '../analysis';
-import type { Finding, ShardedModel } from '../analysis';
+import type { Finding, PlanInput, ShardedModel } from '../analysis';
 import type { EditingContext } from './context';
 import { resolveModel } from './model-resolve';
 import { CODE_BY_ID } from './codes';
@@ -67,16 +67,18 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
   let sharded: ShardedModel | undefined;
   if (hit && hit.key === key) sharded = hit.analysis.sharded;
   else {
-    try {
-      const inputs = planInputsFromDocument(doc, model.graph, { generation });
-      sharded = bindPlan(model.graph, inputs, mesh, {
+    const graph = model.graph;
+    const bind = (inputs: PlanInput[]) =>
+      bindPlan(graph, inputs, mesh, {
         generation,
         expertParallel: doc.expertParallel?.length ? doc.expertParallel : undefined,
         run: { batch: doc.run?.batch ?? 1, seqLen: doc.run?.seqLen ?? ctx.seqLen ?? 4096, mode: doc.run?.mode ?? 'inference', dtype: doc.run?.dtype },
         gpuMemoryBytes: (doc.run?.gpuMemoryGiB ?? ctx.gpuMemoryGiB) ? (doc.run?.gpuMemoryGiB ?? ctx.gpuMemoryGiB)! * 2 ** 30 : undefined,
       });
+    try {
+      sharded = bind(planInputsFromDocument(doc, graph, { generation }));
     } catch (e) {
-      diagnostics.push({ code: 'SS004', slug: 'no-model', severity: 'warning', message: (e as Error).message, range: doc.mesh?.range ?? doc.plans[0].range });
+      diagnostics.push(...bindFailure(e as Error, doc, bind));
     }
   }
   analysis.sharded = sharded;
@@ -105,7 +107,8 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
     // user's text, and the class plan of the generation in use is what transformers would apply.
     if (f.code === 'SS101' && f.entry && !entry) continue;
     const onValue = ['SS101', 'SS105', 'SS104'].includes(f.code);
-    let range: TextRange = entry ? (onValue ? entry.valueRange : entry.keyRange) : planNameRange(firstPlan);
+    const near = entry ?? (f.target ? entryUnder(f.target, doc, graph) : undefined);
+    let range: TextRange = entry ? (onValue ? entry.valueRange : entry.keyRange) : near ? near.keyRange : planNameRange(firstPlan);
     if (entry && entry.keyRange.end === 0) range = planNameRange(firstPlan);
     let severity = f.severity === 'info' ? 'info' : f.severity;
     let message = f.message;
@@ -128,13 +131,51 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
     if (!entry && f.code === 'SS311' && firstPlan && !firstPlan.auto) {
       fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, [['lm_head', 'colwise_gather_output']], "Add 'lm_head': 'colwise_gather_output'"));
     }
-    if (!entry && f.code === 'SS301' && f.target && f.suggestion && firstPlan && !firstPlan.auto) {
-      const key = relKey(f.target, graph, firstPlan.scope);
+    if (!entry && (f.code === 'SS301' || f.code === 'SS310') && f.target && f.suggestion && firstPlan && !firstPlan.auto) {
+      const key = wildcard(relKey(f.target, graph, firstPlan.scope));
       fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, [[key, f.suggestion]], `Add '${key}': '${f.suggestion}'`));
     }
     out.push({ code: f.code, slug: f.slug, severity: severity as Diagnostic['severity'], message, range, fixes: fixes.length ? fixes : undefined });
   }
   return out;
+}
+
+/** Layer indices written either way compare equal. */
+const wildcard = (key: string) => key.replace(/\.\d+(?=\.|$)/g, '.*');
+
+/** For a finding about a module no entry names (an attention block whose q/k/v disagree, experts whose
+ *  outputs nothing combines): the first entry inside that module, so the squiggle sits where the fix goes.
+ *  Whole layers and the model itself are too broad: those stay on the plan's name. */
+function entryUnder(target: string, doc: PlanDocument, graph: ModelGraph): PlanEntry | undefined {
+  const rel = wildcard(relKey(target, graph, 'base'));
+  if (/^(layers\.\*)?$/.test(rel) || rel === graph.basePrefix) return undefined;
+  for (const p of doc.plans) {
+    if (p.kind === 'pp' || p.auto) continue;
+    const base = p.scope === 'root' && graph.basePrefix ? graph.basePrefix + '.' : '';
+    const want = base + rel;
+    const hit = p.entries.find((e) => wildcard(e.key) === want || wildcard(e.key).startsWith(want + '.'));
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** The binder refused the plan as a whole (a placement that fits no tensor): bind each entry alone to
+ *  find the one at fault, and put the error on its value. */
+function bindFailure(err: Error, doc: PlanDocument, bind: (inputs: PlanInput[]) => unknown): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const p of doc.plans) {
+    if (p.kind === 'pp' || p.auto) continue;
+    for (const e of p.entries) {
+      try {
+        bind([{ scope: p.scope, entries: [e] }]);
+      } catch (one) {
+        out.push({ code: 'SS104', slug: 'invalid-placement', severity: 'error', message: `'${e.key}': ${(one as Error).message}`, range: e.valueRange });
+      }
+    }
+  }
+  if (out.length) return out;
+  const plan = doc.plans.find((p) => p.kind !== 'pp');
+  return [{ code: 'SS104', slug: 'invalid-placement', severity: 'error', message: `the plan cannot be bound: ${err.message}`, range: planNameRange(plan) }];
 }
 
 function relKey(target: string, graph: ModelGraph, scope: string): string {
