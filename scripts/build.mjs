@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const entries = [
-  { in: 'extension/vscode/extension.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
+  // The adapter loads the engine lazily from its own bundle, so activation does not parse it.
+  { in: 'extension/vscode/extension.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode', './engine.js'] },
+  { in: 'extension/vscode/engine.ts', out: 'dist/engine.js', platform: 'node', external: ['vscode'] },
   { in: 'extension/cli/bin.ts', out: 'dist/cli.js', platform: 'node', banner: '#!/usr/bin/env node' },
   { in: 'extension/runtime/child.ts', out: 'dist/runtime-child.js', platform: 'node' },
   { in: 'webview/main.ts', out: 'dist/webview.js', platform: 'browser' },

@@ -1,8 +1,6 @@
 // Commands: show shapes / collectives of a plan, and pick the model and mesh plans are checked against.
 import * as vscode from 'vscode';
-import { PRESETS } from '../core/models';
-import { parseMesh } from '../core/sharding';
-import { shapesReport, collectivesReport, formatTotals } from '../core/analysis';
+import { engine } from './lazy-engine';
 import type { PlanController } from './controller';
 
 async function planAnalysis(ctl: PlanController, uri?: vscode.Uri) {
@@ -28,17 +26,17 @@ export function registerCommands(ctl: PlanController, status: () => void): vscod
   return [
     vscode.commands.registerCommand('shardscope.showShapes', async (uri?: vscode.Uri) => {
       const a = await planAnalysis(ctl, uri);
-      if (a) await showText(`Shapes — ${vscode.workspace.asRelativePath(a.uri)}`, shapesReport(a.graph!, a.sharded!));
+      if (a) await showText(`Shapes — ${vscode.workspace.asRelativePath(a.uri)}`, engine().shapesReport(a.graph!, a.sharded!));
     }),
     vscode.commands.registerCommand('shardscope.showCollectives', async (uri?: vscode.Uri) => {
       const a = await planAnalysis(ctl, uri);
       if (!a) return;
       const t = a.sharded!.totals;
-      await showText(`Collectives — ${vscode.workspace.asRelativePath(a.uri)}`, `${collectivesReport(a.sharded!.collectives)}\n\nper step: forward ${formatTotals(t.forward)}; backward ${formatTotals(t.backward)}; optimizer step ${formatTotals(t.optimizer)}`);
+      await showText(`Collectives — ${vscode.workspace.asRelativePath(a.uri)}`, `${engine().collectivesReport(a.sharded!.collectives)}\n\nper step: forward ${engine().formatTotals(t.forward)}; backward ${engine().formatTotals(t.backward)}; optimizer step ${engine().formatTotals(t.optimizer)}`);
     }),
     vscode.commands.registerCommand('shardscope.pickModel', async () => {
       const items: (vscode.QuickPickItem & { ref?: string; browse?: boolean })[] = [
-        ...PRESETS.map((p) => ({ label: p.name, description: p.repo, detail: `${String(p.config.model_type)} · ${String(p.config.num_hidden_layers)} layers`, ref: p.name })),
+        ...engine().PRESETS.map((p) => ({ label: p.name, description: p.repo, detail: `${String(p.config.model_type)} · ${String(p.config.num_hidden_layers)} layers`, ref: p.name })),
         { label: '$(folder-opened) Browse for a config.json or checkpoint folder…', browse: true },
       ];
       const pick = await vscode.window.showQuickPick(items, { title: 'Shardscope: model to check plans against', placeHolder: 'a preset, or a config.json / checkpoint folder' });
@@ -60,7 +58,7 @@ export function registerCommands(ctl: PlanController, status: () => void): vscod
         value: ctl.choices.mesh ?? vscode.workspace.getConfiguration('shardscope').get('defaultMesh', 'tp=8'),
         validateInput: (v) => {
           try {
-            parseMesh(v);
+            engine().parseMesh(v);
             return undefined;
           } catch (e) {
             return (e as Error).message;

@@ -1,6 +1,7 @@
 // Keeps one analysis per plan document, debounced and cancelling stale work; publishes diagnostics.
 import * as vscode from 'vscode';
-import { analyzeDocument, type Analysis } from '../core/editing';
+import type { Analysis } from './engine';
+import { engine } from './lazy-engine';
 import { editingContext, isPlanDocument, type Choices } from './context';
 
 const DEBOUNCE_MS = 150;
@@ -52,7 +53,7 @@ export class PlanController implements vscode.Disposable {
   private run(doc: vscode.TextDocument): Analysis | undefined {
     try {
       const t0 = performance.now();
-      const a = analyzeDocument(doc.uri.fsPath || doc.uri.toString(), doc.getText(), editingContext(this.choices));
+      const a = engine().analyzeDocument(doc.uri.fsPath || doc.uri.toString(), doc.getText(), editingContext(this.choices));
       this.analyses.set(doc.uri.toString(), { version: doc.version, analysis: a });
       this.diagnostics.set(
         doc.uri,

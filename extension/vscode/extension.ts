@@ -49,13 +49,14 @@ export function activate(context: vscode.ExtensionContext) {
   );
   // Documents already open are analysed after activation returns; the Python environment is asked once.
   setTimeout(() => ctl.refreshAll(), 0);
-  if (!vscode.workspace.getConfiguration('shardscope').get<string>('transformersVersion')) {
+  setTimeout(() => {
+    if (vscode.workspace.getConfiguration('shardscope').get<string>('transformersVersion')) return;
     void detectTransformersVersion(log).then((v) => {
       if (!v) return;
       ctl.choices.transformersVersion = v;
       ctl.refreshAll();
     });
-  }
+  }, 0);
   activationMs = performance.now() - t0;
   log.appendLine(`Shardscope activated in ${activationMs.toFixed(1)} ms`);
   return { activationMs: () => activationMs, analysis: (doc: vscode.TextDocument) => ctl.analysis(doc) };

@@ -1,6 +1,6 @@
 // Completion, hover, quick fixes and CodeLens, each a thin mapping of the engine's answer.
 import * as vscode from 'vscode';
-import { complete, hover, codeLenses } from '../core/editing';
+import { engine } from './lazy-engine';
 import type { PlanController } from './controller';
 
 const range = (doc: vscode.TextDocument, r: { start: number; end: number }) => new vscode.Range(doc.positionAt(r.start), doc.positionAt(r.end));
@@ -13,7 +13,7 @@ export function registerProviders(ctl: PlanController, selector: vscode.Document
         provideCompletionItems(doc, pos) {
           const a = ctl.analysis(doc);
           if (!a) return undefined;
-          return complete(a, doc.offsetAt(pos)).map((c) => {
+          return engine().complete(a, doc.offsetAt(pos)).map((c) => {
             const item = new vscode.CompletionItem(c.label, c.kind === 'style' ? vscode.CompletionItemKind.EnumMember : c.kind === 'key' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.Module);
             item.insertText = c.insertText;
             item.range = range(doc, c.range);
@@ -32,7 +32,7 @@ export function registerProviders(ctl: PlanController, selector: vscode.Document
     vscode.languages.registerHoverProvider(selector, {
       provideHover(doc, pos) {
         const a = ctl.analysis(doc);
-        const h = a && hover(a, doc.offsetAt(pos));
+        const h = a && engine().hover(a, doc.offsetAt(pos));
         return h ? new vscode.Hover(new vscode.MarkdownString(h.markdown), range(doc, h.range)) : undefined;
       },
     }),
@@ -65,7 +65,7 @@ export function registerProviders(ctl: PlanController, selector: vscode.Document
       provideCodeLenses(doc) {
         const a = ctl.analysis(doc);
         if (!a) return [];
-        return codeLenses(a)
+        return engine().codeLenses(a)
           .filter((l) => l.command !== 'shardscope.rehearse' || hasCommand(l.command))
           .map((l) => new vscode.CodeLens(range(doc, l.range), { title: l.title, command: l.command, arguments: [doc.uri, l.planIndex] }));
       },

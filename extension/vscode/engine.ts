@@ -1,0 +1,7 @@
+// The engine as the extension uses it, bundled on its own (dist/engine.js) and loaded on first use, so
+// that activation stays cheap.
+export { analyzeDocument, complete, hover, codeLenses } from '../core/editing';
+export type { Analysis } from '../core/editing';
+export { PRESETS } from '../core/models';
+export { parseMesh } from '../core/sharding';
+export { shapesReport, collectivesReport, formatTotals } from '../core/analysis';
