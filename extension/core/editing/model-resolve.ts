@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ModelGraph } from '../models/types';
 import { graphFromConfig, loadModel, ARCHITECTURES } from '../models';
 import type { PlanDocument } from '../plan/types';
+import { parsePythonPlans } from '../plan';
 import type { EditingContext } from './context';
 
 export interface ResolvedModel {
@@ -27,7 +28,7 @@ export function resolveModel(doc: PlanDocument, ctx: EditingContext): ResolvedMo
     const ref = doc.model.ref;
     return tryLoad(() => loadModel(ref, dir), typeof ref === 'string' ? ref : 'inline config');
   }
-  const values = doc.configValues;
+  const values = doc.format === 'python' ? inheritedConfigValues(doc, ctx) : doc.configValues;
   if (values && typeof values.model_type === 'string' && ARCHITECTURES[values.model_type]) {
     return tryLoad(() => graphFromConfig(values, doc.uri), doc.format === 'config-json' ? 'this config.json' : 'this file’s config class');
   }
@@ -44,4 +45,37 @@ export function resolveModel(doc: PlanDocument, ctx: EditingContext): ResolvedMo
   }
   if (ctx.model) return tryLoad(() => loadModel(ctx.model!, dir), ctx.model);
   return { source: 'none' };
+}
+
+/** A module path of a `from X import Y` relative to the importing file: ".configuration_llama" is a
+ *  sibling, "..llama.configuration_llama" one folder up. Absolute imports (the installed transformers)
+ *  are not in the workspace: undefined. */
+function modulePath(fromFile: string, module: string): string | undefined {
+  const m = module.match(/^(\.+)(.*)$/);
+  if (!m) return undefined;
+  let dir = dirname(fromFile);
+  for (let i = 1; i < m[1].length; i++) dir = dirname(dir);
+  return m[2] ? join(dir, ...m[2].split('.')) + '.py' : undefined;
+}
+
+/** The config values of a Python source, over those of its config class's parent when the parent is
+ *  in the workspace (read through ctx.readFile), with attribute_map aliases filled in both ways. */
+export function inheritedConfigValues(doc: PlanDocument, ctx: EditingContext, depth = 0): Record<string, unknown> | undefined {
+  let values: Record<string, unknown> | undefined = doc.configValues;
+  const local = new Set((doc.classes ?? []).map((c) => c.name));
+  const parent = depth < 4 ? (doc.classes ?? []).flatMap((c) => c.bases).find((b) => !local.has(b.name) && b.module) : undefined;
+  const path = parent?.module ? modulePath(doc.uri, parent.module) : undefined;
+  const text = path ? ctx.readFile?.(path) : undefined;
+  if (path && text !== undefined) {
+    const inherited = inheritedConfigValues(parsePythonPlans(text, path), ctx, depth + 1);
+    if (inherited) values = { ...inherited, ...values };
+  }
+  if (values && doc.attributeMap) {
+    values = { ...values };
+    for (const [alias, attr] of Object.entries(doc.attributeMap)) {
+      if (values[attr] === undefined && values[alias] !== undefined) values[attr] = values[alias];
+      else if (values[alias] === undefined && values[attr] !== undefined) values[alias] = values[attr];
+    }
+  }
+  return values;
 }

@@ -37,6 +37,7 @@ export function parsePythonPlans(text: string, uri: string): PlanDocument & { tr
   const diagnostics: Diagnostic[] = [];
   const doc: PlanDocument & { tree: Tree } = { uri, format: 'python', plans, diagnostics, tree };
   const configValues: Record<string, unknown> = {};
+  const imports = new Map<string, string>();
 
   const stringValue = (n: SyntaxNode): string | undefined => {
     if (n.name !== 'String') return undefined;
@@ -193,9 +194,40 @@ export function parsePythonPlans(text: string, uri: string): PlanDocument & { tr
           plans.push(named);
           return false;
         }
+        if (name === 'attribute_map' && value.name === 'DictionaryExpression') {
+          const kids = children(value).filter((c) => !['{', '}', ',', ':'].includes(c.name));
+          const map: Record<string, string> = {};
+          for (let i = 0; i + 1 < kids.length; i += 2) {
+            const k = stringValue(kids[i]);
+            const v = stringValue(kids[i + 1]);
+            if (k !== undefined && v !== undefined) map[k] = v;
+          }
+          doc.attributeMap = { ...doc.attributeMap, ...map };
+          return false;
+        }
         // Config class field defaults (dataclass style "hidden_size: int = 4096" parses as an assignment too).
         if (target.name === 'VariableName' && ['Number', 'Boolean', 'String', 'None'].includes(value.name)) {
           configValues[name] = value.name === 'Number' ? Number(src(value)) : value.name === 'Boolean' ? src(value) === 'True' : value.name === 'None' ? null : stringValue(value);
+        }
+      }
+      // Where each imported name comes from: `from .configuration_llama import LlamaConfig [as X]`.
+      if (n.name === 'ImportStatement' && n.firstChild?.name === 'from') {
+        let module = '';
+        let c = n.firstChild.nextSibling;
+        for (; c && c.name !== 'import'; c = c.nextSibling) module += src(c);
+        for (c = c?.nextSibling ?? null; c; c = c.nextSibling) {
+          if (c.name !== 'VariableName') continue;
+          const alias = c.nextSibling?.name === 'as' ? c.nextSibling.nextSibling : null;
+          imports.set(alias ? src(alias) : src(c), module);
+          if (alias) c = alias;
+        }
+      }
+      if (n.name === 'ClassDefinition') {
+        const nameNode = n.getChild('VariableName');
+        const args = n.getChild('ArgList');
+        if (nameNode) {
+          const bases = (args ? children(args) : []).filter((c) => c.name === 'VariableName' || c.name === 'MemberExpression').map((c) => src(c).split('.').pop()!);
+          (doc.classes ??= []).push({ name: src(nameNode), bases: bases.map((b) => ({ name: b })) });
         }
       }
       // transformers 4.x config classes: def __init__(self, vocab_size=32000, hidden_size=4096, ...).
@@ -252,6 +284,7 @@ export function parsePythonPlans(text: string, uri: string): PlanDocument & { tr
       if (ref.type.isError) diagnostics.push({ code: 'SS001', slug: 'syntax', severity: 'error', message: 'Python syntax error', range: { start: ref.from, end: Math.max(ref.to, ref.from + 1) } });
     },
   });
+  for (const c of doc.classes ?? []) for (const b of c.bases) if (imports.has(b.name)) b.module = imports.get(b.name);
   if (Object.keys(configValues).length) doc.configValues = configValues;
   return doc;
 }

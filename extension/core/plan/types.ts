@@ -74,6 +74,11 @@ export interface PlanDocument {
   diagnostics: Diagnostic[];
   /** Config values found in the same source (a config class's defaults, or config.json values). */
   configValues?: Record<string, unknown>;
+  /** A config class's `attribute_map` (alias → attribute), as written in the same source. */
+  attributeMap?: Record<string, string>;
+  /** Classes of a Python source with their bases, and the module each base is imported from
+   *  (e.g. ".configuration_llama"), so a config class can inherit its parent's defaults. */
+  classes?: { name: string; bases: { name: string; module?: string }[] }[];
   /** From *.shardplan.json, or from tp_size= / DistributedConfig in Python. */
   model?: { ref: string | Record<string, unknown>; range?: TextRange };
   mesh?: { dims: { name: string; size: number }[]; range?: TextRange };
