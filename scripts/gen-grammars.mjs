@@ -82,6 +82,10 @@ const styleSchema = {
   anyOf: ['g1', 'g2', 'g3', 'g4'].map((g) => ({
     title: { g1: 'transformers 4.5x', g2: 'transformers 5.x', g3: 'TPStyle-era strings', g4: 'transformers 5.x main' }[g],
     enum: [...new Set(entries.filter((e) => e.generations.includes(g)).map((e) => e.name))],
+  })).map((alt, i) => ({
+    ...alt,
+    // VS Code shows these beside each completion of the enum.
+    markdownEnumDescriptions: alt.enum.map((n) => entries.find((e) => e.name === n && e.generations.includes(['g1', 'g2', 'g3', 'g4'][i]))?.doc ?? ''),
   })).concat([{ type: 'object', required: ['kind'], properties: { kind: { type: 'string' }, comm: { type: 'string' } }, description: 'TPStyle(kind, comm)' }]),
   markdownDescription: 'A parallel style: ' + names.slice().sort().map((n) => '`' + n + '`').join(', '),
 };
@@ -91,7 +95,9 @@ const schema = {
   $id: 'https://shardscope.dev/schemas/shardplan.schema.json',
   title: 'Shardscope plan',
   type: 'object',
-  required: ['model', 'mesh', 'plan'],
+  required: ['model', 'mesh'],
+  // An expert-parallel plan alone (transformers' base_model_ep_plan) is a plan too.
+  anyOf: [{ required: ['plan'] }, { required: ['ep_plan'] }],
   additionalProperties: false,
   properties: {
     $schema: { type: 'string' },
