@@ -121,9 +121,12 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
     if (entry && f.suggestion && ['SS101', 'SS105', 'SS302'].includes(f.code)) {
       fixes.push({ title: `Change to '${f.suggestion}'`, edits: [{ range: entry.valueRange, newText: quoted(text, entry.valueRange, f.suggestion) }], preferred: true });
     }
-    if (entry && f.suggestion && f.code === 'SS102') {
+    if (entry && f.code === 'SS102') {
+      // Checkpoint-era names of fused experts map onto one fused parameter, not onto the experts module.
+      const suggestion = fusedExpertsRename(entry.key, graph, doc.plans.find((p) => p.entries.includes(entry))?.scope ?? 'base') ?? f.suggestion;
+      if (suggestion && suggestion !== f.suggestion) message = message.replace(/the nearest real path is '[^']*'/, `the nearest real path is '${suggestion}'`);
       const q = entry.keyRange;
-      fixes.push({ title: `Change to '${f.suggestion}'`, edits: [{ range: q, newText: quoted(text, q, f.suggestion) }], preferred: true });
+      if (suggestion) fixes.push({ title: `Change to '${suggestion}'`, edits: [{ range: q, newText: quoted(text, q, suggestion) }], preferred: true });
     }
     if (!entry && f.code === 'SS401' && firstPlan && !firstPlan.auto) {
       fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, expertEntries(graph, firstPlan.scope), 'Shard the experts (packed_colwise / rowwise / moe_tp_experts)'));
@@ -138,6 +141,22 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
     out.push({ code: f.code, slug: f.slug, severity: severity as Diagnostic['severity'], message, range, fixes: fixes.length ? fixes : undefined });
   }
   return out;
+}
+
+const paramPaths = new WeakMap<ModelGraph, Set<string>>();
+
+/** transformers 5 fuses per-expert Linear layers into 3-D parameters: `experts.*.w1`/`w3` (Mixtral's
+ *  checkpoint names) and `experts.*.gate_proj`/`up_proj` became `experts.gate_up_proj`, `w2`/`down_proj`
+ *  became `experts.down_proj`, and Mixtral's `block_sparse_moe` became `mlp`. The renamed key, when the
+ *  model has that parameter. */
+function fusedExpertsRename(key: string, graph: ModelGraph, scope: string): string | undefined {
+  const m = key.match(/^(.*?)(?:block_sparse_moe|mlp)\.experts\.(?:\*|\d+)\.(w1|w3|gate_proj|up_proj|w2|down_proj)(\.weight)?$/);
+  if (!m) return undefined;
+  const renamed = `${m[1]}mlp.experts.${['w2', 'down_proj'].includes(m[2]) ? 'down_proj' : 'gate_up_proj'}`;
+  let paths = paramPaths.get(graph);
+  if (!paths) paramPaths.set(graph, (paths = new Set(graph.params.map((p) => wildcard(p.name)))));
+  const base = scope === 'root' || !graph.basePrefix ? '' : graph.basePrefix + '.';
+  return paths.has(wildcard(base + renamed)) ? wildcard(renamed) : undefined;
 }
 
 /** Layer indices written either way compare equal. */
