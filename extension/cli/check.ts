@@ -1,14 +1,13 @@
-// `shardscope check`: the plan checks, as file:line:col: severity code: message.
+// `shardscope check`: the editor's diagnostics, as file:line:col: severity code: message (or JSON).
+// The same engine as the editor (analyzeDocument), so a file checks the same in both places.
 import { register } from './commands';
 import { flag, optString, UsageError } from './args';
-import { readPlanDocument } from './workspace';
-import { loadModel, ModelLoadError, findPreset } from '../core/models';
-import { parseMesh, meshFromRecord } from '../core/sharding';
-import { dirname, resolve, join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { bindPlan, planInputsFromDocument } from '../core/analysis';
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseMesh } from '../core/sharding';
+import { loadModel } from '../core/models';
+import { analyzeDocument, type EditingContext } from '../core/editing';
 import { lineColumn } from '../core/util/json';
-import type { PlanDocument } from '../core/plan';
 
 export interface CheckDiagnostic {
   file: string;
@@ -19,54 +18,65 @@ export interface CheckDiagnostic {
   message: string;
 }
 
-/** Check one plan file; the model comes from the document, --model, a config.json beside it, or the file itself. */
-export function checkFile(file: string, opts: { mesh?: string; model?: string }): CheckDiagnostic[] {
-  const { doc, text } = readPlanDocument(file);
-  const at = (offset: number) => lineColumn(text, offset);
-  const out: CheckDiagnostic[] = doc.diagnostics.map((d) => ({ file, ...at(d.range.start), severity: d.severity === 'hint' ? 'info' : d.severity, code: d.code, message: d.message }));
-  const modelRef = opts.model ?? (doc.model?.ref as string | Record<string, unknown> | undefined) ?? besideConfig(file, doc);
-  if (!modelRef) {
-    out.push({ file, line: 1, column: 1, severity: 'warning', code: 'SS004', message: 'no model to check against: give --model, a "model" key, or a config.json beside the file' });
-    return out;
-  }
-  const graph = loadModel(modelRef, dirname(resolve(file)));
-  const meshRec = opts.mesh ? undefined : doc.mesh ? Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size])) : undefined;
-  const mesh = opts.mesh ? parseMesh(opts.mesh) : meshRec ? meshFromRecord(meshRec) : parseMesh('tp=8');
-  const plans = planInputsFromDocument(doc, graph, {});
-  const s = bindPlan(graph, plans, mesh, {
-    expertParallel: doc.expertParallel?.length ? doc.expertParallel : undefined,
-    run: { batch: doc.run?.batch ?? 1, seqLen: doc.run?.seqLen ?? 4096, mode: doc.run?.mode ?? 'inference', dtype: doc.run?.dtype },
-    gpuMemoryBytes: doc.run?.gpuMemoryGiB ? doc.run.gpuMemoryGiB * 2 ** 30 : undefined,
-  });
-  for (const f of s.findings) {
-    const range = f.entry && f.entry.keyRange.end > 0 ? (f.code === 'SS101' || f.code === 'SS105' ? f.entry.valueRange : f.entry.keyRange) : doc.plans[0]?.range ?? { start: 0, end: 0 };
-    out.push({ file, ...at(range.start), severity: f.severity, code: f.code, message: f.message });
-  }
-  return out.sort((a, b) => a.line - b.line || a.column - b.column);
+export interface CheckOptions {
+  /** Mesh over the file's own, e.g. "tp=4". */
+  mesh?: string;
+  /** Model over the file's own: preset, config.json or checkpoint folder. */
+  model?: string;
+  /** The transformers version whose style names apply, e.g. "5.2.0" (else detected from the plan). */
+  transformers?: string;
+  /** GPU memory per rank in GiB, for the memory check. */
+  gpuMemoryGiB?: number;
 }
 
-function besideConfig(file: string, doc: PlanDocument): string | Record<string, unknown> | undefined {
-  if (doc.format === 'config-json' && doc.configValues?.model_type) return doc.configValues;
-  if (doc.configValues?.model_type && findPreset(String(doc.configValues.model_type))) return undefined;
-  const cfg = join(dirname(resolve(file)), 'config.json');
-  return existsSync(cfg) ? cfg : undefined;
+const readFile = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** Check one plan file: *.shardplan.json, a config.json with plan keys, or Python. Lines and columns 1-based. */
+export function checkFile(file: string, opts: CheckOptions = {}): CheckDiagnostic[] {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file}: no such file`);
+  const text = readFileSync(file, 'utf8');
+  const ctx: EditingContext = { readFile, meshOverride: opts.mesh, modelOverride: opts.model, transformersVersion: opts.transformers, gpuMemoryGiB: opts.gpuMemoryGiB };
+  const analysis = analyzeDocument(file, text, ctx);
+  return analysis.diagnostics
+    .map((d) => ({ file, ...lineColumn(text, d.range.start), severity: d.severity === 'hint' ? ('info' as const) : d.severity, code: d.code, message: d.message }))
+    .sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 register({
   name: 'check',
   summary: 'check plan files: file:line:col: severity code: message; exit 1 on errors',
-  usage: 'shardscope check <files...> [--mesh tp=4] [--model <config.json | preset>] [--json]',
+  usage: 'shardscope check <files...> [--mesh tp=4] [--model <config.json | folder | preset>] [--transformers 5.2.0] [--gpu-memory <GiB>] [--json]',
   run(args, io) {
     if (!args.positional.length) throw new UsageError('give one or more plan files (*.shardplan.json, config.json, *.py)');
-    const all: CheckDiagnostic[] = [];
-    for (const f of args.positional) {
+    const mesh = optString(args, 'mesh');
+    if (mesh) {
       try {
-        all.push(...checkFile(f, { mesh: optString(args, 'mesh'), model: optString(args, 'model') }));
+        parseMesh(mesh);
       } catch (e) {
-        if (e instanceof ModelLoadError) throw new UsageError(e.message);
-        throw e;
+        throw new UsageError(`--mesh ${mesh}: ${(e as Error).message}`);
       }
     }
+    const gpu = optString(args, 'gpu-memory');
+    if (gpu !== undefined && !(Number(gpu) > 0)) throw new UsageError(`--gpu-memory ${gpu}: expected GiB per rank, e.g. 80`);
+    // A --model path is relative to where the command runs; a preset name stays as it is.
+    const modelArg = optString(args, 'model');
+    const model = modelArg && existsSync(modelArg) ? resolve(modelArg) : modelArg;
+    if (model) {
+      try {
+        loadModel(model, process.cwd());
+      } catch (e) {
+        throw new UsageError(`--model ${modelArg}: ${(e as Error).message}`);
+      }
+    }
+    const opts: CheckOptions = { mesh, model, transformers: optString(args, 'transformers'), gpuMemoryGiB: gpu === undefined ? undefined : Number(gpu) };
+    const all: CheckDiagnostic[] = [];
+    for (const f of args.positional) all.push(...checkFile(f, opts));
     if (flag(args, 'json')) io.out(JSON.stringify({ diagnostics: all }));
     else {
       for (const d of all) io.out(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}`);

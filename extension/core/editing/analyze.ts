@@ -37,7 +37,7 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
   const model = doc.plans.length ? resolveModel(doc, ctx) : { source: 'none' as const, graph: undefined, error: undefined };
   let mesh: DeviceMesh;
   try {
-    mesh = doc.mesh?.dims.length ? meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size]))) : parseMesh(ctx.defaultMesh ?? 'tp=8');
+    mesh = ctx.meshOverride ? parseMesh(ctx.meshOverride) : doc.mesh?.dims.length ? meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size]))) : parseMesh(ctx.defaultMesh ?? 'tp=8');
   } catch {
     mesh = parseMesh('tp=8');
   }
@@ -117,6 +117,9 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
       severity = 'info';
       message = `'${entry.key}' matches no module of this configuration (transformers' plan lists it for configurations that build it)`;
     }
+    // The same source's EP plan is there, but nothing turns expert parallelism on.
+    const idleEp = doc.plans.find((p) => p.kind === 'ep' && p.entries.length) && !doc.expertParallel?.length;
+    if (f.code === 'SS401' && idleEp && doc.format === 'python') message += `; ${doc.plans.find((p) => p.kind === 'ep')!.name} applies only with DistributedConfig(enable_expert_parallel=True)`;
     const fixes: QuickFix[] = [];
     if (entry && f.suggestion && ['SS101', 'SS105', 'SS302'].includes(f.code)) {
       fixes.push({ title: `Change to '${f.suggestion}'`, edits: [{ range: entry.valueRange, newText: quoted(text, entry.valueRange, f.suggestion) }], preferred: true });

@@ -13,6 +13,10 @@ export interface EditingContext {
   configPath?: string;
   gpuMemoryGiB?: number;
   seqLen?: number;
+  /** A mesh that wins over the source's own, e.g. "tp=4" (the command line's --mesh). */
+  meshOverride?: string;
+  /** A model that wins over the source's own: preset, config.json or folder (the command line's --model). */
+  modelOverride?: string;
   /** Read a file of the workspace (so the engine stays free of any editor API); undefined when absent. */
   readFile?: (path: string) => string | undefined;
 }

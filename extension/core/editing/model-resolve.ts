@@ -24,6 +24,7 @@ function tryLoad(fn: () => ModelGraph, source: string): ResolvedModel {
 
 export function resolveModel(doc: PlanDocument, ctx: EditingContext): ResolvedModel {
   const dir = dirname(doc.uri);
+  if (ctx.modelOverride) return tryLoad(() => loadModel(ctx.modelOverride!, dir), ctx.modelOverride);
   if (doc.model) {
     const ref = doc.model.ref;
     return tryLoad(() => loadModel(ref, dir), typeof ref === 'string' ? ref : 'inline config');
