@@ -110,6 +110,8 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
     const near = entry ?? (f.target ? entryUnder(f.target, doc, graph) : undefined);
     let range: TextRange = entry ? (onValue ? entry.valueRange : entry.keyRange) : near ? near.keyRange : planNameRange(firstPlan);
     if (entry && entry.keyRange.end === 0) range = planNameRange(firstPlan);
+    // Divisibility of a plan the source does not spell out (tp_plan="auto"): the mesh size is what to change.
+    if (!entry && f.code.startsWith('SS20') && doc.mesh?.range && firstPlan?.auto) range = doc.mesh.range;
     let severity = f.severity === 'info' ? 'info' : f.severity;
     let message = f.message;
     // Keys of transformers' own plan for modules this configuration does not build (dense MLPs of an all-MoE model).
@@ -141,6 +143,8 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
       const key = wildcard(relKey(f.target, graph, firstPlan.scope));
       fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, [[key, f.suggestion]], `Add '${key}': '${f.suggestion}'`));
     }
+    // Findings of several parameters can say the same thing at the same place (k_proj and v_proj of an auto plan).
+    if (out.some((d) => d.code === f.code && d.message === message && d.range.start === range.start && d.range.end === range.end)) continue;
     out.push({ code: f.code, slug: f.slug, severity: severity as Diagnostic['severity'], message, range, fixes: fixes.length ? fixes : undefined });
   }
   return out;
