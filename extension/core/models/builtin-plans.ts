@@ -401,3 +401,27 @@ BUILTIN_PLANS.deepseek_v3.tp_g4 = {
   'layers.*.mlp.up_proj': 'colwise',
   'layers.*.mlp.down_proj': 'rowwise',
 };
+
+/** The plans `--plan auto` applies for one architecture under one transformers generation. */
+export interface PlansForGeneration {
+  source: string;
+  /** base_model_tp_plan (keys relative to the base model). */
+  tp?: Record<string, string>;
+  ep?: Record<string, string>;
+  pp?: Record<string, unknown>;
+  /** The *ForCausalLM class-level _tp_plan (keys from the model root). */
+  classTp: Record<string, string>;
+}
+
+/**
+ * transformers' own plans of an architecture for a generation of its style vocabulary.
+ * g4 is what the newest library applies (where an oracle observed it differing from the configuration
+ * file, that observation wins); g2 is the configuration files as read. g1/g3 configs are not recorded
+ * per architecture in the notes, so they fall back to the g2 plan, whose names those generations alias.
+ */
+export function builtinPlans(modelType: string, generation: 'g1' | 'g2' | 'g3' | 'g4' | 'torch' = 'g4'): PlansForGeneration | undefined {
+  const b = BUILTIN_PLANS[modelType];
+  if (!b) return undefined;
+  const tp = generation === 'g4' ? (b.tp_g4 ?? b.tp) : b.tp;
+  return { source: b.source, tp, ep: b.ep, pp: b.pp, classTp: b.class_tp };
+}

@@ -31,8 +31,15 @@ export function graphFromConfig(raw: Record<string, unknown>, where = 'config.js
   return g;
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
-  const v = parseJsonLocated(readFileSync(path, 'utf8'), path);
+/** Read a config.json: syntax errors are located (path:line:col); anything but a JSON object is refused. */
+export function loadConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ModelLoadError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const v = parseJsonLocated(text, path);
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ModelLoadError(`${path}: expected a JSON object`);
   return v as Record<string, unknown>;
 }
@@ -44,10 +51,10 @@ export function loadModel(ref: string | Record<string, unknown>, baseDir = proce
     const path = isAbsolute(ref) ? ref : resolve(baseDir, ref);
     if (existsSync(path)) {
       if (statSync(path).isDirectory()) return loadCheckpointFolder(path);
-      return graphFromConfig(readConfigFile(path), path);
+      return graphFromConfig(loadConfigFile(path), path);
     }
     const cached = hfCacheConfig(ref);
-    if (cached) return graphFromConfig(readConfigFile(cached), cached);
+    if (cached) return graphFromConfig(loadConfigFile(cached), cached);
     const preset = findPreset(ref);
     if (preset) return graphFromConfig(preset.config, `preset ${preset.name}`);
     throw new ModelLoadError(`'${ref}' is neither a file, a folder nor a preset (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
@@ -78,7 +85,7 @@ export function hfCacheConfig(repoId: string): string | undefined {
 /** A checkpoint folder: config.json plus safetensors headers (dtypes from the checkpoint; shapes checked). */
 export function loadCheckpointFolder(dir: string): ModelGraph {
   const cfgPath = join(dir, 'config.json');
-  const raw = existsSync(cfgPath) ? readConfigFile(cfgPath) : undefined;
+  const raw = existsSync(cfgPath) ? loadConfigFile(cfgPath) : undefined;
   const hasWeights = existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json'));
   if (!raw && !hasWeights) throw new ModelLoadError(`${dir}: no config.json and no safetensors files`);
   const layers = typeof raw?.num_hidden_layers === 'number' ? raw.num_hidden_layers : undefined;
