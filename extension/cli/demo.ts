@@ -7,6 +7,39 @@ import { loadBound, groupedShapes } from './workspace';
 import { checkFile } from './check';
 import { placementRepr } from '../core/sharding';
 import { formatBytes, wildcardName, formatTotals } from '../core/analysis';
+import type { ScheduledCollective } from '../core/analysis';
+
+/** Decoder layers grouped where their collectives agree (DeepSeek-V3: dense layers 0-2, MoE layers 3-60), one line per pass. */
+function layerCollectiveLines(list: ScheduledCollective[]): string[] {
+  const byLayer = new Map<number, ScheduledCollective[]>();
+  for (const c of list) if (c.layer !== undefined) (byLayer.get(c.layer) ?? byLayer.set(c.layer, []).get(c.layer)!).push(c);
+  const passLine = (cs: ScheduledCollective[], pass: string): string => {
+    const ops = new Map<string, { n: number; bytes: number; modules: Set<string> }>();
+    for (const c of cs.filter((x) => x.pass === pass)) {
+      const v = ops.get(c.op) ?? ops.set(c.op, { n: 0, bytes: 0, modules: new Set() }).get(c.op)!;
+      v.n++;
+      v.bytes += c.bytes;
+      v.modules.add(wildcardName(c.module).replace(/^.*\.layers\.\*\./, ''));
+    }
+    return [...ops].map(([op, v]) => `${v.n}× ${op} ${formatBytes(v.bytes)} (${[...v.modules].join(', ')})`).join('; ') || 'none';
+  };
+  const groups: { from: number; to: number; sig: string; cs: ScheduledCollective[] }[] = [];
+  for (const layer of [...byLayer.keys()].sort((a, b) => a - b)) {
+    const cs = byLayer.get(layer)!;
+    const sig = cs.map((c) => `${c.pass} ${c.op} ${wildcardName(c.module)} ${c.bytes}`).join('|');
+    const last = groups[groups.length - 1];
+    if (last && last.sig === sig && last.to === layer - 1) last.to = layer;
+    else groups.push({ from: layer, to: layer, sig, cs });
+  }
+  if (!groups.length) return ['  collectives per layer: none'];
+  const out = ['  collectives per layer:'];
+  for (const g of groups) {
+    const label = g.from === g.to ? `layer ${g.from}` : `layers ${g.from}-${g.to}`;
+    out.push(`    ${label.padEnd(12)} forward  ${passLine(g.cs, 'forward')}`);
+    out.push(`    ${''.padEnd(12)} backward ${passLine(g.cs, 'backward')}`);
+  }
+  return out;
+}
 
 function findPlans(dir: string): string[] {
   const out: string[] = [];
@@ -33,12 +66,9 @@ register({
       errors += diags.filter((d) => d.severity === 'error').length;
       io.out(diags.length ? diags.map((d) => `  ${d.severity} ${d.code} (line ${d.line}): ${d.message}`).join('\n') : '  checks: no problems');
       const layer = s.params.filter((p) => /\.layers\.(\d+)\./.test(p.name));
-      const firstLayers = new Set<string>();
       const shown = new Set<string>();
       for (const p of [...s.params.filter((x) => !/\.layers\./.test(x.name)), ...layer]) {
         const key = wildcardName(p.name);
-        const m = p.name.match(/\.layers\.(\d+)\./);
-        if (m) firstLayers.add(m[1]);
         if (shown.has(key) || p.placements.length === 0) continue;
         shown.add(key);
         io.out(`  ${key.padEnd(46)} [${p.globalShape.join(', ')}] ${p.placements.map(placementRepr).join(', ')} → ${groupedShapes(p.localShapes)}`);
@@ -46,15 +76,7 @@ register({
       const unsharded = s.params.filter((p) => p.placements.length === 0).length;
       io.out(`  (${unsharded} parameters stay plain tensors, replicated)`);
       io.out(`  memory per rank: ${formatBytes(Math.max(...s.memory.map((m) => m.total)))} (parameters ${formatBytes(Math.max(...s.memory.map((m) => m.params)))})`);
-      const perLayer = new Map<string, { n: number; bytes: number }>();
-      for (const c of s.collectives.filter((c) => c.layer !== undefined && c.layer === s.collectives.find((x) => x.layer !== undefined)?.layer)) {
-        const k = `${c.pass} ${c.op}`;
-        const v = perLayer.get(k) ?? { n: 0, bytes: 0 };
-        v.n++;
-        v.bytes += c.bytes;
-        perLayer.set(k, v);
-      }
-      io.out(`  collectives of the first layer: ${[...perLayer].map(([k, v]) => `${v.n}× ${k} (${formatBytes(v.bytes)})`).join(', ') || 'none'}`);
+      for (const line of layerCollectiveLines(s.collectives)) io.out(line);
       io.out(`  per step: forward ${formatTotals(s.totals.forward)}; backward ${formatTotals(s.totals.backward)}; optimizer step ${formatTotals(s.totals.optimizer)}`);
     }
     return errors ? 1 : 0;

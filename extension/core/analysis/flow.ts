@@ -136,6 +136,10 @@ export function walkFlow(ctx: FlowContext, steps: FlowStep[], prefix: string, la
     }
     if (kind !== 'boundary_out') {
       for (const e of inputFwd) emit(forward, e, module, input.shape, entry, 'forward', `${sem.name}: ${e.op} of the input${e.note ? ` (${e.note})` : ''}`);
+      // Each colwise module reduces its own input gradient: its pre-hook wraps the plain input with
+      // DTensor.from_local(Replicate) per module, so q, k and v each all-reduce (3 per attention block,
+      // not 1). PyTorch's own CommDebugMode anchor (9 backward all-reduces on the toy transformer) counts
+      // them this way.
       // A replicated DTensor input (made by PrepareModuleInput upstream) takes the partial gradient as is:
       // the reduction happens once where the DTensor was made, not in each consumer.
       const upstreamReduces = input.dtensor && kind === 'linear' && sem.input.declared?.kind === 'replicate' && input.layout.kind === 'replicate';

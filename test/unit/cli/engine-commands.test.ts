@@ -90,4 +90,9 @@ test('demo prints every example with checks, shapes and collectives', async () =
   assert.equal(r.code, 0, r.out);
   for (const f of ['llama-3-8b/tp.shardplan.json', 'llama-3-8b/tp-sp.shardplan.json', 'mixtral-8x7b/tp.shardplan.json', 'mixtral-8x7b/ep.shardplan.json', 'qwen3-30b-a3b/tp.shardplan.json', 'deepseek-v3/ep.shardplan.json']) assert.ok(r.out.includes(f), f);
   assert.match(r.out, /_StridedShard\(dim=1, sf=2\) → all ranks \[8, 3584, 4096\]/);
+  // Layers group where their collectives agree: DeepSeek-V3's dense layers 0-2 apart from its MoE layers 3-60.
+  assert.match(r.out, /layers 0-2 +forward +2× all_reduce 112 MiB \(self_attn\.o_proj, mlp\.down_proj\)/);
+  assert.match(r.out, /layers 3-60 +forward .*2× all_to_all 896 MiB \(mlp\.experts\)/);
+  // Llama TP+SP: 2 all-gathers and 2 reduce-scatters of [1, 4096, 4096] bf16 (32 MiB each) per layer and pass.
+  assert.match(r.out, /layers 0-31 +forward +2× all_gather 64\.0 MiB .*; 2× reduce_scatter 64\.0 MiB/);
 });
