@@ -14,14 +14,27 @@ export function architectureOf(raw: Record<string, unknown>): Architecture | und
   return typeof t === 'string' ? ARCHITECTURES[t] : undefined;
 }
 
-/** Read a config value by its canonical name, through the attribute_map alias, else the class default. */
+/**
+ * Names that mean the same config value: transformers' attribute_map makes `alias` and `target` read and
+ * write one attribute, so a config.json may carry either (Mixtral's num_experts is num_local_experts).
+ */
+function aliasesOf(arch: Architecture | undefined, name: string): string[] {
+  if (!arch) return [];
+  const out: string[] = [];
+  for (const [a, t] of Object.entries(arch.attributeMap)) {
+    if (a === name) out.push(t);
+    else if (t === name) out.push(a);
+  }
+  return out;
+}
+
+/** Read a config value by any of its names (attribute_map aliases in either direction), else the class default. */
 function getter(raw: Record<string, unknown>, arch: Architecture | undefined, where: string) {
+  const present = (v: unknown) => v !== undefined && v !== null;
   const get = (name: string): unknown => {
-    if (raw[name] !== undefined && raw[name] !== null) return raw[name];
-    const alias = arch?.attributeMap[name];
-    if (alias && raw[alias] !== undefined) return raw[alias];
-    if (arch && arch.defaults[name] !== undefined) return arch.defaults[name];
-    if (alias && arch && arch.defaults[alias] !== undefined) return arch.defaults[alias];
+    const names = [name, ...aliasesOf(arch, name)];
+    for (const n of names) if (present(raw[n])) return raw[n];
+    for (const n of names) if (arch && present(arch.defaults[n])) return arch.defaults[n];
     return raw[name];
   };
   const num = (name: string): number => {
