@@ -6,6 +6,7 @@ import { wildcardName, rootKeyOf } from '../analysis';
 import type { TextRange } from '../plan/types';
 import type { Analysis } from './analyze';
 import { cursorPlace } from './cursor';
+import { PRESETS } from '../models';
 
 export interface CompletionItem {
   label: string;
@@ -66,6 +67,18 @@ export function complete(a: Analysis, offset: number): CompletionItem[] {
     const table = top === undefined ? SHARDPLAN_KEYS : top === 'run' ? RUN_KEYS : top === 'mesh' ? MESH_DIMS : undefined;
     if (!table) return [];
     return Object.entries(table).map(([k, doc]) => ({ label: k, kind: 'key', documentation: doc, insertText: k, range: place.range }));
+  }
+  if (place.kind === 'shardplan-value') {
+    const [top, sub] = place.path;
+    const values: Record<string, string> =
+      top === 'expert_parallel'
+        ? Object.fromEntries(a.mesh.dims.map((d) => [d.name, `mesh dim of size ${d.size}`]))
+        : top === 'run' && sub === 'dtype' ? { bfloat16: '2 bytes', float16: '2 bytes', float32: '4 bytes' }
+        : top === 'run' && sub === 'backend' ? { auto: 'CUDA when a GPU is there, else CPU', cpu: 'ranks as threads on the CPU', cuda: 'one GPU per rank, NCCL collectives' }
+        : top === 'run' && sub === 'mode' ? { inference: 'forward only', training: 'forward and backward' }
+        : top === 'model' ? Object.fromEntries(PRESETS.map((p) => [p.name, `preset: ${p.repo}`]))
+        : {};
+    return Object.entries(values).map(([k, doc]) => ({ label: k, kind: 'value', documentation: doc, insertText: k, range: place.range }));
   }
   return [];
 }

@@ -7,6 +7,8 @@ export type CursorPlace =
   | { kind: 'plan-key'; plan: Plan; typed: string; range: TextRange; entry?: PlanEntry }
   | { kind: 'plan-value'; plan: Plan; typed: string; range: TextRange; entry?: PlanEntry }
   | { kind: 'shardplan-key'; path: (string | number)[]; typed: string; range: TextRange }
+  /** A value of a *.shardplan.json field other than a plan: expert_parallel dims, run.dtype ... */
+  | { kind: 'shardplan-value'; path: (string | number)[]; typed: string; range: TextRange }
   | { kind: 'none' };
 
 /** The string literal around `offset` on its line: its opening quote and the text typed so far. */
@@ -46,6 +48,7 @@ export function cursorPlace(a: Analysis, offset: number): CursorPlace {
     }
     if (plan && loc.path.length === 1 && !loc.isAtPropertyKey && a.doc.format === 'json') return { kind: 'none' };
     if (a.doc.format === 'shardplan' && loc.isAtPropertyKey) return { kind: 'shardplan-key', path: loc.path.slice(0, -1), typed, range };
+    if (a.doc.format === 'shardplan' && !plan && s) return { kind: 'shardplan-value', path: loc.path, typed, range };
     if (a.doc.format === 'json' && loc.path.length === 1) {
       const p = a.doc.plans[0];
       if (p) return loc.isAtPropertyKey ? { kind: 'plan-key', plan: p, typed, range } : { kind: 'plan-value', plan: p, typed, range };
