@@ -5,3 +5,4 @@ export type { Analysis } from '../core/editing';
 export { PRESETS } from '../core/models';
 export { parseMesh } from '../core/sharding';
 export { shapesReport, collectivesReport, formatTotals } from '../core/analysis';
+export { parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';

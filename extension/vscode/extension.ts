@@ -4,6 +4,8 @@ import { PlanController } from './controller';
 import { registerProviders } from './providers';
 import { registerCommands } from './commands';
 import { detectTransformersVersion } from './python-env';
+import { registerRehearseCommand } from './rehearseCommand';
+import { registerTraceCommands } from './traceCommands';
 
 const SELECTOR: vscode.DocumentSelector = [
   { language: 'python' },
@@ -37,6 +39,11 @@ export function activate(context: vscode.ExtensionContext) {
     status,
     ...registerProviders(ctl, SELECTOR),
     ...registerCommands(ctl, updateStatus),
+    ...registerRehearseCommand(ctl, log),
+    ...registerTraceCommands(log),
+    vscode.commands.registerCommand('shardscope.showOutput', () => log.show(true)),
+    // Granting trust brings the Run CodeLens.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => ctl.refreshAll()),
     vscode.workspace.onDidOpenTextDocument((d) => ctl.schedule(d)),
     vscode.workspace.onDidChangeTextDocument((e) => ctl.schedule(e.document)),
     vscode.workspace.onDidCloseTextDocument((d) => ctl.forget(d)),

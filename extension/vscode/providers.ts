@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { engine } from './lazy-engine';
 import type { PlanController } from './controller';
+import { rehearsalApi } from './rehearseCommand';
 
 const range = (doc: vscode.TextDocument, r: { start: number; end: number }) => new vscode.Range(doc.positionAt(r.start), doc.positionAt(r.end));
 
@@ -66,17 +67,11 @@ export function registerProviders(ctl: PlanController, selector: vscode.Document
         const a = ctl.analysis(doc);
         if (!a) return [];
         return engine().codeLenses(a)
-          .filter((l) => l.command !== 'shardscope.rehearse' || hasCommand(l.command))
+          // Run only where it can: a build with the rehearsal runtime, in a trusted folder.
+          .filter((l) => l.command !== 'shardscope.rehearse' || (vscode.workspace.isTrusted && rehearsalApi() !== undefined))
           .map((l) => new vscode.CodeLens(range(doc, l.range), { title: l.title, command: l.command, arguments: [doc.uri, l.planIndex] }));
       },
     }),
   ];
 }
 
-const registered = new Set<string>();
-export function markCommand(id: string): void {
-  registered.add(id);
-}
-function hasCommand(id: string): boolean {
-  return registered.has(id);
-}
