@@ -177,3 +177,15 @@ test('SS311 lm_head with no entry sits on the plan name; SS401 replicated expert
   assert.deepEqual(spans(py, d, 'SS401'), [['SS401', 'base_model_tp_plan']]);
   assert.equal(codesOf(d).has('SS311'), false, "a base plan gets the CausalLM class plan's lm_head");
 });
+
+test('SS305 a norm that takes a sequence-sharded input the embedding never scattered; SS103 in JSON too', () => {
+  const sp = JSON.parse(readFileSync('examples/llama-3-8b/tp-sp.shardplan.json', 'utf8').replace(/^\/\/.*\n/, ''));
+  const t = JSON.stringify({ ...sp, model: 'llama-3-8b', plan: { ...sp.plan, embed_tokens: 'vocab_allreduce' } }, null, 2);
+  const d = analyze(t);
+  assert.deepEqual(spans(t, d, 'SS305')[0], ['SS305', '"layers.*.input_layernorm"']);
+  assert.match(d.find((x) => x.code === 'SS305')!.message, /takes its input as sequence-sharded, but the activation is replicated/);
+  assert.equal(codesOf(analyze(JSON.stringify({ ...sp, model: 'llama-3-8b' }, null, 2))).has('SS305'), false);
+  const dup = '{"model": "llama-3-8b", "mesh": {"tp": 2}, "plan": {"lm_head": "colwise_gather_output", "lm_head": "colwise"}}';
+  assert.deepEqual(spans(dup, analyze(dup), 'SS103'), [['SS103', '"lm_head"']]);
+  assert.equal(analyze(dup).find((x) => x.code === 'SS103')!.range.start, dup.indexOf('"lm_head"'));
+});
