@@ -20,6 +20,16 @@ register({
       return 0;
     }
     io.out(shapesReport(b.graph, s));
+    // What the binder found (indivisible heads, uneven shards), once per message: the shapes above are
+    // what torch.chunk would give, but an error here means the model would not run with them.
+    const seen = new Set<string>();
+    for (const f of s.findings) {
+      const line = `${f.severity} ${f.code}: ${f.message}`;
+      if (f.severity === 'info' || seen.has(line)) continue;
+      if (!seen.size) io.out('checks:');
+      seen.add(line);
+      io.out(`  ${line}`);
+    }
     return 0;
   },
 });

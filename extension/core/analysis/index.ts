@@ -5,4 +5,4 @@ export { buildPlanTable, lookupParam, lookupModule, wildcardName, rootKeyOf, ent
 export { formatBytes } from './checks';
 export { bytesOf } from './dtype';
 export { planInputsFromDocument, autoPlanInputs, type ResolveOptions } from './from-document';
-export { groupedShapes, formatTotals, collectivesReport, shapesReport } from './report';
+export { groupedShapes, formatTotals, collectivesReport, shapesReport, memoryPerRankText } from './report';

@@ -61,6 +61,20 @@ export function collectivesReport(list: ScheduledCollective[]): string {
   return lines.join('\n');
 }
 
+/** "6.25 GiB on every rank", or consecutive ranks grouped where they print the same ("ranks 0-6 2.1 GiB · rank 7 2.0 GiB"). */
+export function memoryPerRankText(totals: number[]): string {
+  const text = totals.map(formatBytes);
+  if (new Set(text).size <= 1) return `${text[0] ?? formatBytes(0)} on every rank`;
+  const parts: string[] = [];
+  let start = 0;
+  for (let r = 1; r <= text.length; r++) {
+    if (r < text.length && text[r] === text[start]) continue;
+    parts.push(`${r - 1 === start ? `rank ${start}` : `ranks ${start}-${r - 1}`} ${text[start]}`);
+    start = r;
+  }
+  return parts.join(' · ');
+}
+
 /** Every parameter pattern with its placements and per-rank shapes; memory per rank. */
 export function shapesReport(graph: ModelGraph, s: ShardedModel): string {
   const seen = new Map<string, { shape: number[]; line: string }>();
@@ -72,7 +86,6 @@ export function shapesReport(graph: ModelGraph, s: ShardedModel): string {
   }
   const out = [`${graph.modelType} on ${s.mesh.dims.map((d) => `${d.name}=${d.size}`).join(',')}`];
   for (const [key, v] of seen) out.push(`  ${key.padEnd(48)} [${v.shape.join(', ')}]  ${v.line}`);
-  const totals = s.memory.map((m) => m.total);
-  out.push('memory per rank: ' + ([...new Set(totals)].length === 1 ? `${formatBytes(totals[0])} on every rank` : totals.map((x, r) => `rank ${r}: ${formatBytes(x)}`).join(', ')));
+  out.push(`memory per rank: ${memoryPerRankText(s.memory.map((m) => m.total))}`);
   return out.join('\n');
 }

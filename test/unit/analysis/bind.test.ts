@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel, BUILTIN_PLANS } from '../../../extension/core/models';
 import type { ModelGraph, ModuleNode, ParamInfo, FlowStep } from '../../../extension/core/models';
-import { bindPlan, entryFromRef, autoPlanInputs, planInputsFromDocument } from '../../../extension/core/analysis';
+import { bindPlan, entryFromRef, autoPlanInputs, planInputsFromDocument, memoryPerRankText } from '../../../extension/core/analysis';
 import type { PlanInput } from '../../../extension/core/analysis';
 import { parseMesh, computeLayout, placementRepr } from '../../../extension/core/sharding';
 import { parsePlanSource } from '../../../extension/core/plan';
@@ -245,4 +245,10 @@ test('transformers’ own plans give no error on their real checkpoint configs',
       assert.deepEqual(s.findings.filter((f) => f.severity === 'error').map((f) => f.message), [], `${preset} ep=${ep}`);
     }
   }
+});
+
+test('memory per rank text: one figure when every rank prints the same, else consecutive ranks grouped', () => {
+  assert.equal(memoryPerRankText([3 * 2 ** 30, 3 * 2 ** 30 + 5]), '3.00 GiB on every rank');
+  assert.equal(memoryPerRankText([2 * 2 ** 30, 2 * 2 ** 30, 2 ** 30]), 'ranks 0-1 2.00 GiB · rank 2 1.00 GiB');
+  assert.equal(memoryPerRankText([2 ** 20, 2 ** 30, 2 ** 20]), 'rank 0 1.00 MiB · rank 1 1.00 GiB · rank 2 1.00 MiB');
 });

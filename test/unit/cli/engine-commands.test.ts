@@ -25,6 +25,20 @@ test('shapes --json: the contract, with plain tensors as placements []', async (
   assert.ok(j.memory_per_rank.every((b: number) => b > 2.5 * 2 ** 30));
 });
 
+test('shapes text: ranks grouped where they agree, memory per rank, and what the binder found on an indivisible mesh', async () => {
+  const r = await run(['shapes', 'llama-3-8b', '--plan', 'auto', '--mesh', 'tp=3']);
+  assert.equal(r.code, 0, r.err.join());
+  // torch.chunk of 14336 rows over 3 ranks: 4779, 4779, 4778.
+  assert.match(r.out, /model\.layers\.\*\.mlp\.gate_proj\.weight +\[14336, 4096\] +Shard\(dim=0\) +ranks 0-1 \[4779, 4096\] · rank 2 \[4778, 4096\]/);
+  assert.match(r.out, /model\.embed_tokens\.weight +\[128256, 4096\] +not sharded +\[128256, 4096\] on every rank/);
+  assert.match(r.out, /^memory per rank: [\d.]+ GiB on every rank$/m);
+  assert.match(r.out, /^checks:\n  error SS201: 32 attention heads are not divisible by tp=3/m);
+  // One line per message, even though k_proj and v_proj both raise it.
+  assert.equal(r.out.split('\n').filter((l) => l.includes('SS202')).length, 1);
+  const clean = await run(['shapes', 'llama-3-8b', '--plan', 'auto', '--mesh', 'tp=8']);
+  assert.doesNotMatch(clean.out, /checks:/);
+});
+
 test('shapes takes a plain JSON plan from the model root and a Python plan file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ss-cli-'));
   writeFileSync(join(dir, 'plan.json'), JSON.stringify({ 'model.layers.*.mlp.gate_proj': 'colwise', 'model.layers.*.mlp.up_proj': 'colwise', 'model.layers.*.mlp.down_proj': 'rowwise' }));
