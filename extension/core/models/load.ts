@@ -84,8 +84,16 @@ export function hfCacheConfig(repoId: string): string | undefined {
 
 /** A checkpoint folder: config.json plus safetensors headers (dtypes from the checkpoint; shapes checked). */
 export function loadCheckpointFolder(dir: string): ModelGraph {
+  return graphFromCheckpoint(dir);
+}
+
+/**
+ * A checkpoint folder's graph; `config` (config.json values) stands in for the folder's own config.json
+ * when given. Shapes and dtypes come from the safetensors headers after transformers' load conversions.
+ */
+export function graphFromCheckpoint(dir: string, config?: Record<string, unknown>): ModelGraph {
   const cfgPath = join(dir, 'config.json');
-  const raw = existsSync(cfgPath) ? loadConfigFile(cfgPath) : undefined;
+  const raw = config ?? (existsSync(cfgPath) ? loadConfigFile(cfgPath) : undefined);
   const hasWeights = existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json'));
   if (!raw && !hasWeights) throw new ModelLoadError(`${dir}: no config.json and no safetensors files`);
   const layers = typeof raw?.num_hidden_layers === 'number' ? raw.num_hidden_layers : undefined;

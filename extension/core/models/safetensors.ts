@@ -3,6 +3,7 @@
 import { openSync, readSync, closeSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType } from './types';
+import { parseJsonLocated } from '../util/json';
 
 export interface TensorHeader {
   name: string;
@@ -37,7 +38,11 @@ export function readSafetensorsHeader(path: string): TensorHeader[] {
     }
     return Object.entries(header)
       .filter(([k]) => k !== '__metadata__')
-      .map(([name, v]) => ({ name, dtype: DTYPES[v.dtype] ?? 'uint8', shape: v.shape, file: path }));
+      .map(([name, v]) => {
+        const ok = v && typeof v === 'object' && typeof v.dtype === 'string' && Array.isArray(v.shape) && v.shape.every((d) => Number.isInteger(d) && d >= 0);
+        if (!ok) throw new CheckpointError(`${path}: tensor "${name}" has no valid header entry (expected {"dtype": "BF16", "shape": [int, ...], "data_offsets": [start, end]})`);
+        return { name, dtype: DTYPES[v.dtype] ?? 'uint8', shape: v.shape, file: path };
+      });
   } finally {
     closeSync(fd);
   }
@@ -47,9 +52,15 @@ export function readSafetensorsHeader(path: string): TensorHeader[] {
 export function readCheckpointFolder(dir: string): TensorHeader[] {
   const index = join(dir, 'model.safetensors.index.json');
   if (existsSync(index)) {
-    const weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map;
-    if (!weightMap) throw new CheckpointError(`${index}: no "weight_map"`);
+    let weightMap: Record<string, string> | undefined;
+    try {
+      weightMap = (parseJsonLocated(readFileSync(index, 'utf8'), index) as { weight_map?: Record<string, string> } | null)?.weight_map;
+    } catch (e) {
+      throw new CheckpointError((e as Error).message);
+    }
+    if (!weightMap || typeof weightMap !== 'object') throw new CheckpointError(`${index}: no "weight_map" object (expected {"weight_map": {tensor name: shard file}})`);
     const files = [...new Set(Object.values(weightMap))];
+    for (const f of files) if (!existsSync(join(dir, f))) throw new CheckpointError(`${index}: weight_map names shard "${f}", which is not in ${dir}`);
     return files.flatMap((f) => readSafetensorsHeader(join(dir, f)));
   }
   const single = join(dir, 'model.safetensors');
