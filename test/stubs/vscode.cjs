@@ -25,6 +25,8 @@ module.exports = {
     onDidChangeTextDocument: noop,
     onDidCloseTextDocument: noop,
     onDidChangeConfiguration: noop,
+    onDidGrantWorkspaceTrust: noop,
+    isTrusted: true,
     textDocuments: [],
     workspaceFolders: [],
   },
