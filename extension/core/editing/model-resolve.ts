@@ -59,6 +59,8 @@ function modulePath(fromFile: string, module: string): string | undefined {
   return m[2] ? join(dir, ...m[2].split('.')) + '.py' : undefined;
 }
 
+const parentDocs = new Map<string, { text: string; doc: PlanDocument }>();
+
 /** The config values of a Python source, over those of its config class's parent when the parent is
  *  in the workspace (read through ctx.readFile), with attribute_map aliases filled in both ways. */
 export function inheritedConfigValues(doc: PlanDocument, ctx: EditingContext, depth = 0): Record<string, unknown> | undefined {
@@ -68,7 +70,11 @@ export function inheritedConfigValues(doc: PlanDocument, ctx: EditingContext, de
   const path = parent?.module ? modulePath(doc.uri, parent.module) : undefined;
   const text = path ? ctx.readFile?.(path) : undefined;
   if (path && text !== undefined) {
-    const inherited = inheritedConfigValues(parsePythonPlans(text, path), ctx, depth + 1);
+    // A parent file rarely changes while its child is edited: parse it once per text.
+    let parentDoc = parentDocs.get(path);
+    if (!parentDoc || parentDoc.text !== text) parentDocs.set(path, (parentDoc = { text, doc: parsePythonPlans(text, path) }));
+    if (parentDocs.size > 32) parentDocs.delete(parentDocs.keys().next().value!);
+    const inherited = inheritedConfigValues(parentDoc.doc, ctx, depth + 1);
     if (inherited) values = { ...inherited, ...values };
   }
   if (values && doc.attributeMap) {
