@@ -1,8 +1,8 @@
 // `shardscope demo`: checks, per-rank shapes and collectives of every example plan.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { register } from './commands';
-import { parseArgs } from './args';
+import { parseArgs, UsageError } from './args';
 import { loadBound, groupedShapes } from './workspace';
 import { checkFile } from './check';
 import { placementRepr } from '../core/sharding';
@@ -57,6 +57,7 @@ register({
   usage: 'shardscope demo [examples dir]',
   run(args, io) {
     const dir = args.positional[0] ?? 'examples';
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: no such folder (expected a folder of *.shardplan.json examples)`);
     let errors = 0;
     for (const file of findPlans(dir)) {
       const b = loadBound(parseArgs([file]));

@@ -3,7 +3,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError, optString, type ParsedArgs } from './args';
-import { loadModel, ModelLoadError, findPreset } from '../core/models';
+import { loadModel, ModelLoadError, findPreset, PRESETS } from '../core/models';
 import type { ModelGraph } from '../core/models';
 import { parseMesh, MeshSyntaxError, meshFromRecord } from '../core/sharding';
 import type { DeviceMesh } from '../core/sharding';
@@ -58,7 +58,7 @@ export function loadBound(args: ParsedArgs): Bound {
       graph = loadModel(doc.model.ref, dirname(resolve(target)));
       if (doc.mesh) mesh = meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size])));
     } else {
-      if (!existsSync(target) && !findPreset(target)) throw new UsageError(`${target}: no such file, folder or preset`);
+      if (!existsSync(target) && !findPreset(target)) throw new UsageError(`${target}: no such file, folder or preset (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
       graph = loadModel(target);
     }
     const meshText = optString(args, 'mesh');

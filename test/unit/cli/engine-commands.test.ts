@@ -99,6 +99,16 @@ test('bad input: one line on stderr, exit 2, never a stack', () => {
   assert.match(p.stderr, /x\.shardplan\.json:1:\d+: malformed JSON/);
 });
 
+test('bad input in process: an unknown preset lists the presets; demo on a missing folder says so', async () => {
+  const preset = await run(['shapes', 'llama-9b', '--mesh', 'tp=2']);
+  assert.equal(preset.code, 2);
+  assert.deepEqual(preset.err.length, 1);
+  assert.match(preset.err[0], /llama-9b: no such file, folder or preset \(presets: llama-3-8b, .*deepseek-v3/);
+  const demo = await run(['demo', join(tmpdir(), 'no-such-examples-dir')]);
+  assert.equal(demo.code, 2);
+  assert.match(demo.err[0], /no-such-examples-dir: no such folder/);
+});
+
 test('demo prints every example with checks, shapes and collectives', async () => {
   const r = await run(['demo', 'examples']);
   assert.equal(r.code, 0, r.out);
