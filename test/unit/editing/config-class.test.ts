@@ -80,3 +80,21 @@ test('transformers 4.x config classes: __init__ defaults', () => {
   assert.equal(a.graph?.config.hiddenSize, 2048);
   assert.ok(a.diagnostics.some((d) => d.code === 'SS202' && /^2 key\/value heads are not divisible by tp=4/.test(d.message)));
 });
+
+test('a modeling file without config values: the config.json beside it (a config.json named in settings wins), else the picked model', () => {
+  const modeling = `class LlamaForCausalLM(LlamaPreTrainedModel):\n    _tp_plan = {"lm_head": "colwise_gather_output"}\n`;
+  const cfg = (vocab: number) => JSON.stringify({ model_type: 'llama', vocab_size: vocab, hidden_size: 1024, intermediate_size: 4096, num_hidden_layers: 2, num_attention_heads: 16, num_key_value_heads: 8 });
+  const disk: Record<string, string> = { '/m/llama/config.json': cfg(32000), '/m/other/config.json': cfg(32001) };
+  const read = (p: string) => disk[p];
+  const beside = analyzeDocument('/m/llama/modeling_llama.py', modeling, { readFile: read, defaultMesh: 'tp=8' });
+  assert.equal(beside.modelSource, '/m/llama/config.json');
+  assert.deepEqual(beside.diagnostics.filter((d) => d.severity === 'error'), []);
+  const named = analyzeDocument('/m/llama/modeling_llama.py', modeling, { readFile: read, defaultMesh: 'tp=8', configPath: '../other/config.json' });
+  assert.equal(named.modelSource, '/m/other/config.json');
+  const err = named.diagnostics.find((d) => d.code === 'SS205' && d.severity === 'error')!;
+  assert.equal(modeling.slice(err.range.start, err.range.end), '"lm_head"');
+  assert.match(err.message, /lm_head \(32001\) must be divisible by the tensor parallel size \(8\)/);
+  const picked = analyzeDocument('/m/elsewhere/modeling_llama.py', modeling, { readFile: read, model: 'llama-3-8b' });
+  assert.equal(picked.modelSource, 'llama-3-8b');
+  assert.equal(picked.graph?.config.vocabSize, 128256);
+});
