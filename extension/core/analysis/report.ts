@@ -47,8 +47,14 @@ export function collectivesReport(list: ScheduledCollective[]): string {
       for (const c of run.items) lines.push(`  ${label.padEnd(14)} ${c.op.padEnd(15)} ${formatBytes(c.bytes).padStart(10)}  ${shortModule(c.module).padEnd(28)} group of ${c.group.length}  ${c.why}`);
       run = undefined;
     };
+    // Outside the layers a collective belongs to the model's start (embedding) or end (norm, lm_head):
+    // before the layers in forward order, after them in backward (and optimizer-step) order.
+    let seenLayer = false;
+    const reversed = pass !== 'forward';
+    const hasLayers = items.some((c) => c.layer !== undefined);
     for (const [k, group] of byLayer) {
-      const label = k.startsWith('layer:') ? `layer ${k.slice(6)}` : 'model end';
+      if (k.startsWith('layer:')) seenLayer = true;
+      const label = k.startsWith('layer:') ? `layer ${k.slice(6)}` : !hasLayers ? 'model' : seenLayer !== reversed ? 'model end' : 'model start';
       const sig = group.map((c) => `${c.op}|${c.bytes}|${shortModule(c.module)}`).join(';');
       if (run && run.sig === sig && k.startsWith('layer:')) run.last = label;
       else {

@@ -64,6 +64,21 @@ test('comms --json: collectives with bytes and totals', async () => {
   assert.deepEqual(c.group, [0, 1, 2, 3, 4, 5, 6, 7]);
 });
 
+test('comms text: identical layers print once, the embedding at the model start and lm_head at its end in both passes', async () => {
+  const r = await run(['comms', 'examples/llama-3-8b/tp-sp.shardplan.json']);
+  assert.equal(r.code, 0, r.err.join());
+  const lines = r.out.split('\n');
+  const bwd = lines.indexOf('backward:');
+  const at = (re: RegExp, from = 0) => lines.findIndex((l, i) => i >= from && re.test(l));
+  assert.match(lines[1], /^  model start +reduce_scatter +32\.0 MiB +model\.embed_tokens +group of 8/);
+  assert.match(lines[2], /^  layer 0-31 +all_gather +32\.0 MiB +self_attn +group of 8/);
+  assert.ok(at(/^  model end +all_gather .* lm_head/) < bwd);
+  assert.match(lines[bwd + 1], /^  model end +reduce_scatter +32\.0 MiB +lm_head/);
+  assert.ok(at(/^  layer 31-0 +reduce_scatter .* self_attn /, bwd) > bwd);
+  assert.ok(at(/^  model start +all_gather .* model\.embed_tokens/, bwd) > at(/^  layer 31-0/, bwd));
+  assert.match(r.out, /^totals per step: forward 65 reduce_scatter, 65 all_gather, 3 all_reduce; backward 65 reduce_scatter, 65 all_gather; optimizer step 65 all_reduce$/m);
+});
+
 test('check: located diagnostics and exit 1 on errors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ss-check-'));
   const plan = join(dir, 'bad.shardplan.json');
