@@ -1,5 +1,7 @@
 // transformers' built-in plans per architecture (base_model_*_plan and the CausalLM class-level _tp_plan),
 // as read from the configuration files cited in `source`.
+import type { Generation } from '../styles/types';
+
 export interface BuiltinPlans {
   source: string;
   tp?: Record<string, string>;
@@ -419,7 +421,7 @@ export interface PlansForGeneration {
  * file, that observation wins); g2 is the configuration files as read. g1/g3 configs are not recorded
  * per architecture in the notes, so they fall back to the g2 plan, whose names those generations alias.
  */
-export function builtinPlans(modelType: string, generation: 'g1' | 'g2' | 'g3' | 'g4' | 'torch' = 'g4'): PlansForGeneration | undefined {
+export function builtinPlans(modelType: string, generation: Generation = 'g4'): PlansForGeneration | undefined {
   const b = BUILTIN_PLANS[modelType];
   if (!b) return undefined;
   const tp = generation === 'g4' ? (b.tp_g4 ?? b.tp) : b.tp;

@@ -167,3 +167,10 @@ test('property: shapes follow the config for any small llama/qwen3/mixtral confi
     { numRuns: 60 },
   );
 });
+
+test('each descriptor hands out its own built-in plans', async () => {
+  const { ARCHITECTURES } = await import('../../../extension/core/models');
+  assert.equal(ARCHITECTURES.mixtral.builtinPlans('g2')!.tp!['layers.*.mlp.experts.gate_up_proj'], 'packed_colwise');
+  assert.deepEqual(ARCHITECTURES.gpt_oss.builtinPlans()!.classTp, { lm_head: 'colwise_gather_output' });
+  assert.equal(Object.keys(ARCHITECTURES).length, 8);
+});
