@@ -1,4 +1,4 @@
-"""Ground truth for the model descriptors: every parameter name and shape transformers builds for tiny
+"""Ground truth for the model descriptors: every parameter name and shape (and module class) transformers builds for tiny
 configs of each architecture, on the meta device (no memory, no weights).
 
 Writes test/fixtures/oracle/transformers_param_shapes.json. See README.md in this folder for the environment.
@@ -37,7 +37,8 @@ def main() -> None:
             model = AutoModelForCausalLM.from_config(config)
         # remove_duplicate=False keeps lm_head.weight when it is tied to the embedding.
         params = [[n, list(p.shape)] for n, p in model.named_parameters(remove_duplicate=False)]
-        cases.append({"name": name, "model_type": model_type, "config": json.loads(config.to_json_string()), "params": params})
+        modules = [[n, type(m).__name__] for n, m in model.named_modules()]
+        cases.append({"name": name, "model_type": model_type, "config": json.loads(config.to_json_string()), "params": params, "modules": modules})
         print(f"{name}: {len(params)} parameters", file=sys.stderr)
     out = {"torch": torch.__version__, "transformers": transformers.__version__, "cases": cases}
     with open("test/fixtures/oracle/transformers_param_shapes.json", "w") as f:

@@ -122,8 +122,8 @@ function buildMoe(b: TreeBuilder, arch: Architecture, cfg: NormalizedConfig, lay
   const E = cfg.numExperts!;
   const I = cfg.moeIntermediateSize!;
   const moeCfg = arch.moe!;
-  const block = b.node(layer, 'mlp', `${P}${arch.modelType === 'gpt_oss' ? 'MLP' : 'SparseMoeBlock'}`, 'moe', { num_experts: E, top_k: cfg.numExpertsPerTok! });
-  const router = b.node(block, moeCfg.router, `${P}TopKRouter`, 'router', { num_experts: E });
+  const block = b.node(layer, 'mlp', moeCfg.blockClass ?? `${P}SparseMoeBlock`, 'moe', { num_experts: E, top_k: cfg.numExpertsPerTok! });
+  const router = b.node(block, moeCfg.router, moeCfg.routerClass ?? `${P}TopKRouter`, 'router', { num_experts: E });
   b.param(router, 'weight', [E, H]);
   if (moeCfg.routerBias) b.param(router, 'bias', [E]);
   // DeepSeek's e_score_correction_bias [E] is a buffer, not a parameter: nothing shards it.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { graphFromConfig } from '../../../extension/core/models';
 
-interface Case { name: string; model_type: string; config: Record<string, unknown>; params: [string, number[]][] }
+interface Case { name: string; model_type: string; config: Record<string, unknown>; params: [string, number[]][]; modules: [string, string][] }
 const fixture = JSON.parse(readFileSync('test/fixtures/oracle/transformers_param_shapes.json', 'utf8')) as { transformers: string; cases: Case[] };
 
 test('the oracle covers every architecture with a descriptor', () => {
@@ -20,5 +20,8 @@ for (const c of fixture.cases) {
     const theirs = new Map(c.params);
     assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort());
     for (const [name, shape] of theirs) assert.deepEqual(ours.get(name), shape, name);
+    // Every module of ours exists there with the same class (activation modules such as act_fn are not modelled).
+    const classes = new Map(c.modules);
+    for (const [path, m] of g.modules) assert.equal(m.className, classes.get(path), `class of "${path}"`);
   });
 }

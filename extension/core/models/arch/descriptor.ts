@@ -30,6 +30,9 @@ export interface Architecture {
     transposedExperts: boolean;
     expertBias: boolean;
     sharedExperts: boolean;
+    /** Class of the MoE block and of its router where they break the `${prefix}SparseMoeBlock` / `${prefix}TopKRouter` pattern. */
+    blockClass?: string;
+    routerClass?: string;
   };
   /** transformers' own plans for this architecture under a generation of style names (`--plan auto`). */
   builtinPlans(generation?: Generation): PlansForGeneration | undefined;
