@@ -118,9 +118,17 @@ export async function launchBrowser() {
   };
 }
 
-/** A scratch copy of examples/ so tests never write into the repository. */
+/** The plan with a planted fault (test/fixtures/e2e), as the tests' workspaces hold it. */
+export const FAULT = readFileSync(join(ROOT, 'test/fixtures/e2e/fault.shardplan.json'), 'utf8');
+
+/**
+ * A scratch copy of examples/ so tests never write into the repository, with copies of the faulty plan:
+ * fault.shardplan.json for the extension-host suite, planted and interactive ones for the UI tests (each
+ * test edits its own copy).
+ */
 export function scratchWorkspace() {
   const dir = mkdtempSync(join(tmpdir(), 'shardscope-ws-'));
   cpSync(join(ROOT, 'examples'), dir, { recursive: true });
+  for (const name of ['fault', 'planted', 'interactive']) writeFileSync(join(dir, `${name}.shardplan.json`), FAULT);
   return dir;
 }
