@@ -73,6 +73,8 @@ function transition(
 ): CollectiveStep | null {
   const from = cur[i];
   const n = sizes[i];
+  // A mesh dim of size 1 holds the whole tensor on its one rank: DTensor keeps the local tensor, no collective.
+  if (n === 1) return null;
   const coord0 = new Array<number>(sizes.length).fill(0);
   // The logical local tensor on this mesh dim: current placements with this mesh dim replicated.
   const logical = localShape(globalShape, sizes, cur.map((p, k) => (k === i ? R : p)), coord0);
