@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'native', 'webview'];
-const outRoot = '.test-out';
+// One output folder per run, so that runs side by side never delete each other's bundles.
+const outRoot = join('.test-out', String(process.pid));
 rmSync(outRoot, { recursive: true, force: true });
+process.on('exit', () => rmSync(outRoot, { recursive: true, force: true }));
 
 function findTests(dir) {
   if (!existsSync(dir)) return [];
