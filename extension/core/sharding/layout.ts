@@ -86,6 +86,12 @@ function stridedSize(L: number, sf: number, n: number, c: number): number {
 
 const shapeCache = new Map<string, number[]>();
 
+/** Forget memoised layouts (benchmarks measure the first computation with it). */
+export function clearLayoutCaches(): void {
+  shapeCache.clear();
+  stepsCache.clear();
+}
+
 /** Local shape only (fast, memoised): what the binder asks for every parameter on every rank. */
 export function localShape(globalShape: number[], mesh: DeviceMesh | number[], placements: Placement[], coord: number[]): number[] {
   const sizes = meshSizesOf(mesh);
