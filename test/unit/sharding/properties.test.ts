@@ -8,7 +8,7 @@ import { allLayouts, type Placement } from '../../../extension/core/sharding';
 const caseArb = fc
   .record({
     shape: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 1, maxLength: 3 }),
-    mesh: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+    mesh: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }),
     seed: fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 3, maxLength: 3 }),
   })
   .map(({ shape, mesh, seed }) => {
