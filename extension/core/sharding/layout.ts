@@ -85,11 +85,13 @@ function stridedSize(L: number, sf: number, n: number, c: number): number {
 }
 
 const shapeCache = new Map<string, number[]>();
+const validatedSteps = new Map<string, Step[]>();
 
 /** Forget memoised layouts (benchmarks measure the first computation with it). */
 export function clearLayoutCaches(): void {
   shapeCache.clear();
   stepsCache.clear();
+  validatedSteps.clear();
 }
 
 /** Local shape only (fast, memoised): what the binder asks for every parameter on every rank. */
@@ -102,9 +104,16 @@ export function localShape(globalShape: number[], mesh: DeviceMesh | number[], p
   }
   const hit = shapeCache.get(key);
   if (hit) return hit.slice();
-  const norm = validatePlacements(globalShape, sizes, placements);
+  // Validation and the step order depend on shape, mesh and placements only: computed once for all ranks.
+  const tensorKey = globalShape.join(',') + '|' + sizes.join(',') + '|' + placements.map(placementRepr).join(',');
+  let steps = validatedSteps.get(tensorKey);
+  if (!steps) {
+    steps = orderedSteps(sizes, validatePlacements(globalShape, sizes, placements));
+    if (validatedSteps.size > 20000) validatedSteps.clear();
+    validatedSteps.set(tensorKey, steps);
+  }
   const local = globalShape.slice();
-  for (const s of orderedSteps(sizes, norm)) {
+  for (const s of steps) {
     const n = sizes[s.meshDim];
     const c = coord[s.meshDim];
     local[s.dim] = s.splitFactor === 1 ? chunkSize(local[s.dim], n, c) : stridedSize(local[s.dim], s.splitFactor, n, c);
