@@ -15,7 +15,7 @@ export interface BufferDecl {
 
 export type OpName =
   | 'gemm' | 'silu_mul' | 'add' | 'rmsnorm' | 'softmax' | 'topk' | 'gather_rows' | 'scatter_add_rows'
-  | 'copy' | 'slice' | 'concat' | 'scale' | 'attention'
+  | 'copy' | 'slice' | 'concat' | 'scale' | 'attention' | 'experts'
   | 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'all_to_all' | 'all_to_all_v' | 'broadcast' | 'send' | 'recv';
 
 export interface OpLabel {

@@ -1,0 +1,104 @@
+// The cost model: α-β per collective (calibrated link or the topology's defaults) and a FLOP rate for
+// every GEMM, walked over the same RankPrograms the runtime executes, so predicted and measured events
+// line up op for op.
+import type { RankPrograms, RankOp } from './types';
+import type { LinkModel } from '../sharding';
+import { LINKS, predictCollectiveUs } from '../sharding';
+
+export interface CostModel {
+  link: LinkModel;
+  /** Sustained GEMM rate, FLOP/s. */
+  gemmFlops: number;
+  /** Memory-bound ops (norms, adds, softmax): bytes/s. */
+  memBytesPerSec: number;
+}
+
+/** Defaults per backend: the JS/CPU ranks, or GPUs joined by NVLink or PCIe. */
+export function defaultCostModel(backend: 'cpu' | 'cuda', topology: 'nvlink' | 'pcie' = 'nvlink'): CostModel {
+  if (backend === 'cpu') return { link: LINKS.cpu, gemmFlops: 1.5e9, memBytesPerSec: 2e9 };
+  return { link: LINKS[topology], gemmFlops: 400e12, memBytesPerSec: 2e12 };
+}
+
+export interface PredictedOp {
+  rank: number;
+  index: number;
+  op: string;
+  startUs: number;
+  durUs: number;
+  bytes: number;
+  flops: number;
+}
+
+const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** FLOPs of one op, from its buffers' shapes (experts: the routed tokens are not known here, so the upper bound top-k·T per expert share). */
+export function opFlops(op: RankOp, shapeOf: (id: string) => number[]): number {
+  if (op.op === 'gemm') {
+    const [M, K] = shapeOf(op.ins[0]);
+    const [N] = shapeOf(op.ins[1]);
+    return 2 * M * N * K;
+  }
+  if (op.op === 'attention') {
+    const [T, qw] = shapeOf(op.ins[0]);
+    return 2 * T * T * qw;
+  }
+  if (op.op === 'experts') {
+    const [T, H] = shapeOf(op.ins[0]);
+    const k = shapeOf(op.ins[1])[1];
+    const E = Number(op.attrs?.numExperts ?? 1);
+    const local = Number(op.attrs?.expertEnd ?? 1) - Number(op.attrs?.expertStart ?? 0);
+    const rows = Array.isArray(op.attrs?.gateUpRows) ? (op.attrs!.gateUpRows as number[]).reduce((a, v, i, arr) => (i % 2 ? a + v - arr[i - 1] : a), 0) : 0;
+    return 2 * ((T * k * local) / E) * H * rows * 1.5;
+  }
+  return 0;
+}
+
+export function predict(programs: RankPrograms, model: CostModel): PredictedOp[] {
+  const byRank = new Map<number, Map<string, number[]>>();
+  for (const b of programs.buffers) {
+    let m = byRank.get(b.rank);
+    if (!m) byRank.set(b.rank, (m = new Map()));
+    m.set(b.id, b.shape);
+  }
+  const clock = new Array<number>(programs.worldSize).fill(0);
+  const pc = new Array<number>(programs.worldSize).fill(0);
+  const out: PredictedOp[] = [];
+  const isColl = (o: RankOp) => o.group !== undefined;
+  // Local ops advance their rank's clock; a collective starts when the last member arrives.
+  for (;;) {
+    let moved = false;
+    for (let r = 0; r < programs.worldSize; r++) {
+      const ops = programs.ranks[r].ops;
+      const shapeOf = (id: string) => byRank.get(r)?.get(id) ?? [0];
+      while (pc[r] < ops.length && !isColl(ops[pc[r]])) {
+        const op = ops[pc[r]];
+        const flops = opFlops(op, shapeOf);
+        const bytes = op.outs.reduce((a, id) => a + 4 * sizeOf(shapeOf(id)), 0) + op.ins.reduce((a, id) => a + 4 * sizeOf(shapeOf(id)), 0);
+        const us = flops > 0 ? (flops / model.gemmFlops) * 1e6 : (bytes / model.memBytesPerSec) * 1e6;
+        out.push({ rank: r, index: pc[r], op: op.op, startUs: clock[r], durUs: us, bytes: 0, flops });
+        clock[r] += us;
+        pc[r]++;
+        moved = true;
+      }
+    }
+    if (pc.every((p, r) => p >= programs.ranks[r].ops.length)) break;
+    for (let r = 0; r < programs.worldSize; r++) {
+      const op = programs.ranks[r].ops[pc[r]];
+      if (!op || !isColl(op)) continue;
+      const group = programs.groups[op.group!];
+      if (!group.every((g) => programs.ranks[g].ops[pc[g]]?.group === op.group)) continue;
+      const shape = byRank.get(r)?.get(op.op === 'all_gather' ? op.outs[0] : op.ins[0]) ?? [0];
+      const bytes = 4 * sizeOf(shape);
+      const us = predictCollectiveUs(op.op as Parameters<typeof predictCollectiveUs>[0], bytes, group.length, model.link);
+      const start = Math.max(...group.map((g) => clock[g]));
+      for (const g of group) {
+        out.push({ rank: g, index: pc[g], op: op.op, startUs: start, durUs: us, bytes, flops: 0 });
+        clock[g] = start + us;
+        pc[g]++;
+      }
+      moved = true;
+    }
+    if (!moved) throw new Error('predict: collectives do not line up across ranks');
+  }
+  return out.sort((a, b) => a.rank - b.rank || a.index - b.index);
+}

@@ -1,0 +1,9 @@
+// Lowering: RankPrograms from a binding, the unsharded reference, the JS interpreter, the cost model
+// and the comparison of a sharded run against the reference.
+export type * from './types';
+export { lower, layoutName, LoweringError, type Layout, type LowerOptions, type Lowered, type ModuleOutput, type EntryRef } from './lower';
+export { interpret, ProgramError, type OpEvent, type Routing, type InterpretOptions, type InterpretResult } from './interpret';
+export { keySeed, unitValue, generateBoxes, fullBox } from './generator';
+export { assemble, relError, compareModules, type ModuleComparison } from './compare';
+export { predict, defaultCostModel, opFlops, type CostModel, type PredictedOp } from './cost';
+export { scaledConfig, layerElements, type WidthScale } from './scale';

@@ -1,0 +1,356 @@
+// The SPMD lowering: per-rank programs for chosen decoder layers, every local op derived from the
+// binding's placements (parameters' shards, activations' layouts on the tensor-parallel dim). Where the
+// layout a local op produces differs from the layout the binding gives its output, the collective that
+// converts it is inserted (Partial → all_reduce / reduce_scatter, Shard → all_gather, Replicate → slice).
+// The same walk with every placement Replicate on one rank is the unsharded reference.
+import type { ModelGraph, FlowStep } from '../models/types';
+import type { ShardedModel, BoundParam } from '../analysis/types';
+import type { PlanEntry } from '../plan/types';
+import type { Placement } from '../sharding/types';
+import { computeLayout } from '../sharding';
+import type { RankPrograms, RankOp, BufferDecl, OpLabel } from './types';
+
+/** Layout of a local 2-D activation [tokens, width] on the tensor-parallel dim. */
+export type Layout = { kind: 'R' } | { kind: 'P' } | { kind: 'S'; dim: 0 | 1 };
+
+export interface EntryRef {
+  key: string;
+  file?: string;
+  line?: number;
+}
+
+export interface LowerOptions {
+  graph: ModelGraph;
+  /** The binding; absent for the unsharded reference. */
+  sharded?: ShardedModel;
+  layers: number[];
+  /** Tokens (batch 1). */
+  tokens: number;
+  /** Lower the final norm and lm_head after the layers. */
+  tail?: boolean;
+  /** Turns a plan entry into a key with file and line. */
+  locate?: (e: PlanEntry | undefined) => EntryRef | undefined;
+}
+
+/** One module's output, for the module-by-module comparison. */
+export interface ModuleOutput {
+  module: string;
+  layer?: number;
+  buffer: string;
+  layout: Layout;
+  width: number;
+  entry?: EntryRef;
+}
+
+export interface Lowered {
+  programs: RankPrograms;
+  outputs: ModuleOutput[];
+  /** The last output (the layers' hidden states, or the logits). */
+  final: ModuleOutput;
+}
+
+export class LoweringError extends Error {
+  constructor(message: string, readonly module: string, readonly entry?: EntryRef) {
+    super(message);
+  }
+}
+
+const R: Layout = { kind: 'R' };
+
+export function layoutName(l: Layout): string {
+  return l.kind === 'R' ? 'replicated' : l.kind === 'P' ? 'partial' : l.dim === 0 ? 'sharded on tokens' : 'sharded on the last dim';
+}
+
+interface Act {
+  buf: string;
+  layout: Layout;
+  /** Global width (last dim). */
+  width: number;
+  producer?: ModuleOutput;
+}
+
+export function lower(o: LowerOptions): Lowered {
+  const { graph, sharded } = o;
+  const cfg = graph.config;
+  const world = sharded ? sharded.mesh.dims.reduce((a, d) => a * d.size, 1) : 1;
+  const sizes = sharded ? sharded.mesh.dims.map((d) => d.size) : [1];
+  const tpDim = sharded?.tpDim ?? 0;
+  const T = o.tokens;
+  const locate = o.locate ?? ((e) => (e ? { key: e.key } : undefined));
+  const params = new Map<string, BoundParam>((sharded?.params ?? []).map((p) => [p.name, p]));
+  const paramInfo = new Map(graph.params.map((p) => [p.name, p]));
+  // The binding's activation layouts, in flow order per name (a name can be written twice: o_proj, then the module boundary).
+  const actQueue = new Map<string, { placements: Placement[]; entry?: PlanEntry; ndim: number }[]>();
+  const moeLayers = new Set(cfg.moeLayers ?? []);
+  const boundLayers = new Set<number>();
+  for (const a of sharded?.activations ?? []) {
+    const q = actQueue.get(a.name) ?? [];
+    q.push({ placements: a.placements, entry: a.entry, ndim: a.globalShape.length });
+    actQueue.set(a.name, q);
+    const m = /\.layers\.(\d+):/.exec(a.name);
+    if (m) boundLayers.add(Number(m[1]));
+  }
+  const pristine = [...actQueue].map(([k, q]) => [k, q.slice()] as const);
+  // The binding may lay out one representative layer per kind: other layers of that kind read its layouts.
+  const layerLayouts = (layer: number, actPrefix: string) => {
+    if (boundLayers.has(layer) || !sharded) return;
+    const twin = [...boundLayers].find((l) => moeLayers.has(l) === moeLayers.has(layer));
+    if (twin === undefined) return;
+    const from = actPrefix.replace(/\.layers\.\d+$/, `.layers.${twin}`);
+    for (const [name, q] of pristine) if (name.startsWith(`${from}:`)) actQueue.set(`${actPrefix}:${name.slice(from.length + 1)}`, q.slice());
+  };
+  const buffers: BufferDecl[] = [];
+  const ops: RankOp[][] = Array.from({ length: world }, () => []);
+  const groups = world > 1 ? [Array.from({ length: world }, (_, r) => r)] : [];
+  const outputs: ModuleOutput[] = [];
+  let nextId = 0;
+
+  const tpOf = (pl: Placement[] | undefined): Placement => (pl && pl.length ? pl[tpDim] : { kind: 'replicate' });
+  const toLayout = (p: Placement, ndim: number): Layout => {
+    if (p.kind === 'replicate') return R;
+    if (p.kind === 'partial') return { kind: 'P' };
+    const d = p.dim < 0 ? p.dim + ndim : p.dim;
+    return { kind: 'S', dim: d === ndim - 1 ? 1 : 0 };
+  };
+  const localRows = (l: Layout) => (l.kind === 'S' && l.dim === 0 ? T / world : T);
+  const localWidth = (l: Layout, w: number) => (l.kind === 'S' && l.dim === 1 ? w / world : w);
+  const same = (a: Layout, b: Layout) => a.kind === b.kind && (a.kind !== 'S' || (b.kind === 'S' && a.dim === b.dim));
+
+  /** Declare one activation buffer per rank (same id everywhere). */
+  const newAct = (name: string, layout: Layout, width: number): string => {
+    const id = `${name}#${nextId++}`;
+    for (let r = 0; r < world; r++) buffers.push({ id, rank: r, dtype: 'f32', shape: [localRows(layout), localWidth(layout, width)] });
+    return id;
+  };
+  const emit = (fn: (r: number) => RankOp) => {
+    for (let r = 0; r < world; r++) ops[r].push(fn(r));
+  };
+  const paramBuf = (name: string, scale: number): { id: string; local: number[][]; p?: BoundParam } => {
+    const info = paramInfo.get(name);
+    if (!info) throw new LoweringError(`the model has no parameter ${name}`, name);
+    const p = params.get(name);
+    const pl = p?.placements.length ? p.placements : undefined;
+    const id = `param:${name}`;
+    const local: number[][] = [];
+    for (let r = 0; r < world; r++) {
+      const lay = pl ? computeLayout(info.shape, sizes, pl, r) : { localShape: info.shape, ranges: [info.shape.map((n) => [0, n] as [number, number])] };
+      local.push(lay.localShape);
+      buffers.push({ id, rank: r, dtype: 'f32', shape: lay.localShape, init: { kind: 'param', key: name, globalShape: info.shape, ranges: lay.ranges, scale } });
+    }
+    return { id, local, p };
+  };
+
+  /** Bring an activation to the layout the binding gives it, with the collective that does it. */
+  const convert = (a: Act, to: Layout, label: OpLabel, module: string, entry?: EntryRef): Act => {
+    if (same(a.layout, to) || world === 1) return { ...a, layout: world === 1 ? R : a.layout };
+    const out = newAct(a.buf.split('#')[0], to, a.width);
+    const g = { group: 0 };
+    if (a.layout.kind === 'P' && to.kind === 'R') emit(() => ({ op: 'all_reduce', ins: [a.buf], outs: [out], ...g, label }));
+    else if (a.layout.kind === 'P' && to.kind === 'S') emit(() => ({ op: 'reduce_scatter', ins: [a.buf], outs: [out], ...g, attrs: { dim: to.dim }, label }));
+    else if (a.layout.kind === 'S' && to.kind === 'R') emit(() => ({ op: 'all_gather', ins: [a.buf], outs: [out], ...g, attrs: { dim: a.layout.kind === 'S' ? a.layout.dim : 0 }, label }));
+    else if (a.layout.kind === 'R' && to.kind === 'S') emit((r) => ({ op: 'slice', ins: [a.buf], outs: [out], attrs: { dim: to.dim, index: r, parts: world }, label }));
+    else if (a.layout.kind === 'S' && to.kind === 'S') {
+      const mid = convert(a, R, label, module, entry);
+      return convert(mid, to, label, module, entry);
+    } else throw new LoweringError(`${module}: its output is ${layoutName(a.layout)} but the plan makes it ${layoutName(to)}, which no collective turns it into`, module, entry);
+    return { buf: out, layout: to, width: a.width, producer: a.producer };
+  };
+
+  const env = new Map<string, Act>();
+  // The layers' input: the embedding's output as the binding lays it out.
+  const xAct = actQueue.get('model:x')?.[0];
+  const xLayout = xAct ? toLayout(tpOf(xAct.placements), xAct.ndim) : R;
+  {
+    const H = cfg.hiddenSize;
+    const id = `x#${nextId++}`;
+    for (let r = 0; r < world; r++) {
+      const rows: [number, number] = xLayout.kind === 'S' && xLayout.dim === 0 ? [(r * T) / world, ((r + 1) * T) / world] : [0, T];
+      const cols: [number, number] = xLayout.kind === 'S' && xLayout.dim === 1 ? [(r * H) / world, ((r + 1) * H) / world] : [0, H];
+      buffers.push({ id, rank: r, dtype: 'f32', shape: [rows[1] - rows[0], cols[1] - cols[0]], init: { kind: 'input', key: 'hidden_states', globalShape: [T, H], ranges: [[rows, cols]], scale: 1 } });
+    }
+    env.set('x', { buf: id, layout: world === 1 ? R : xLayout, width: H });
+  }
+
+  const walk = (steps: FlowStep[], prefix: string, actPrefix: string, layer: number | undefined) => {
+    const mla = steps.find((s) => s.op === 'attention_core' && s.inputs.length !== 3);
+    if (mla) throw new LoweringError(`${prefix}${mla.module}: multi-head latent attention (MLA) is not lowered yet`, `${prefix}${mla.module}`);
+    for (const step of steps) {
+      const module = step.module ? `${prefix}${step.module}` : actPrefix;
+      const target = actQueue.get(`${actPrefix}:${step.output}`)?.shift();
+      const targetLayout = target ? toLayout(tpOf(target.placements), target.ndim) : undefined;
+      const input = (name: string): Act => {
+        const a = env.get(name);
+        if (!a) throw new LoweringError(`${module}: reads ${name}, which nothing produced`, module);
+        return a;
+      };
+      let entry: EntryRef | undefined = locate(target?.entry);
+      const label = (): OpLabel => ({ layer, module, entry: entry?.key, file: entry?.file, line: entry?.line, pass: 'forward' });
+      let out: Act;
+      const width = Number(step.outputShape.at(-1));
+      switch (step.op) {
+        case 'norm': {
+          const x = input(step.inputs[0]);
+          const w = paramBuf(`${module}.weight`, 1);
+          const a = x.layout.kind === 'P' ? convert(x, R, label(), module, entry) : x;
+          // A per-head norm (q_norm, k_norm) normalises head_dim-wide groups, so heads sharded on the last dim are fine.
+          const perHead = paramInfo.get(`${module}.weight`)!.shape[0] < width;
+          if (a.layout.kind === 'S' && a.layout.dim === 1 && !perHead) throw new LoweringError(`${module}: normalises an input sharded on the last dim; a norm needs the whole hidden dim`, module, entry);
+          const id = newAct(step.output, a.layout, width);
+          emit(() => ({ op: 'rmsnorm', ins: [a.buf, w.id], outs: [id], attrs: { eps: cfg.rmsNormEps }, label: label() }));
+          out = { buf: id, layout: a.layout, width };
+          break;
+        }
+        case 'module_boundary':
+          out = input(step.inputs[0]);
+          break;
+        case 'linear':
+        case 'lm_head': {
+          const x = input(step.inputs[0]);
+          const pname = `${module}.weight`;
+          const info = paramInfo.get(pname);
+          const K = info ? info.shape[1] : 0;
+          const w = paramBuf(pname, 1 / Math.sqrt(K || 1));
+          entry = locate(w.p?.entry) ?? entry;
+          const wp = tpOf(w.p?.placements);
+          const inW = localWidth(x.layout, x.width);
+          if (w.local[0][1] !== inW)
+            throw new LoweringError(`${module}: its input is ${layoutName(x.layout)} ([${localRows(x.layout)}, ${inW}] per rank) but its weight is [${w.local[0].join(', ')}] per rank`, module, entry ?? x.producer?.entry);
+          let layout: Layout;
+          if (wp.kind === 'shard' || wp.kind === 'strided_shard') {
+            const d = wp.dim < 0 ? wp.dim + 2 : wp.dim;
+            if (d === 0) {
+              if (x.layout.kind !== 'R') throw new LoweringError(`${module}: a column-sharded weight needs its input whole, but it is ${layoutName(x.layout)}`, module, entry);
+              layout = { kind: 'S', dim: 1 };
+            } else layout = { kind: 'P' };
+          } else layout = x.layout;
+          if (world === 1) layout = R;
+          const id = newAct(step.output, layout, width);
+          emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [id], label: label() }));
+          out = { buf: id, layout, width };
+          break;
+        }
+        case 'attention_core': {
+          const [q, k, v] = step.inputs.map(input);
+          if (step.inputs.length !== 3) throw new LoweringError(`${module}: attention with ${step.inputs.length} inputs (multi-head latent attention) is not lowered yet`, module, entry);
+          const layout = q.layout;
+          for (const a of [k, v])
+            if (!same(a.layout, layout) && !(layout.kind === 'S' && a.layout.kind === 'R'))
+              throw new LoweringError(`${module}: queries are ${layoutName(q.layout)} but keys/values are ${layoutName(a.layout)}`, module, a.producer?.entry ?? entry);
+          // Queries sharded while keys stay whole regroups heads: the numbers will tell; blame the keys' entry.
+          if (!same(k.layout, q.layout)) entry = k.producer?.entry ?? entry;
+          const id = newAct(step.output, layout, width);
+          emit(() => ({ op: 'attention', ins: [q.buf, k.buf, v.buf], outs: [id], attrs: { headDim: cfg.headDim, vHeadDim: cfg.headDim, batch: 1 }, label: label() }));
+          out = { buf: id, layout, width };
+          break;
+        }
+        case 'act_mul': {
+          const [g, u] = step.inputs.map(input);
+          if (!same(g.layout, u.layout)) throw new LoweringError(`${module}: gate is ${layoutName(g.layout)} but up is ${layoutName(u.layout)}`, module, u.producer?.entry ?? entry);
+          const id = newAct(step.output, g.layout, width);
+          emit(() => ({ op: 'silu_mul', ins: [g.buf, u.buf], outs: [id], label: label() }));
+          out = { buf: id, layout: g.layout, width };
+          break;
+        }
+        case 'residual_add': {
+          const ins = step.inputs.map(input);
+          if (ins.length === 1) {
+            out = ins[0];
+            break;
+          }
+          let [a, b] = ins;
+          // A Partial summand is reduced to its partner's layout first (the plan converts it on the way out).
+          if (b.layout.kind === 'P') b = convert(b, a.layout, label(), module, entry);
+          if (a.layout.kind === 'P') a = convert(a, b.layout, label(), module, entry);
+          if (!same(a.layout, b.layout)) throw new LoweringError(`${module}: adds a ${layoutName(a.layout)} tensor to a ${layoutName(b.layout)} one`, module, b.producer?.entry ?? a.producer?.entry);
+          const id = newAct(step.output, a.layout, width);
+          emit(() => ({ op: 'add', ins: [a.buf, b.buf], outs: [id], label: label() }));
+          out = { buf: id, layout: a.layout, width };
+          break;
+        }
+        case 'router': {
+          const x = input(step.inputs[0]);
+          const pname = `${module}.weight`;
+          const info = paramInfo.get(pname)!;
+          const w = paramBuf(pname, 1 / Math.sqrt(info.shape[1]));
+          entry = locate(w.p?.entry) ?? entry;
+          if (x.layout.kind !== 'R' || w.local[0][0] !== info.shape[0]) throw new LoweringError(`${module}: the router needs whole tokens and all experts' logits, but its input is ${layoutName(x.layout)} and its weight [${w.local[0].join(', ')}]`, module, entry);
+          const E = info.shape[0];
+          const logits = newAct(`${step.output}_logits`, R, E);
+          const probs = newAct(`${step.output}_probs`, R, E);
+          const k = cfg.numExpertsPerTok ?? 2;
+          const idx = `${step.output}_idx#${nextId++}`;
+          const wts = `${step.output}_w#${nextId++}`;
+          for (let r = 0; r < world; r++) {
+            buffers.push({ id: idx, rank: r, dtype: 'f32', shape: [T, k] });
+            buffers.push({ id: wts, rank: r, dtype: 'f32', shape: [T, k] });
+          }
+          const normalize = cfg.raw.norm_topk_prob !== false;
+          emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [logits], label: label() }));
+          emit(() => ({ op: 'softmax', ins: [logits], outs: [probs], label: label() }));
+          emit(() => ({ op: 'topk', ins: [probs], outs: [idx, wts], attrs: { k, normalize, routingKey: `${module}` }, label: label() }));
+          env.set(`${step.output}:idx`, { buf: idx, layout: R, width: k });
+          env.set(`${step.output}:w`, { buf: wts, layout: R, width: k });
+          out = { buf: probs, layout: R, width: E };
+          break;
+        }
+        case 'experts': {
+          const x = input(step.inputs[0]);
+          const idx = input(`${step.inputs[1]}:idx`);
+          const wts = input(`${step.inputs[1]}:w`);
+          const gu = `${module}.gate_up_proj`;
+          const dn = `${module}.down_proj`;
+          const guInfo = paramInfo.get(gu);
+          const dnInfo = paramInfo.get(dn);
+          if (!guInfo || !dnInfo) throw new LoweringError(`${module}: only fused experts (gate_up_proj, down_proj) are lowered`, module, entry);
+          const [E, I2, H] = guInfo.shape;
+          const guP = params.get(gu);
+          const dnP = params.get(dn);
+          entry = locate(guP?.entry ?? dnP?.entry) ?? entry;
+          if (x.layout.kind !== 'R') throw new LoweringError(`${module}: experts need whole tokens, but their input is ${layoutName(x.layout)}`, module, entry);
+          const id = newAct(step.output, world > 1 && (guP?.placements.length || dnP?.placements.length) ? { kind: 'P' } : R, width);
+          const flat = (rs: [number, number][]) => rs.flatMap(([a, b]) => [a, b]);
+          for (let r = 0; r < world; r++) {
+            const g = guP?.placements.length ? computeLayout(guInfo.shape, sizes, guP.placements, r).ranges : [guInfo.shape.map((n) => [0, n] as [number, number])];
+            const d = dnP?.placements.length ? computeLayout(dnInfo.shape, sizes, dnP.placements, r).ranges : [dnInfo.shape.map((n) => [0, n] as [number, number])];
+            const e0 = g[0][0][0];
+            const e1 = g[0][0][1];
+            const de = d[0][0];
+            if (de[0] !== e0 || de[1] !== e1) throw new LoweringError(`${module}: rank ${r} holds experts ${e0}–${e1 - 1} of gate_up_proj but ${de[0]}–${de[1] - 1} of down_proj`, module, entry);
+            const uniq = (rs: [number, number][]) => rs.filter((x, i) => rs.findIndex((y) => y[0] === x[0] && y[1] === x[1]) === i);
+            const rows = uniq(g.map((b) => b[1] as [number, number]));
+            const cols = uniq(d.map((b) => b[2] as [number, number]));
+            if (g.some((b) => b[2][0] !== 0 || b[2][1] !== H) || d.some((b) => b[1][0] !== 0 || b[1][1] !== H))
+              throw new LoweringError(`${module}: the experts' hidden dim is sharded, which the token combine cannot sum`, module, entry);
+            ops[r].push({
+              op: 'experts',
+              ins: [x.buf, idx.buf, wts.buf],
+              outs: [id],
+              attrs: { numExperts: E, inter: I2 / 2, expertStart: e0, expertEnd: e1, gateUpKey: gu, downKey: dn, gateUpScale: 1 / Math.sqrt(H), downScale: 1 / Math.sqrt(I2 / 2), gateUpRows: flat(rows), downCols: flat(cols) },
+              label: label(),
+            });
+          }
+          out = { buf: id, layout: world > 1 && (guP?.placements.length || dnP?.placements.length) ? { kind: 'P' } : R, width };
+          break;
+        }
+        default:
+          throw new LoweringError(`${module}: ${step.op} is not lowered`, module, entry);
+      }
+      if (targetLayout && world > 1) out = convert(out, targetLayout, label(), module, entry);
+      const rec: ModuleOutput = { module, layer, buffer: out.buf, layout: out.layout, width: out.width, entry };
+      if (step.op !== 'module_boundary') outputs.push(rec);
+      env.set(step.output, { ...out, producer: rec });
+    }
+  };
+
+  for (const layer of o.layers) {
+    const steps = moeLayers.has(layer) ? graph.flow.moe : graph.flow.dense;
+    if (!steps) throw new LoweringError(`layer ${layer}: the model has no flow for it`, `${graph.basePrefix}.layers.${layer}`);
+    const lp = `${graph.basePrefix}.layers.${layer}`;
+    layerLayouts(layer, lp);
+    walk(steps, `${lp}.`, lp, layer);
+    // The next layer reads this layer's output as its input.
+    env.set('x', env.get('y')!);
+  }
+  if (o.tail) walk(graph.flow.tail.map((s) => ({ ...s, inputs: s.inputs.map((i) => (i === 'y' ? 'x' : i)) })), '', graph.basePrefix, undefined);
+  return { programs: { worldSize: world, groups, buffers, ranks: ops.map((o2, rank) => ({ rank, ops: o2 })) }, outputs, final: outputs[outputs.length - 1] };
+}

@@ -1,0 +1,13 @@
+// The rehearsal, for the editor, the CLI and tests (no vscode import):
+//
+//   rehearse(planFile | { uri, text, doc? }, { ranks?, backend?, layers?, tokens?, widthScale?, tail?,
+//            trace?, signal?, onProgress?(message, fraction), onLog?(line), onEvent?(traceEvent) })
+//     → Promise<RehearsalResult>
+//
+// The result says `verdict` ('match' | 'mismatch' | 'error'), `maxRelError`, `firstMismatch` (module,
+// plan entry, file, line), `error` (why the plan cannot run, located), `notes` (width scale, sub-mesh),
+// the `trace` (measured and predicted events; chromeTrace() writes the file Perfetto opens) and the
+// per-collective summary. Bad input (no such file, syntax error, an unavailable backend) throws a
+// RehearsalError whose message is already located (file:line:col).
+export { rehearse, defaultLayers, predictedEvents, RehearsalError, type RehearseOptions, type RehearsalResult, type PlanSource, type Located } from './rehearse';
+export { chromeTrace, summarizeCollectives, type CollectiveSummary } from './trace-export';

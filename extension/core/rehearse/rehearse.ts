@@ -1,0 +1,262 @@
+// The one-click rehearsal, free of any editor: plan → binding → per-rank programs → run → compare with
+// the unsharded reference → verdict, measured and predicted timelines, per-collective summary.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parsePlanSource, type PlanDocument, type PlanEntry } from '../plan';
+import { loadModel, graphFromConfig, type ModelGraph } from '../models';
+import { bindPlan, planInputsFromDocument, type ShardedModel } from '../analysis';
+import { lineColumn } from '../util/json';
+import { lower, LoweringError, interpret, ProgramError, compareModules, predict, defaultCostModel, scaledConfig, layerElements, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
+import type { Trace, TraceEvent, EventCategory } from '../trace/types';
+import { summarizeCollectives, type CollectiveSummary } from './trace-export';
+
+export interface RehearseOptions {
+  /** Ranks to run; default the plan's tensor-parallel group (CPU: at most 16 rank threads). */
+  ranks?: number;
+  backend?: 'cpu' | 'cuda' | 'auto';
+  /** Decoder layers; default the plan's run.layers, else one dense and one MoE layer where the model has both. */
+  layers?: number[];
+  /** Tokens (batch 1); default 8, rounded up to a multiple of the ranks. */
+  tokens?: number;
+  /** Force a width scale (power of two); default: the smallest that fits `budgetElements`. */
+  widthScale?: number;
+  /** Weight elements the reference may materialise for the chosen layers (default 16M, 64 MiB per copy). */
+  budgetElements?: number;
+  /** Also run the final norm and lm_head. */
+  tail?: boolean;
+  /** Record events (default on). */
+  trace?: boolean;
+  costModel?: CostModel;
+  signal?: AbortSignal;
+  onProgress?: (message: string, fraction: number) => void;
+  onLog?: (line: string) => void;
+  /** Every measured event as it happens (the first one marks the start of the run). */
+  onEvent?: (e: TraceEvent) => void;
+}
+
+export interface Located {
+  module?: string;
+  planEntry?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+export interface RehearsalResult {
+  backend: 'cpu' | 'cuda';
+  ranks: number;
+  verdict: 'match' | 'mismatch' | 'error';
+  maxRelError: number;
+  tolerance: number;
+  firstMismatch: null | (Located & { module: string; relError: number });
+  /** Why the plan cannot run, located at the plan entry at fault. */
+  error?: Located & { message: string; code?: string };
+  /** Width scale, representative sub-mesh, and anything else the verdict must say. */
+  notes: string[];
+  layers: number[];
+  tokens: number;
+  widthScale: number;
+  modules: ModuleComparison[];
+  trace: Trace;
+  collectives: CollectiveSummary[];
+  /** Predicted ÷ measured time per op kind. */
+  predictedOverMeasured: Record<string, number>;
+}
+
+export class RehearsalError extends Error {}
+
+export type PlanSource = string | { uri: string; text: string; doc?: PlanDocument };
+
+const CPU_MAX_RANKS = 16;
+const TOL_FP32 = 1e-5;
+
+function categoryOf(op: string): EventCategory {
+  return op === 'all_reduce' || op === 'all_gather' || op === 'reduce_scatter' || op.startsWith('all_to_all') ? 'collective' : op === 'copy' || op === 'slice' ? 'memcpy' : 'compute';
+}
+
+export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): Promise<RehearsalResult> {
+  const log = opts.onLog ?? (() => {});
+  const progress = opts.onProgress ?? (() => {});
+  const src = typeof source === 'string' ? { uri: source, text: readText(source) } : source;
+  const doc = ('doc' in src && src.doc) || parsePlanSource(src.uri, src.text);
+  const locate = (e: PlanEntry | undefined): EntryRef | undefined => {
+    if (!e) return undefined;
+    const { line } = lineColumn(src.text, e.keyRange.start);
+    return { key: e.key, file: src.uri, line };
+  };
+  const syntax = doc.diagnostics.find((d) => d.severity === 'error' && d.code.startsWith('SS00'));
+  if (syntax) {
+    const { line, column } = lineColumn(src.text, syntax.range.start);
+    throw new RehearsalError(`${src.uri}:${line}:${column}: ${syntax.code}: ${syntax.message}`);
+  }
+  if (!doc.model) throw new RehearsalError(`${src.uri}:1:1: the plan names no "model"`);
+  const backendWanted = opts.backend ?? doc.run?.backend ?? 'auto';
+  const backend: 'cpu' | 'cuda' = backendWanted === 'cuda' ? 'cuda' : 'cpu';
+  if (backend === 'cuda') throw new RehearsalError('the CUDA backend needs the native runtime, which this build does not include; use --backend cpu');
+  const notes: string[] = [];
+  let graph: ModelGraph;
+  try {
+    graph = loadModel(doc.model.ref, dirname(resolve(src.uri)));
+  } catch (e) {
+    throw new RehearsalError(`${src.uri}: ${(e as Error).message}`);
+  }
+  // The mesh: its tensor-parallel group is what runs; other dims (data parallel) repeat it.
+  const dims = doc.mesh?.dims ?? [{ name: 'tp', size: 1 }];
+  const tpIndex = Math.max(0, dims.findIndex((d) => d.name === 'tp'));
+  const tp = dims[tpIndex];
+  const world = dims.reduce((a, d) => a * d.size, 1);
+  const limit = Math.min(opts.ranks ?? doc.run?.ranks ?? CPU_MAX_RANKS, CPU_MAX_RANKS);
+  if (tp.size > limit) throw new RehearsalError(`${src.uri}: the plan's ${tp.name} group has ${tp.size} ranks; this run allows ${limit}`);
+  const n = tp.size;
+  if (world > n) notes.push(`the ${world}-rank mesh is rehearsed as one ${tp.name} group of ${n} ranks (ranks 0–${n - 1})`);
+  const tokens = opts.tokens ?? n * Math.max(1, Math.ceil(8 / n));
+  const cfg = graph.config;
+  const moe = new Set(cfg.moeLayers ?? []);
+  const layers = opts.layers ?? doc.run?.layers ?? defaultLayers(cfg.numLayers, moe);
+  for (const l of layers) if (l < 0 || l >= cfg.numLayers) throw new RehearsalError(`${src.uri}: layer ${l} does not exist (the model has ${cfg.numLayers})`);
+  const elements = layers.reduce((a, l) => a + layerElements(cfg, moe.has(l), tokens), 0) + (opts.tail ? 2 * cfg.vocabSize * cfg.hiddenSize : 0);
+  let factor = 1;
+  if (opts.widthScale !== 1) {
+    const sc = opts.widthScale ? scaledConfig(cfg, elements * opts.widthScale ** 2, elements, 2 * n) : scaledConfig(cfg, elements, opts.budgetElements ?? 16e6, 2 * n);
+    if (sc.factor > 1) {
+      graph = graphFromConfig(sc.raw, `${cfg.modelType} at 1/${sc.factor} width`);
+      factor = sc.factor;
+      notes.push(`widths scaled by 1/${factor} to fit (hidden ${graph.config.hiddenSize}, intermediate ${graph.config.moeIntermediateSize ?? graph.config.intermediateSize}, head dim ${graph.config.headDim}); head and expert counts as in the model`);
+    }
+  }
+  const base = { backend, ranks: n, layers, tokens, widthScale: factor, notes, tolerance: TOL_FP32 };
+  const empty = { modules: [], trace: { meta: { version: '1', origin: 'shardscope' as const, backend }, ranks: [], events: [] }, collectives: [], predictedOverMeasured: {}, maxRelError: NaN, firstMismatch: null };
+  progress('binding the plan', 0.05);
+  let expertParallel = doc.expertParallel?.length ? doc.expertParallel : undefined;
+  if (expertParallel && expertParallel.some((d) => d !== tp.name)) {
+    notes.push(`experts spread over ${expertParallel.join('×')} in the plan are rehearsed spread over the ${tp.name} group alone`);
+    expertParallel = [tp.name];
+  }
+  let sharded: ShardedModel;
+  try {
+    sharded = bindPlan(graph, planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel }), { dims: [{ name: tp.name, size: n }] }, { expertParallel, run: { batch: 1, seqLen: tokens, mode: 'inference' } });
+  } catch (e) {
+    return { ...base, ...empty, verdict: 'error', error: { message: (e as Error).message } };
+  }
+  const fatal = sharded.findings.find((f) => f.severity === 'error' && f.entry);
+  if (fatal) {
+    const at = locate(fatal.entry)!;
+    const { column } = lineColumn(src.text, fatal.entry!.keyRange.start);
+    return { ...base, ...empty, verdict: 'error', error: { message: fatal.message, code: fatal.code, module: fatal.target, planEntry: at.key, file: at.file, line: at.line, column } };
+  }
+  progress('lowering', 0.1);
+  let ref;
+  let lowered;
+  try {
+    ref = lower({ graph, layers, tokens, tail: opts.tail });
+    lowered = lower({ graph, sharded, layers, tokens, tail: opts.tail, locate });
+  } catch (e) {
+    if (!(e instanceof LoweringError)) throw e;
+    return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.module, planEntry: e.entry?.key, file: e.entry?.file, line: e.entry?.line } };
+  }
+  log(`${n} rank${n > 1 ? 's' : ''} on the CPU, layers ${layers.join(', ')}, ${tokens} tokens${factor > 1 ? `, widths 1/${factor}` : ''}`);
+  progress('running the reference', 0.2);
+  const refRun = interpret(ref.programs, { trace: false, signal: opts.signal });
+  progress('running the sharded layers', 0.5);
+  const measured: TraceEvent[] = [];
+  let origin: number | undefined;
+  const toEvent = (e: OpEvent): TraceEvent => {
+    origin ??= e.startNs;
+    return eventOf(e, (e.startNs - origin) / 1e3, (e.endNs - e.startNs) / 1e3, 'measured', 'measured');
+  };
+  let run;
+  try {
+    run = interpret(lowered.programs, {
+      routing: refRun.routing,
+      trace: opts.trace !== false,
+      signal: opts.signal,
+      onEvent: opts.onEvent ? (e) => opts.onEvent!(toEvent(e)) : undefined,
+    });
+  } catch (e) {
+    if (!(e instanceof ProgramError)) throw e;
+    return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.label?.module, planEntry: e.label?.entry, file: e.label?.file, line: e.label?.line } };
+  }
+  for (const e of run.events) measured.push(toEvent(e));
+  progress('comparing', 0.9);
+  const modules = compareModules(lowered.outputs, run.buffers, ref.outputs, refRun.buffers, tokens);
+  const first = modules.find((m) => !(m.relError <= TOL_FP32));
+  const finalErr = modules.length ? modules[modules.length - 1].relError : NaN;
+  const maxRelError = Math.max(finalErr, ...modules.map((m) => m.relError));
+  const predicted = predictedEvents(lowered.programs, opts.costModel ?? defaultCostModel(backend));
+  const events = [...measured, ...predicted];
+  const trace: Trace = { meta: { version: '1', origin: 'shardscope', model: cfg.modelType, mesh: dims.map((d) => `${d.name}=${d.size}`).join(','), backend, devices: Array.from({ length: n }, (_, r) => `cpu:${r}`) }, ranks: Array.from({ length: n }, (_, r) => r), events };
+  return {
+    ...base,
+    verdict: first ? 'mismatch' : 'match',
+    maxRelError,
+    firstMismatch: first ? { module: first.module, relError: first.relError, planEntry: first.entry?.key, file: first.entry?.file, line: first.entry?.line } : null,
+    modules,
+    trace,
+    collectives: summarizeCollectives(events),
+    predictedOverMeasured: ratioByKind(measured, predicted),
+  };
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new RehearsalError(`${path}: no such file`);
+  }
+}
+
+/** One dense and one MoE layer where the model has both; else the first two layers. */
+export function defaultLayers(numLayers: number, moe: Set<number>): number[] {
+  const dense = Array.from({ length: numLayers }, (_, i) => i).find((i) => !moe.has(i));
+  const sparse = [...moe].sort((a, b) => a - b)[0];
+  if (dense !== undefined && sparse !== undefined) return [dense, sparse].sort((a, b) => a - b);
+  return numLayers > 1 ? [0, 1] : [0];
+}
+
+function eventOf(e: { rank: number; op: string; bytes: number; group?: number[]; seq?: number; label: OpEvent['label'] }, ts: number, dur: number, lane: string, source: 'measured' | 'predicted'): TraceEvent {
+  return {
+    rank: e.rank,
+    lane,
+    name: e.op,
+    cat: categoryOf(e.op),
+    ts,
+    dur,
+    op: e.op,
+    bytes: e.bytes || undefined,
+    group: e.group,
+    seq: e.seq,
+    entry: e.label.entry ? { key: e.label.entry, file: e.label.file, line: e.label.line } : undefined,
+    layer: e.label.layer,
+    pass: e.label.pass,
+    source,
+  };
+}
+
+/** The cost model's timeline, on its own lane, one event per op of the programs. */
+export function predictedEvents(programs: RankPrograms, model: CostModel): TraceEvent[] {
+  const seqs = new Map<string, number>();
+  return predict(programs, model).map((p) => {
+    const op = programs.ranks[p.rank].ops[p.index];
+    const group = op.group !== undefined ? programs.groups[op.group] : undefined;
+    let seq: number | undefined;
+    if (group) {
+      const k = `${op.group}|${p.rank}`;
+      seq = seqs.get(k) ?? 0;
+      seqs.set(k, seq + 1);
+    }
+    return eventOf({ rank: p.rank, op: p.op, bytes: p.bytes, group, seq, label: op.label }, p.startUs, p.durUs, 'predicted', 'predicted');
+  });
+}
+
+function ratioByKind(measured: TraceEvent[], predicted: TraceEvent[]): Record<string, number> {
+  const sum = (es: TraceEvent[]) => {
+    const m = new Map<string, number>();
+    for (const e of es) m.set(e.name, (m.get(e.name) ?? 0) + e.dur);
+    return m;
+  };
+  const m = sum(measured);
+  const p = sum(predicted);
+  const out: Record<string, number> = {};
+  for (const [k, v] of m) if (v > 0 && p.has(k)) out[k] = p.get(k)! / v;
+  return out;
+}
