@@ -1,0 +1,122 @@
+// The parent side: forks the runtime child, sends one run, relays progress, and turns every way a run
+// can end (result, bad program, collective timeout, cancel, crash, a child gone silent) into an answer.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RankPrograms } from '../core/lower/types';
+import { validateChildMessage, type ChildMessage, type Discovery, type NativeResult, type RankProgress, type RuntimeBackend, type RunOptionsWire } from './protocol';
+
+export interface RunProgramsOptions {
+  backend?: RuntimeBackend;
+  /** Longest wait in one collective before the run ends with a watchdog report (default 30 s). */
+  timeoutMs?: number;
+  outputs?: string[];
+  data?: RunOptionsWire['data'];
+  onProgress?(ranks: RankProgress[]): void;
+  signal?: AbortSignal;
+  /** The bundled child script (default: runtime-child.js beside this bundle, else dist/ of the cwd). */
+  childPath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A program the addon refused before doing any work; the message names the op and the rank. */
+export class RuntimeProgramError extends Error {}
+
+export function defaultChildPath(): string {
+  const beside = join(__dirname, 'runtime-child.js');
+  return existsSync(beside) ? beside : join(process.cwd(), 'dist', 'runtime-child.js');
+}
+
+const LAST_OUTPUT_CHARS = 4000;
+/** Extra time the child gets beyond the collective timeout before it is killed (the addon's own
+ * timeout should always answer first; this is for a child stuck outside a collective). */
+const KILL_GRACE_MS = 10000;
+
+function startChild(opts: RunProgramsOptions): { child: ChildProcess; output: () => string } {
+  let tail = '';
+  const child = fork(opts.childPath ?? defaultChildPath(), [], {
+    // CUDA_VISIBLE_DEVICES and NCCL_* pass through with the rest of the environment.
+    env: opts.env ?? process.env,
+    serialization: 'advanced',
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const keep = (b: Buffer) => { tail = (tail + b.toString()).slice(-LAST_OUTPUT_CHARS); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: () => tail };
+}
+
+export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {}): Promise<NativeResult> {
+  const timeoutMs = opts.timeoutMs ?? 30000;
+  const wire: RunOptionsWire = { backend: opts.backend ?? 'cpu', timeoutMs, outputs: opts.outputs ?? [], data: opts.data };
+  return new Promise((resolve, reject) => {
+    const { child, output } = startChild(opts);
+    let done = false;
+    let lastProgress: RankProgress[] = [];
+    let cancelled = false;
+    let killedSilent = false;
+    let silence: NodeJS.Timeout | undefined;
+    const armSilence = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => { killedSilent = true; child.kill('SIGKILL'); }, timeoutMs + KILL_GRACE_MS);
+    };
+    const finish = (f: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(silence);
+      opts.signal?.removeEventListener('abort', onAbort);
+      f();
+      if (child.exitCode === null) child.kill('SIGKILL');
+    };
+    const ranksFromProgress = () => lastProgress.map((p) => ({ rank: p.rank, ops: p.ops, lastStarted: p.started - 1, lastFinished: p.finished - 1 }));
+    const onAbort = () => {
+      cancelled = true;
+      child.send({ type: 'cancel' });
+      setTimeout(() => { if (!done) child.kill('SIGKILL'); }, 2000).unref();
+    };
+    if (opts.signal?.aborted) return reject(new Error('the run was cancelled before it started'));
+    opts.signal?.addEventListener('abort', onAbort);
+
+    child.on('message', (raw: unknown) => {
+      const m: ChildMessage | string = validateChildMessage(raw);
+      if (typeof m === 'string') return finish(() => reject(new Error(`runtime child sent a malformed message: ${m}`)));
+      if (m.type === 'ready') { child.send({ type: 'run', programs, options: wire }); armSilence(); }
+      else if (m.type === 'progress') {
+        const moved = JSON.stringify(m.ranks) !== JSON.stringify(lastProgress);
+        lastProgress = m.ranks;
+        if (moved) armSilence();
+        opts.onProgress?.(m.ranks);
+      } else if (m.type === 'result') finish(() => resolve(m.result));
+      else if (m.type === 'error') finish(() => reject(new RuntimeProgramError(m.message)));
+    });
+    child.on('error', (e) => finish(() => reject(new Error(`runtime child: ${e.message}`))));
+    child.on('exit', (code, signal) => {
+      finish(() => {
+        const kind = killedSilent ? 'killed' : cancelled ? 'cancelled' : 'crash';
+        const message = killedSilent
+          ? `the runtime made no progress for ${timeoutMs + KILL_GRACE_MS} ms and was killed`
+          : cancelled ? 'the run was cancelled' : `the runtime process ended with ${signal ?? `exit code ${code}`}`;
+        resolve({
+          events: [], outputs: {},
+          report: { ok: false, kind, message, signal: signal ?? undefined, exitCode: code ?? undefined, lastOutput: output(), ranks: ranksFromProgress() },
+        });
+      });
+    });
+  });
+}
+
+/** Asks a short-lived child which CUDA libraries load and whether a GPU answers. */
+export function discoverCuda(dirs: string[], opts: { childPath?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Discovery> {
+  return new Promise((resolve, reject) => {
+    const { child, output } = startChild(opts);
+    let done = false;
+    child.on('message', (raw: unknown) => {
+      const m = validateChildMessage(raw);
+      if (typeof m === 'string') return;
+      if (m.type === 'ready') child.send({ type: 'discover', dirs });
+      else if (m.type === 'discovered') { done = true; resolve(m.discovery); child.kill(); }
+      else if (m.type === 'error') { done = true; reject(new Error(m.message)); child.kill(); }
+    });
+    child.on('exit', (code, signal) => { if (!done) reject(new Error(`discovery process ended with ${signal ?? code}: ${output()}`)); });
+  });
+}

@@ -1,0 +1,6 @@
+// The runtime's public surface: run RankPrograms in a child process, discover CUDA, convert events.
+export { runPrograms, discoverCuda, defaultChildPath, RuntimeProgramError, type RunProgramsOptions } from './host';
+export { cudaLibraryDirs, nvidiaLibDirs, pythonSitePackages } from './libraryDirs';
+export { toTraceEvents } from './trace';
+export { findAddon, addonCandidates, ADDON_FILE } from './addonPath';
+export type { NativeEvent, NativeResult, RunReport, RankReport, RankProgress, Discovery, LibraryProbe, RuntimeBackend } from './protocol';

@@ -1,0 +1,141 @@
+// Messages between the extension (parent) and the runtime child process, typed once here and checked on
+// arrival by hand-written validators: a malformed message is dropped with a reason, never trusted.
+import type { RankPrograms } from '../core/lower/types';
+
+export type RuntimeBackend = 'cpu' | 'cuda';
+
+export interface RunOptionsWire {
+  backend: RuntimeBackend;
+  timeoutMs: number;
+  /** Buffers to return, as "rank/id". */
+  outputs: string[];
+  /** Initial contents, keyed "rank/id" (Float32Array or Int32Array). */
+  data?: Record<string, Float32Array | Int32Array>;
+}
+
+export type ParentMessage =
+  | { type: 'run'; programs: RankPrograms; options: RunOptionsWire }
+  | { type: 'cancel' }
+  | { type: 'discover'; dirs: string[] };
+
+/** One event per op per rank, times in ns from the run's start. `group` is -1 for a send/recv pair. */
+export interface NativeEvent {
+  rank: number;
+  op: number;
+  startNs: number;
+  endNs: number;
+  bytes: number;
+  group?: number;
+  members?: number[];
+  seq?: number;
+}
+
+export interface RankProgress {
+  rank: number;
+  /** Ops started and finished so far (counts). */
+  started: number;
+  finished: number;
+  ops: number;
+}
+
+export interface RankReport {
+  rank: number;
+  ops: number;
+  /** Index of the last op started / finished, -1 for none. */
+  lastStarted: number;
+  lastFinished: number;
+}
+
+export interface RunReport {
+  ok: boolean;
+  kind?: 'timeout' | 'error' | 'cancelled' | 'crash' | 'killed';
+  message?: string;
+  rank?: number;
+  op?: number;
+  group?: number;
+  seq?: number;
+  /** Ranks of the group that never reached the collective that timed out. */
+  missing?: number[];
+  ranks: RankReport[];
+  /** For a crash: the signal or exit code and the child's last output. */
+  signal?: string;
+  exitCode?: number;
+  lastOutput?: string;
+}
+
+export interface NativeResult {
+  events: NativeEvent[];
+  outputs: Record<string, Float32Array | Int32Array>;
+  report: RunReport;
+}
+
+export interface LibraryProbe {
+  name: string;
+  path?: string;
+  error?: string;
+  version?: string;
+}
+
+export interface Discovery {
+  libraries: LibraryProbe[];
+  devices: number;
+  cuda: boolean;
+  reason?: string;
+}
+
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; ranks: RankProgress[] }
+  | { type: 'result'; result: NativeResult }
+  | { type: 'discovered'; discovery: Discovery }
+  | { type: 'error'; message: string };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStrArr = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** Returns the message, or a string saying what is wrong with it. */
+export function validateParentMessage(m: unknown): ParentMessage | string {
+  if (!isObj(m) || typeof m.type !== 'string') return 'message without a type';
+  switch (m.type) {
+    case 'cancel':
+      return { type: 'cancel' };
+    case 'discover':
+      return isStrArr(m.dirs) ? { type: 'discover', dirs: m.dirs } : 'discover: dirs must be strings';
+    case 'run': {
+      const p = m.programs, o = m.options;
+      if (!isObj(p) || !isNum(p.worldSize) || !Array.isArray(p.groups) || !Array.isArray(p.buffers) || !Array.isArray(p.ranks))
+        return 'run: programs must have worldSize, groups, buffers and ranks';
+      if (!isObj(o) || (o.backend !== 'cpu' && o.backend !== 'cuda') || !isNum(o.timeoutMs) || !isStrArr(o.outputs))
+        return 'run: options must have backend (cpu|cuda), timeoutMs and outputs';
+      if (o.data !== undefined && !isObj(o.data)) return 'run: options.data must be an object';
+      return m as ParentMessage;
+    }
+    default:
+      return `unknown message type '${m.type}'`;
+  }
+}
+
+export function validateChildMessage(m: unknown): ChildMessage | string {
+  if (!isObj(m) || typeof m.type !== 'string') return 'message without a type';
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'progress':
+      return Array.isArray(m.ranks) && m.ranks.every((r) => isObj(r) && isNum(r.rank) && isNum(r.started) && isNum(r.finished))
+        ? (m as ChildMessage) : 'progress: ranks malformed';
+    case 'result': {
+      const r = m.result;
+      if (!isObj(r) || !Array.isArray(r.events) || !isObj(r.outputs) || !isObj(r.report) || typeof r.report.ok !== 'boolean' || !Array.isArray(r.report.ranks))
+        return 'result: events, outputs and report expected';
+      if (!r.events.every((e) => isObj(e) && isNum(e.rank) && isNum(e.op) && isNum(e.startNs) && isNum(e.endNs))) return 'result: malformed event';
+      return m as ChildMessage;
+    }
+    case 'discovered':
+      return isObj(m.discovery) && Array.isArray(m.discovery.libraries) ? (m as ChildMessage) : 'discovered: libraries expected';
+    case 'error':
+      return typeof m.message === 'string' ? { type: 'error', message: m.message } : 'error: message expected';
+    default:
+      return `unknown message type '${m.type}'`;
+  }
+}
