@@ -4,3 +4,4 @@ import './shapes';
 import './comms';
 import './check';
 import './demo';
+import './run';

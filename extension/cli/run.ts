@@ -1,0 +1,95 @@
+// shardscope run: rehearse a plan on the CPU rank threads (or GPUs), check its numbers against the
+// unsharded reference, print the verdict and a per-collective summary, optionally write the trace.
+import { writeFileSync } from 'node:fs';
+import { register } from './commands';
+import { UsageError, optString, flag, type ParsedArgs } from './args';
+import { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
+
+function intOpt(args: ParsedArgs, name: string): number | undefined {
+  const v = optString(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}: expected a positive integer, got ${v}`);
+  return n;
+}
+
+function layersOpt(args: ParsedArgs): number[] | undefined {
+  const v = optString(args, 'layers');
+  if (v === undefined) return undefined;
+  const out: number[] = [];
+  for (const part of v.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new UsageError(`--layers: expected indices like 0,3 or 0-2, got ${part}`);
+    const a = Number(m[1]);
+    const b = m[2] ? Number(m[2]) : a;
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
+}
+
+function us(v: number): string {
+  return v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`;
+}
+
+export function verdictLines(r: RehearsalResult): string[] {
+  const lines: string[] = [];
+  if (r.verdict === 'match') lines.push(`numbers agree: ‖out − ref‖/‖ref‖ = ${r.maxRelError.toExponential(2)} (≤ ${r.tolerance}) on ${r.ranks} rank${r.ranks > 1 ? 's' : ''} (${r.backend}), layers ${r.layers.join(', ')}, ${r.tokens} tokens`);
+  else if (r.verdict === 'mismatch') {
+    const m = r.firstMismatch!;
+    const at = m.file ? `${m.file}:${m.line}: ` : '';
+    lines.push(`${at}numbers differ: first at ${m.module} (‖out − ref‖/‖ref‖ = ${m.relError.toExponential(2)})${m.planEntry ? `, plan entry "${m.planEntry}"` : ''}`);
+  } else {
+    const e = r.error!;
+    const at = e.file ? `${e.file}:${e.line ?? 1}:${e.column ?? 1}: ` : '';
+    lines.push(`${at}${e.code ? `${e.code}: ` : ''}the plan cannot run: ${e.message}`);
+  }
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  return lines;
+}
+
+register({
+  name: 'run',
+  summary: 'rehearse a plan: run its layers sharded, compare with the unsharded reference, summarise collectives; exit 1 when the numbers disagree or the plan cannot run',
+  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--out trace.json] [--json]',
+  async run(args, io) {
+    const file = args.positional[0];
+    if (!file) throw new UsageError('give a plan file (*.shardplan.json or a Python file with a plan)');
+    const backend = optString(args, 'backend');
+    if (backend && backend !== 'cpu' && backend !== 'cuda') throw new UsageError(`--backend: expected cpu or cuda, got ${backend}`);
+    let r: RehearsalResult;
+    try {
+      r = await rehearse(file, { ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace') });
+    } catch (e) {
+      if (e instanceof RehearsalError) throw new UsageError(e.message, 1);
+      throw e;
+    }
+    const out = optString(args, 'out');
+    if (out) writeFileSync(out, JSON.stringify(chromeTrace(r.trace)));
+    if (flag(args, 'json')) {
+      const fm = r.firstMismatch ?? (r.error ? { module: r.error.module ?? null, plan_entry: r.error.planEntry ?? null, file: r.error.file ?? null, line: r.error.line ?? null } : null);
+      io.out(
+        JSON.stringify({
+          backend: r.backend,
+          ranks: r.ranks,
+          verdict: r.verdict === 'match' ? 'match' : 'mismatch',
+          max_rel_error: Number.isFinite(r.maxRelError) ? r.maxRelError : null,
+          first_mismatch: fm && 'relError' in fm ? { module: fm.module, plan_entry: fm.planEntry ?? null, file: fm.file ?? null, line: fm.line ?? null } : fm,
+          error: r.error?.message ?? null,
+          notes: r.notes,
+          collectives: r.collectives,
+        }),
+      );
+    } else {
+      for (const l of verdictLines(r)) (r.verdict === 'match' ? io.out : io.err)(l);
+      if (r.collectives.length) {
+        io.out('collective       group              count  bytes/op     measured   predicted  busbw');
+        for (const c of r.collectives)
+          io.out(`${c.op.padEnd(16)} [${c.group.join(',')}]`.padEnd(36) + `${String(c.count).padStart(5)}  ${String(c.bytes).padStart(9)}  ${us(c.measuredUs).padStart(10)}  ${us(c.predictedUs).padStart(10)}  ${c.busGBps.toFixed(2)} GB/s`);
+      }
+      const ratios = Object.entries(r.predictedOverMeasured);
+      if (ratios.length) io.out(`predicted ÷ measured: ${ratios.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+      if (out) io.out(`trace: ${out}`);
+    }
+    return r.verdict === 'match' ? 0 : 1;
+  },
+});
