@@ -476,7 +476,10 @@ void rankThread(Run& run, int r) {
         if (w == WaitResult::Stopped) return;
       } else {
         for (Buffer* b : op.outs) if (std::find(op.ins.begin(), op.ins.end(), b) == op.ins.end()) ev.bytes += int64_t(b->bytes());
-        runComputeOp(op);
+        if (op.kind == OpKind::Sleep) {  // waits in slices so a stopped run does not wait for it
+          const int64_t until = nowNs() + int64_t(op.num("ms", 0) * 1e6);
+          while (nowNs() < until && !run.ctl.stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        } else runComputeOp(op);
       }
     } catch (const std::exception& e) {
       fail(run, "error", where(rp, i, op) + ": " + e.what(), r, int(i), -1, -1, {});
