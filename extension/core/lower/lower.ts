@@ -67,6 +67,8 @@ interface Act {
   /** Global width (last dim). */
   width: number;
   producer?: ModuleOutput;
+  /** The entry that first sharded this value's lineage on the last dim (a colwise), for blame when a later module has none. */
+  shardedBy?: EntryRef;
 }
 
 export function lower(o: LowerOptions): Lowered {
@@ -172,7 +174,7 @@ export function lower(o: LowerOptions): Lowered {
   }
 
   const walk = (steps: FlowStep[], prefix: string, actPrefix: string, layer: number | undefined) => {
-    const mla = steps.find((s) => s.op === 'attention_core' && s.inputs.length !== 3);
+    const mla = cfg.kvLoraRank ? steps.find((s) => s.op === 'attention_core') : undefined;
     if (mla) throw new LoweringError(`${prefix}${mla.module}: multi-head latent attention (MLA) is not lowered yet`, `${prefix}${mla.module}`);
     for (const step of steps) {
       const module = step.module ? `${prefix}${step.module}` : actPrefix;
@@ -214,7 +216,7 @@ export function lower(o: LowerOptions): Lowered {
           const wp = tpOf(w.p?.placements);
           const inW = localWidth(x.layout, x.width);
           if (w.local[0][1] !== inW)
-            throw new LoweringError(`${module}: its input is ${layoutName(x.layout)} ([${localRows(x.layout)}, ${inW}] per rank) but its weight is [${w.local[0].join(', ')}] per rank`, module, entry ?? x.producer?.entry);
+            throw new LoweringError(`${module}: its input is ${layoutName(x.layout)} ([${localRows(x.layout)}, ${inW}] per rank) but its weight is [${w.local[0].join(', ')}] per rank`, module, entry ?? x.producer?.entry ?? x.shardedBy);
           let layout: Layout;
           if (wp.kind === 'shard' || wp.kind === 'strided_shard') {
             const d = wp.dim < 0 ? wp.dim + 2 : wp.dim;
@@ -237,7 +239,7 @@ export function lower(o: LowerOptions): Lowered {
             if (!same(a.layout, layout) && !(layout.kind === 'S' && a.layout.kind === 'R'))
               throw new LoweringError(`${module}: queries are ${layoutName(q.layout)} but keys/values are ${layoutName(a.layout)}`, module, a.producer?.entry ?? entry);
           // Queries sharded while keys stay whole regroups heads: the numbers will tell; blame the keys' entry.
-          if (!same(k.layout, q.layout)) entry = k.producer?.entry ?? entry;
+          if (!same(k.layout, q.layout)) entry = k.producer?.entry ?? q.shardedBy ?? entry;
           const id = newAct(step.output, layout, width);
           emit(() => ({ op: 'attention', ins: [q.buf, k.buf, v.buf], outs: [id], attrs: { headDim: cfg.headDim, vHeadDim: cfg.headDim, batch: 1 }, label: label() }));
           out = { buf: id, layout, width };
@@ -338,7 +340,9 @@ export function lower(o: LowerOptions): Lowered {
       if (targetLayout && world > 1) out = convert(out, targetLayout, label(), module, entry);
       const rec: ModuleOutput = { module, layer, buffer: out.buf, layout: out.layout, width: out.width, entry };
       if (step.op !== 'module_boundary') outputs.push(rec);
-      env.set(step.output, { ...out, producer: rec });
+      const ins = step.inputs.map((i) => env.get(i)).filter((a): a is Act => !!a);
+      const shardedBy = out.shardedBy ?? (out.layout.kind === 'S' && out.layout.dim === 1 && !ins.some((a) => a.layout.kind === 'S' && a.layout.dim === 1) ? entry : ins.find((a) => a.shardedBy)?.shardedBy);
+      env.set(step.output, { ...out, producer: rec, shardedBy });
     }
   };
 

@@ -156,7 +156,13 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   }
   log(`${n} rank${n > 1 ? 's' : ''} on the CPU, layers ${layers.join(', ')}, ${tokens} tokens${factor > 1 ? `, widths 1/${factor}` : ''}`);
   progress('running the reference', 0.2);
-  const refRun = interpret(ref.programs, { trace: false, signal: opts.signal });
+  let refRun;
+  try {
+    refRun = interpret(ref.programs, { trace: false, signal: opts.signal });
+  } catch (e) {
+    if (!(e instanceof ProgramError)) throw e;
+    return { ...base, ...empty, verdict: 'error', error: { message: `the reference cannot run: ${e.message}`, module: e.label?.module } };
+  }
   progress('running the sharded layers', 0.5);
   const measured: TraceEvent[] = [];
   let origin: number | undefined;

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../../extension/cli/main';
+
+async function cli(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+test('shardscope run --json: the contract fields; match exits 0 and writes a Chrome trace', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-run-'));
+  const trace = join(dir, 't.json');
+  const r = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--layers', '0', '--tokens', '8', '--json', '--out', trace]);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const j = JSON.parse(r.out[0]);
+  assert.equal(j.backend, 'cpu');
+  assert.equal(j.ranks, 8);
+  assert.equal(j.verdict, 'match');
+  assert.ok(j.max_rel_error <= 1e-5);
+  assert.equal(j.first_mismatch, null);
+  assert.deepEqual(j.collectives.map((c: { op: string; count: number }) => [c.op, c.count]), [['all_reduce', 2]]);
+  const t = JSON.parse(readFileSync(trace, 'utf8'));
+  assert.ok(t.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'M' && e.name === 'process_name'));
+  assert.equal(t.shardscope.backend, 'cpu');
+});
+
+test('shardscope run: a mismatch exits 1 and names the module and the plan line', async () => {
+  const r = await cli(['run', 'test/fixtures/rehearse/wrong-kv-split.shardplan.json', '--json']);
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.out[0]);
+  assert.equal(j.verdict, 'mismatch');
+  assert.deepEqual(j.first_mismatch, { module: 'model.layers.0.self_attn', plan_entry: 'layers.*.self_attn.q_proj', file: 'test/fixtures/rehearse/wrong-kv-split.shardplan.json', line: 8 });
+  const text = await cli(['run', 'test/fixtures/rehearse/wrong-kv-split.shardplan.json']);
+  assert.match(text.err[0], /^test\/fixtures\/rehearse\/wrong-kv-split\.shardplan\.json:8: numbers differ: first at model\.layers\.0\.self_attn/);
+});
+
+test('shardscope run: bad input is one located line, exit code non-zero', async () => {
+  const r = await cli(['run', 'no/such.shardplan.json']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err.join('\n'), /no\/such\.shardplan\.json: no such file/);
+  const b = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--backend', 'tpu']);
+  assert.match(b.err.join('\n'), /--backend: expected cpu or cuda/);
+});
