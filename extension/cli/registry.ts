@@ -5,3 +5,4 @@ import './comms';
 import './check';
 import './demo';
 import './run';
+import './trace';

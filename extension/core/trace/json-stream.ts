@@ -6,7 +6,8 @@ export interface TraceStreamHandlers {
   /** One element of `traceEvents` (or of a bare top-level array). */
   event(e: unknown): void;
   /** Any other top-level key of the trace object, parsed whole. */
-  topLevel?(key: string, value: unknown): void;
+  /** `raw` is the value's JSON text: integers past 2^53 (baseTimeNanoseconds) keep every digit there. */
+  topLevel?(key: string, value: unknown, raw: string): void;
 }
 
 export class TraceFormatError extends Error {
@@ -149,7 +150,7 @@ export class TraceEventStream {
           const e = valueEnd(buf, i, final);
           if (e < 0) { this.pos = i; return; }
           const v = this.parseSlice(i, e);
-          this.handlers.topLevel?.(this.key, v);
+          this.handlers.topLevel?.(this.key, v, this.buf.toString('utf8', i, e));
           this.state = 'key';
           i = e;
           break;

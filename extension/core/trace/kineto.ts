@@ -24,8 +24,11 @@ export class KinetoRankBuilder {
 
   constructor(readonly path: string) {}
 
-  topLevel(key: string, value: unknown): void {
+  private baseRaw?: string;
+
+  topLevel(key: string, value: unknown, raw?: string): void {
     this.top[key] = value;
+    if (key === 'baseTimeNanoseconds' && raw && /^\s*\d+\s*$/.test(raw)) this.baseRaw = raw.trim();
   }
 
   event(raw: unknown): void {
@@ -72,6 +75,7 @@ export class KinetoRankBuilder {
   }
 
   private baseNs(): bigint {
+    if (this.baseRaw) return BigInt(this.baseRaw);
     const b = this.top.baseTimeNanoseconds;
     if (typeof b === 'number' || typeof b === 'string') {
       try { return BigInt(typeof b === 'number' ? Math.round(b) : b); } catch { return 0n; }

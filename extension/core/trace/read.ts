@@ -78,7 +78,7 @@ export async function readKinetoFiles(paths: string[]): Promise<Trace & TraceExt
   const builders: KinetoRankBuilder[] = [];
   for (const p of paths) {
     const b = new KinetoRankBuilder(p);
-    await stream(p, { event: (e) => b.event(e), topLevel: (k, v) => b.topLevel(k, v) });
+    await stream(p, { event: (e) => b.event(e), topLevel: (k, v, raw) => b.topLevel(k, v, raw) });
     builders.push(b);
   }
   return mergeKineto(builders);

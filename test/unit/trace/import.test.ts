@@ -1,0 +1,112 @@
+// Importing the fixture traces: Kineto (new and old), a tensorboard_trace_handler folder, ours,
+// CommDebugMode and Flight Recorder, with the numbers the fixtures were built with.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readTraceFile, TraceReadError } from '../../../extension/core/trace/read';
+import { matchCollectives } from '../../../extension/core/trace/match';
+import type { LoadedTrace, Trace, TraceExtras } from '../../../extension/core/trace/types';
+
+const F = 'test/fixtures/trace';
+function timeline(l: LoadedTrace): Trace & TraceExtras {
+  assert.equal(l.kind, 'timeline');
+  return (l as { trace: Trace & TraceExtras }).trace;
+}
+
+test('new Kineto: ranks from distributedInfo, ops from Collective name, bytes, shared clock', async () => {
+  const t = timeline(await readTraceFile([`${F}/kineto-new/rank0.json`, `${F}/kineto-new/rank1.json`]));
+  assert.deepEqual(t.ranks, [0, 1]);
+  const colls = t.events.filter((e) => e.cat === 'collective');
+  assert.equal(colls.length, 6);
+  const r0 = colls.filter((e) => e.rank === 0);
+  assert.deepEqual(r0.map((e) => e.op), ['all_gather', 'all_reduce', 'reduce_scatter']);
+  // all_gather counts its output: 2048 bf16; all_reduce its input: 4096 bf16; reduce_scatter its input 2048.
+  assert.deepEqual(r0.map((e) => e.bytes), [4096, 8192, 4096]);
+  assert.deepEqual(r0.map((e) => e.seq), [12, 13, 14]);
+  assert.equal(r0[0].name, 'ncclDevKernel_AllGather_RING_LL');
+  // Both ranks write the same absolute times on different clock bases: rank 1 is exactly 5 µs behind.
+  const r1 = colls.filter((e) => e.rank === 1);
+  r0.forEach((e, i) => assert.ok(Math.abs(r1[i].ts - e.ts - 5) < 1e-6, `${r1[i].ts} vs ${e.ts}`));
+  assert.equal(t.events.filter((e) => e.cat === 'compute').length, 4);
+  assert.equal(t.events.filter((e) => e.cat === 'memcpy')[0].bytes, 4096);
+  assert.deepEqual(t.steps?.map((s) => [s.rank, s.step]), [[0, 3], [1, 3]]);
+  const m = matchCollectives(t);
+  assert.equal(m.length, 3);
+  for (const x of m) {
+    assert.equal(x.key, 'comm-id');
+    assert.equal(x.uncertain, false);
+    assert.ok(Math.abs(x.skewUs - 5) < 1e-6);
+    assert.equal(x.straggler, 1);
+  }
+});
+
+test('old Kineto (.json.gz, absolute µs, ncclKernel_ names, metadata only on record_param_comms): matched by group order, uncertain', async () => {
+  const t = timeline(await readTraceFile(`${F}/kineto-old`));
+  assert.deepEqual(t.ranks, [0, 1, 2, 3]);
+  const r2 = t.events.filter((e) => e.rank === 2 && e.cat === 'collective');
+  assert.deepEqual(r2.map((e) => e.op), ['all_reduce', 'broadcast', 'all_reduce']);
+  assert.deepEqual(r2.map((e) => e.bytes), [1048576, 4194304, 1048576]);
+  assert.deepEqual(r2[0].group, [0, 1, 2, 3]);
+  assert.equal(r2[0].ts, 120); // 100 µs after the step, plus rank 2's 20 µs lag
+  const m = matchCollectives(t);
+  assert.equal(m.length, 3);
+  assert.ok(m.every((x) => x.key === 'group-order' && x.uncertain && x.events.length === 4 && x.straggler === 3 && x.skewUs === 30));
+});
+
+test('tensorboard_trace_handler folder: host_pid names, rank from distributedInfo, two steps per rank', async () => {
+  const t = timeline(await readTraceFile(`${F}/tb-folder`));
+  assert.deepEqual(t.ranks, [0, 1]);
+  assert.deepEqual(t.steps?.map((s) => `${s.rank}:${s.step}`), ['0:1', '1:1', '0:2', '1:2']);
+  const a2a = t.events.filter((e) => e.op === 'all_to_all');
+  assert.equal(a2a.length, 4);
+  const step2 = t.steps!.find((s) => s.step === 2 && s.rank === 0)!;
+  assert.equal(step2.ts, 10000);
+  const m = matchCollectives(t);
+  assert.deepEqual(m.map((x) => [x.key, x.seq, x.skewUs, x.straggler]), [['seq', 1, 3, 1], ['seq', 2, 3, 1]]);
+});
+
+test('our trace JSON: lanes by thread_name, predicted apart, plan entries kept', async () => {
+  const t = timeline(await readTraceFile(`${F}/shardscope-2rank.json`));
+  assert.equal(t.meta.origin, 'shardscope');
+  assert.equal(t.meta.model, 'llama-tiny');
+  assert.equal(t.events.length, 8);
+  const pred = t.events.filter((e) => e.source === 'predicted');
+  assert.deepEqual(pred.map((e) => [e.rank, e.lane]), [[0, 'comm'], [1, 'comm']]);
+  assert.equal(t.events[0].entry?.line, 7);
+  const m = matchCollectives(t);
+  const ar = m.find((x) => x.op === 'all_reduce' && t.events[x.events[0].index].source === 'measured')!;
+  assert.equal(ar.key, 'seq');
+  assert.equal(ar.skewUs, 20);
+  assert.equal(ar.straggler, 1);
+});
+
+test('CommDebugMode dump: counts per module and pass', async () => {
+  const l = await readTraceFile(`${F}/comm_debug_mode.json`);
+  assert.equal(l.kind, 'comm-debug-mode');
+  if (l.kind !== 'comm-debug-mode') return;
+  assert.deepEqual(l.modules.map((m) => [m.fqn, m.depth]), [['Global', 0], ['model', 1], ['model.layers.0.self_attn', 2], ['model.layers.0.mlp', 2]]);
+  assert.deepEqual(l.modules[2].forward, { all_reduce: 1 });
+  assert.deepEqual(l.modules[3].backward, { all_reduce: 1 });
+  assert.deepEqual(l.modules[1].forward, { all_gather: 1 });
+});
+
+test('Flight Recorder dumps: rank 3 never entered collective 5, ranks 0-2 never finished it', async () => {
+  const l = await readTraceFile(`${F}/flight-recorder`);
+  assert.equal(l.kind, 'flight-recorder');
+  if (l.kind !== 'flight-recorder') return;
+  assert.deepEqual(l.report.ranks, [0, 1, 2, 3]);
+  assert.deepEqual(l.report.findings, [{ pg: '0', seq: 5, op: 'all_reduce', entered: [0, 1, 2], missing: [3], notCompleted: [0, 1, 2] }]);
+});
+
+test('bad input: a located error, never a stack trace', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'ss-trace-'));
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, '{"traceEvents": [\n  {"ph": "X", "ts": 1},\n  {"ph": "X" "ts": 2}\n]}');
+  await assert.rejects(readTraceFile(bad), (e: Error) => e instanceof TraceReadError && e.message.startsWith(`${bad}:3:3: invalid JSON`));
+  const notTrace = join(dir, 'x.json');
+  writeFileSync(notTrace, '{"hello": 1}');
+  await assert.rejects(readTraceFile(notTrace), (e: Error) => e instanceof TraceReadError && e.message.startsWith(`${notTrace}:1:1: expected a trace`));
+  await assert.rejects(readTraceFile(join(dir, 'missing.json')), /missing\.json:1:1: no such file/);
+});
