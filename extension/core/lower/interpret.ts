@@ -2,7 +2,7 @@
 // group's buffers. It runs the reference, the fault catalogue in unit tests and validates programs.
 //
 // Op semantics (row-major, activations are 2-D [tokens, width]):
-//   gemm         ins [x [M,K], w [N,K]]          → [M,N] = x · wᵀ (torch Linear)
+//   gemm         ins [x [M,K], w]  transB        → [M,N] = x · wᵀ with w [N,K] (torch Linear) when transB, else x · w with w [K,N]
 //   rmsnorm      ins [x [M,H], w [H]]  eps        → x / rms(x) · w
 //   silu_mul     ins [g, u]                       → silu(g) · u
 //   add          ins [a, b]                       → a + b;  copy ins [a] → a
@@ -167,6 +167,13 @@ function gemm(x: Float32Array, w: Float32Array, M: number, K: number, N: number)
   return y;
 }
 
+/** [K, N] → [N, K]. */
+function transpose(w: Float32Array, K: number, N: number): Float32Array {
+  const t = new Float32Array(K * N);
+  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) t[n * K + k] = w[k * N + n];
+  return t;
+}
+
 const silu = (g: number) => g / (1 + Math.exp(-g));
 
 function runLocal(r: number, op: RankOp, get: Get, shape: Shape, put: Put, routing: Routing): void {
@@ -174,9 +181,11 @@ function runLocal(r: number, op: RankOp, get: Get, shape: Shape, put: Put, routi
   switch (op.op) {
     case 'gemm': {
       const [M, K] = shape(r, op.ins[0], op);
-      const [N, K2] = shape(r, op.ins[1], op);
-      if (K !== K2) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'gemm'} multiplies [${M}, ${K}] by a weight of [${N}, ${K2}]`, op.label);
-      put(r, out, gemm(get(r, op.ins[0], op), get(r, op.ins[1], op), M, K, N), op);
+      const ws = shape(r, op.ins[1], op);
+      const transB = !!op.attrs?.transB;
+      const [N, K2] = transB ? ws : [ws[1], ws[0]];
+      if (K !== K2) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'gemm'} multiplies [${M}, ${K}] by a weight of [${ws.join(', ')}]`, op.label);
+      put(r, out, gemm(get(r, op.ins[0], op), transB ? get(r, op.ins[1], op) : transpose(get(r, op.ins[1], op), K, N), M, K, N), op);
       return;
     }
     case 'rmsnorm': {

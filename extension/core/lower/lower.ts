@@ -227,7 +227,7 @@ export function lower(o: LowerOptions): Lowered {
           } else layout = x.layout;
           if (world === 1) layout = R;
           const id = newAct(step.output, layout, width);
-          emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [id], label: label() }));
+          emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [id], attrs: { transB: 1 }, label: label() }));
           out = { buf: id, layout, width };
           break;
         }
@@ -287,7 +287,7 @@ export function lower(o: LowerOptions): Lowered {
             buffers.push({ id: wts, rank: r, dtype: 'f32', shape: [T, k] });
           }
           const normalize = cfg.raw.norm_topk_prob !== false;
-          emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [logits], label: label() }));
+          emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [logits], attrs: { transB: 1 }, label: label() }));
           emit(() => ({ op: 'softmax', ins: [logits], outs: [probs], label: label() }));
           emit(() => ({ op: 'topk', ins: [probs], outs: [idx, wts], attrs: { k, normalize, routingKey: `${module}` }, label: label() }));
           env.set(`${step.output}:idx`, { buf: idx, layout: R, width: k });

@@ -13,10 +13,14 @@ export interface BufferDecl {
   rank: number;
 }
 
+/** Op semantics as the JS interpreter runs them: extension/core/lower/interpret.ts (attention and experts are
+ *  lowered ops the addon does not run yet). */
 export type OpName =
   | 'gemm' | 'silu_mul' | 'add' | 'rmsnorm' | 'softmax' | 'topk' | 'gather_rows' | 'scatter_add_rows'
   | 'copy' | 'slice' | 'concat' | 'scale' | 'attention' | 'experts'
-  | 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'all_to_all' | 'all_to_all_v' | 'broadcast' | 'send' | 'recv';
+  | 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'all_to_all' | 'all_to_all_v' | 'broadcast' | 'send' | 'recv'
+  // A timed wait (runtime tests of timeouts and progress).
+  | 'sleep';
 
 export interface OpLabel {
   layer?: number;

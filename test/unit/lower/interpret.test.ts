@@ -40,7 +40,7 @@ test('gemm multiplies by the transposed weight and refuses mismatched widths', (
       { id: 'w', rank: 0, dtype: 'f32', shape: wShape, init: { kind: 'param', key: 'w', globalShape: wShape, ranges: [wShape.map((n) => [0, n] as [number, number])], scale: 1 } },
       { id: 'y', rank: 0, dtype: 'f32', shape: [1, wShape[0]] },
     ],
-    ranks: [{ rank: 0, ops: [{ op: 'gemm', ins: ['x', 'w'], outs: ['y'], label: { module: 'proj' } }] }],
+    ranks: [{ rank: 0, ops: [{ op: 'gemm', ins: ['x', 'w'], outs: ['y'], attrs: { transB: 1 }, label: { module: 'proj' } }] }],
   });
   const r = interpret(base([3, 2]));
   const x = r.buffers[0].get('x')!;
