@@ -1,0 +1,49 @@
+// The summary table per collective kind (with CSV export), the Flight Recorder hang view and
+// CommDebugMode's counts beside the trace's own.
+import type { CollectiveSummary, CommDebugModule, HangReport } from '../extension/core/trace/types';
+import { summaryToCsv } from '../extension/core/trace/summary';
+import { h, fmtUs } from './dom';
+
+export function summaryTable(s: CollectiveSummary, onCsv: (csv: string) => void): HTMLElement {
+  return h('div', { class: 'summary', 'data-testid': 'summary' },
+    h('p', {}, `ranks ${s.ranks.join(', ')}`, ' ', h('button', { onclick: () => onCsv(summaryToCsv(s)), 'data-testid': 'export-csv' }, 'Export CSV')),
+    h('table', { class: 'grid' },
+      h('tr', {}, ...['collective', 'count per rank', 'total time', 'mean bus bandwidth', 'worst skew'].map((c) => h('th', {}, c))),
+      ...s.collectives.map((c) => h('tr', {}, h('td', {}, c.op), h('td', {}, String(c.count)), h('td', {}, fmtUs(c.total_us)), h('td', {}, `${c.mean_busbw_gbps.toFixed(2)} GB/s`), h('td', {}, fmtUs(c.max_skew_us))))));
+}
+
+export function hangView(r: HangReport): HTMLElement {
+  const last = new Map<string, number>();
+  for (const rec of r.records) {
+    const k = `${rec.pg}|${rec.rank}`;
+    last.set(k, Math.max(last.get(k) ?? -1, rec.seq));
+  }
+  const pgs = [...new Set(r.records.map((x) => x.pg))];
+  return h('div', { class: 'hang', 'data-testid': 'hang' },
+    h('h3', {}, r.findings.length ? 'Collectives not every rank entered or finished' : 'Every rank entered and completed every recorded collective'),
+    h('table', { class: 'grid' },
+      h('tr', {}, ...['group', 'seq', 'op', 'entered', 'never entered', 'not completed'].map((c) => h('th', {}, c))),
+      ...r.findings.map((f) => h('tr', {}, h('td', {}, f.pg), h('td', {}, String(f.seq)), h('td', {}, f.op), h('td', {}, f.entered.join(', ')),
+        h('td', { class: f.missing.length ? 'missing' : '' }, f.missing.join(', ') || '—'), h('td', {}, f.notCompleted.join(', ') || '—')))),
+    h('h3', {}, 'last collective per rank'),
+    h('table', { class: 'grid' },
+      h('tr', {}, h('th', {}, 'group'), ...r.ranks.map((k) => h('th', {}, `rank ${k}`))),
+      ...pgs.map((pg) => h('tr', {}, h('td', {}, pg), ...r.ranks.map((k) => h('td', {}, String(last.get(`${pg}|${k}`) ?? '—')))))));
+}
+
+export function commDebugView(mods: CommDebugModule[], ours?: CollectiveSummary): HTMLElement {
+  const ops = [...new Set(mods.flatMap((m) => [...Object.keys(m.forward), ...Object.keys(m.backward)]))].sort();
+  const total = (op: string, pass: 'forward' | 'backward'): number => mods.reduce((a, m) => a + (m[pass][op] ?? 0), 0);
+  return h('div', { class: 'comm-debug', 'data-testid': 'comm-debug' },
+    h('table', { class: 'grid' },
+      h('tr', {}, h('th', {}, 'module'), ...ops.flatMap((o) => [h('th', {}, `${o} fwd`), h('th', {}, `${o} bwd`)])),
+      ...mods.map((m) => {
+        const name = h('td', {}, m.fqn);
+        name.style.paddingLeft = `${m.depth * 12 + 4}px`;
+        return h('tr', {}, name, ...ops.flatMap((o) => [h('td', {}, String(m.forward[o] ?? '')), h('td', {}, String(m.backward[o] ?? ''))]));
+      })),
+    h('h3', {}, 'totals: CommDebugMode beside this trace (per rank)'),
+    h('table', { class: 'grid' },
+      h('tr', {}, ...['collective', 'CommDebugMode fwd+bwd', 'trace'].map((c) => h('th', {}, c))),
+      ...ops.map((o) => h('tr', {}, h('td', {}, o), h('td', {}, String(total(o, 'forward') + total(o, 'backward'))), h('td', {}, String(ours?.collectives.find((c) => c.op === o)?.count ?? '—'))))));
+}

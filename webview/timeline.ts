@@ -1,0 +1,377 @@
+// The canvas timeline: one lane per rank and stream, a time ruler, zoom (wheel, W/S), pan (drag, A/D,
+// shift+wheel), selection with the same collective on every other rank. Only what is visible is drawn;
+// events narrower than a pixel collapse into one pixel column (found by binary search, so a zoomed-out
+// frame costs pixels × log(events), not events).
+import type { TimelinePayload } from '../extension/core/trace/panel-protocol';
+import { busBwGbps } from '../extension/core/trace/ops';
+import { h, clear, fmtBytes, fmtUs } from './dom';
+import { kindColor } from './colors';
+
+const LANE_H = 22, RULER_H = 26, GUTTER = 150;
+
+export interface TimelineStats {
+  frames: number;
+  lastFrameMs: number;
+  frameTimes: number[];
+}
+
+export class Timeline {
+  readonly root: HTMLElement;
+  private canvas: HTMLCanvasElement;
+  private ctx: CanvasRenderingContext2D;
+  private details: HTMLElement;
+  private p!: TimelinePayload;
+  private laneOff!: Int32Array;
+  private laneMaxDur!: Float64Array;
+  private colors: string[] = [];
+  t0 = 0;
+  t1 = 1;
+  private tMin = 0;
+  private tMax = 1;
+  selected = -1;
+  private dirty = false;
+  private drag?: { x: number; t0: number; t1: number; moved: boolean };
+  readonly stats: TimelineStats = { frames: 0, lastFrameMs: 0, frameTimes: [] };
+  onView?: (t0: number, t1: number) => void;
+  onReveal?: (entryIndex: number) => void;
+
+  constructor() {
+    this.canvas = h('canvas', { class: 'timeline-canvas', tabindex: 0, 'data-testid': 'timeline-canvas' });
+    this.ctx = this.canvas.getContext('2d', { alpha: false })!;
+    this.details = h('div', { class: 'details', 'data-testid': 'details' }, 'Click an event to see its details.');
+    this.root = h('div', { class: 'timeline' }, h('div', { class: 'canvas-wrap' }, this.canvas), this.details);
+    this.canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
+    this.canvas.addEventListener('mousedown', (e) => (this.drag = { x: e.clientX, t0: this.t0, t1: this.t1, moved: false }));
+    window.addEventListener('mousemove', (e) => this.onDrag(e));
+    window.addEventListener('mouseup', (e) => this.onUp(e));
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+    new ResizeObserver(() => this.resize()).observe(this.root);
+  }
+
+  setData(p: TimelinePayload, view?: { t0: number; t1: number }): void {
+    this.p = p;
+    const nLanes = p.lanes.length;
+    this.laneOff = new Int32Array(nLanes + 1);
+    for (let i = 0; i < p.lane.length; i++) this.laneOff[p.lane[i] + 1]++;
+    for (let l = 0; l < nLanes; l++) this.laneOff[l + 1] += this.laneOff[l];
+    this.laneMaxDur = new Float64Array(nLanes);
+    let tMin = Infinity, tMax = -Infinity;
+    for (let i = 0; i < p.start.length; i++) {
+      const s = p.start[i], e = s + p.dur[i], l = p.lane[i];
+      if (s < tMin) tMin = s;
+      if (e > tMax) tMax = e;
+      if (p.dur[i] > this.laneMaxDur[l]) this.laneMaxDur[l] = p.dur[i];
+    }
+    if (!Number.isFinite(tMin)) { tMin = 0; tMax = 1; }
+    if (tMax <= tMin) tMax = tMin + 1;
+    this.tMin = tMin;
+    this.tMax = tMax;
+    this.colors = p.kinds.map(kindColor);
+    this.selected = -1;
+    if (view && view.t1 > view.t0) { this.t0 = view.t0; this.t1 = view.t1; } else this.fit();
+    this.resize();
+    this.showDetails();
+  }
+
+  fit(): void {
+    const pad = (this.tMax - this.tMin) * 0.02;
+    this.t0 = this.tMin - pad;
+    this.t1 = this.tMax + pad;
+    this.invalidate();
+  }
+
+  setView(t0: number, t1: number): void {
+    this.t0 = t0;
+    this.t1 = Math.max(t1, t0 + 1e-3);
+    this.invalidate();
+  }
+
+  private width(): number {
+    return Math.max(1, this.canvas.clientWidth - GUTTER);
+  }
+
+  private resize(): void {
+    if (!this.p) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(300, this.root.clientWidth);
+    const hgt = RULER_H + this.p.lanes.length * LANE_H + 4;
+    this.canvas.style.width = `${w}px`;
+    this.canvas.style.height = `${hgt}px`;
+    this.canvas.width = Math.round(w * dpr);
+    this.canvas.height = Math.round(hgt * dpr);
+    this.invalidate();
+  }
+
+  invalidate(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    requestAnimationFrame(() => {
+      this.dirty = false;
+      this.draw();
+    });
+  }
+
+  private xOf(t: number): number {
+    return GUTTER + ((t - this.t0) / (this.t1 - this.t0)) * this.width();
+  }
+
+  private tOf(x: number): number {
+    return this.t0 + ((x - GUTTER) / this.width()) * (this.t1 - this.t0);
+  }
+
+  /** First index in [lo, hi) of the lane whose start ≥ t. */
+  private lowerBound(t: number, lo: number, hi: number): number {
+    const s = this.p.start;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  draw(): void {
+    if (!this.p) return;
+    const began = performance.now();
+    const ctx = this.ctx, p = this.p;
+    const dpr = window.devicePixelRatio || 1;
+    const css = getComputedStyle(this.root);
+    const bg = css.getPropertyValue('--ss-bg').trim() || '#1e1e1e';
+    const fg = css.getPropertyValue('--ss-fg').trim() || '#cccccc';
+    const grid = css.getPropertyValue('--ss-grid').trim() || '#444';
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const W = this.canvas.width / dpr, H = this.canvas.height / dpr;
+    ctx.fillStyle = bg;
+    ctx.fillRect(0, 0, W, H);
+    ctx.font = '11px sans-serif';
+    ctx.textBaseline = 'middle';
+    this.drawRuler(ctx, W, fg, grid);
+    const scale = this.width() / (this.t1 - this.t0);
+    const usPerPx = 1 / scale;
+    const sel = this.selected;
+    const selMatch = sel >= 0 ? p.match[sel] : -1;
+    for (let l = 0; l < p.lanes.length; l++) {
+      const y = RULER_H + l * LANE_H;
+      if (l > 0 && p.lanes[l].rank !== p.lanes[l - 1].rank) {
+        ctx.fillStyle = grid;
+        ctx.fillRect(0, y, W, 1);
+      }
+      ctx.fillStyle = fg;
+      const lane = p.lanes[l];
+      ctx.fillText(`rank ${lane.rank} · ${lane.name}`.slice(0, 26), 4, y + LANE_H / 2);
+      const lo = this.laneOff[l], hi = this.laneOff[l + 1];
+      let i = this.lowerBound(this.t0 - this.laneMaxDur[l], lo, hi);
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(GUTTER, y, W - GUTTER, LANE_H);
+      ctx.clip();
+      const top = y + 2, hh = LANE_H - 4;
+      let lastColor = -1;
+      while (i < hi) {
+        const s = p.start[i];
+        if (s > this.t1) break;
+        const d = p.dur[i];
+        if (s + d < this.t0) { i++; continue; }
+        const x0 = GUTTER + (s - this.t0) * scale;
+        const w = d * scale;
+        const k = p.kind[i];
+        if (k !== lastColor) { ctx.fillStyle = this.colors[k]; lastColor = k; }
+        if (w >= 1) {
+          ctx.fillRect(x0, top, w, hh);
+          if (w > 3 && p.match[i] >= 0 && p.matches[p.match[i]].straggler === lane.rank && p.matches[p.match[i]].events.length > 1) {
+            // the straggler: everyone else waited for this rank
+            ctx.fillStyle = '#d62728';
+            ctx.fillRect(x0, top, Math.min(3, w), hh);
+            lastColor = -1;
+          }
+          if (w > 40) {
+            ctx.fillStyle = '#000';
+            ctx.fillText(p.names[p.name[i]].slice(0, Math.floor(w / 6)), x0 + 3, y + LANE_H / 2);
+            lastColor = -1;
+          }
+          i++;
+        } else {
+          // sub-pixel: paint this pixel column once, then jump to the first event of the next column
+          const px = Math.floor(x0);
+          ctx.fillRect(px, top, 1, hh);
+          const next = this.lowerBound(this.t0 + (px + 1 - GUTTER) * usPerPx, i + 1, hi);
+          i = next > i ? next : i + 1;
+        }
+      }
+      ctx.restore();
+    }
+    if (sel >= 0) {
+      const related = selMatch >= 0 ? p.matches[selMatch].events : [sel];
+      const uncertain = selMatch >= 0 && p.matches[selMatch].uncertain;
+      for (const j of related) {
+        const y = RULER_H + p.lane[j] * LANE_H;
+        const x0 = this.xOf(p.start[j]);
+        const w = Math.max(2, p.dur[j] * scale);
+        ctx.strokeStyle = j === sel ? fg : '#ffbf00';
+        ctx.lineWidth = 2;
+        ctx.setLineDash(uncertain ? [4, 3] : []);
+        ctx.strokeRect(x0, y + 1, w, LANE_H - 2);
+      }
+      ctx.setLineDash([]);
+    }
+    const ms = performance.now() - began;
+    this.stats.frames++;
+    this.stats.lastFrameMs = ms;
+    this.stats.frameTimes.push(ms);
+    if (this.stats.frameTimes.length > 200) this.stats.frameTimes.shift();
+    this.canvas.dataset.frames = String(this.stats.frames);
+  }
+
+  private drawRuler(ctx: CanvasRenderingContext2D, W: number, fg: string, grid: string): void {
+    const span = this.t1 - this.t0;
+    const target = span / (this.width() / 100);
+    const pow = 10 ** Math.floor(Math.log10(target));
+    const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= target) ?? pow * 10;
+    ctx.fillStyle = fg;
+    const first = Math.ceil(this.t0 / step) * step;
+    for (let t = first; t <= this.t1; t += step) {
+      const x = this.xOf(t);
+      ctx.fillStyle = grid;
+      ctx.fillRect(x, RULER_H - 6, 1, 6);
+      ctx.fillStyle = fg;
+      ctx.fillText(fmtUs(t), x + 2, RULER_H / 2 - 2);
+    }
+    ctx.fillStyle = grid;
+    ctx.fillRect(0, RULER_H - 1, W, 1);
+  }
+
+  private zoomAt(x: number, factor: number): void {
+    const t = this.tOf(x);
+    const span = Math.min(Math.max((this.t1 - this.t0) * factor, 1e-3), (this.tMax - this.tMin) * 10 + 1);
+    const frac = (t - this.t0) / (this.t1 - this.t0);
+    this.t0 = t - frac * span;
+    this.t1 = this.t0 + span;
+    this.viewChanged();
+  }
+
+  private pan(dt: number): void {
+    this.t0 += dt;
+    this.t1 += dt;
+    this.viewChanged();
+  }
+
+  private viewChanged(): void {
+    this.invalidate();
+    this.onView?.(this.t0, this.t1);
+  }
+
+  private onWheel(e: WheelEvent): void {
+    e.preventDefault();
+    const rect = this.canvas.getBoundingClientRect();
+    if (e.shiftKey) this.pan((e.deltaY / this.width()) * (this.t1 - this.t0));
+    else this.zoomAt(e.clientX - rect.left, Math.exp(e.deltaY * 0.002));
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const span = this.t1 - this.t0;
+    const mid = GUTTER + this.width() / 2;
+    switch (e.key.toLowerCase()) {
+      case 'w': this.zoomAt(mid, 0.8); break;
+      case 's': this.zoomAt(mid, 1.25); break;
+      case 'a': this.pan(-span * 0.1); break;
+      case 'd': this.pan(span * 0.1); break;
+      case '0': this.fit(); this.onView?.(this.t0, this.t1); break;
+      default: return;
+    }
+    e.preventDefault();
+  }
+
+  private onDrag(e: MouseEvent): void {
+    if (!this.drag) return;
+    const dx = e.clientX - this.drag.x;
+    if (Math.abs(dx) > 2) this.drag.moved = true;
+    if (!this.drag.moved) return;
+    const dt = (-dx / this.width()) * (this.drag.t1 - this.drag.t0);
+    this.t0 = this.drag.t0 + dt;
+    this.t1 = this.drag.t1 + dt;
+    this.viewChanged();
+  }
+
+  private onUp(e: MouseEvent): void {
+    const d = this.drag;
+    this.drag = undefined;
+    if (!d || d.moved || e.target !== this.canvas) return;
+    const rect = this.canvas.getBoundingClientRect();
+    this.select(this.hit(e.clientX - rect.left, e.clientY - rect.top));
+    this.canvas.focus();
+  }
+
+  /** The event under a point (the one nearest within 3 px), or -1. */
+  hit(x: number, y: number): number {
+    if (!this.p || x < GUTTER || y < RULER_H) return -1;
+    const l = Math.floor((y - RULER_H) / LANE_H);
+    if (l < 0 || l >= this.p.lanes.length) return -1;
+    const t = this.tOf(x), slack = 3 * (this.t1 - this.t0) / this.width();
+    const lo = this.laneOff[l], hi = this.laneOff[l + 1];
+    let best = -1, bestDist = Infinity;
+    for (let i = this.lowerBound(t - this.laneMaxDur[l] - slack, lo, hi); i < hi && this.p.start[i] <= t + slack; i++) {
+      const s = this.p.start[i], e = s + this.p.dur[i];
+      const dist = t < s ? s - t : t > e ? t - e : 0;
+      if (dist <= slack && (dist < bestDist || (dist === bestDist && this.p.dur[i] < this.p.dur[best]))) { best = i; bestDist = dist; }
+    }
+    return best;
+  }
+
+  /** Screen x, y of the middle of an event (tests click there). */
+  eventPoint(i: number): { x: number; y: number } {
+    const x0 = Math.max(GUTTER, this.xOf(this.p.start[i]));
+    const x1 = Math.min(GUTTER + this.width(), this.xOf(this.p.start[i] + this.p.dur[i]));
+    return { x: (x0 + x1) / 2, y: RULER_H + this.p.lane[i] * LANE_H + LANE_H / 2 };
+  }
+
+  select(i: number): void {
+    this.selected = i;
+    this.invalidate();
+    this.showDetails();
+  }
+
+  private showDetails(): void {
+    const p = this.p, i = this.selected;
+    clear(this.details);
+    if (!p || i < 0) {
+      this.details.append('Click an event to see its details. Wheel or W/S zooms, drag or A/D pans, 0 fits.');
+      return;
+    }
+    const lane = p.lanes[p.lane[i]];
+    const kind = p.kinds[p.kind[i]];
+    const bytes = p.bytes[i];
+    const rows: [string, string][] = [
+      ['name', p.names[p.name[i]]], ['kind', kind], ['rank', String(lane.rank)], ['lane', lane.name],
+      ['start', fmtUs(p.start[i])], ['duration', fmtUs(p.dur[i])],
+    ];
+    if (Number.isFinite(bytes)) {
+      rows.push(['bytes', fmtBytes(bytes)]);
+      const n = p.groupSize[i] || p.ranks.length;
+      rows.push(['bus bandwidth', `${busBwGbps(kind, bytes, p.dur[i], n).toFixed(2)} GB/s`]);
+    }
+    if (p.groupSize[i]) rows.push(['group size', String(p.groupSize[i])]);
+    if (p.seq[i] >= 0) rows.push(['sequence number', String(p.seq[i])]);
+    const table = h('table', { class: 'kv' }, ...rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))));
+    this.details.append(h('h3', {}, p.names[p.name[i]]), table);
+    if (p.entry[i] >= 0) {
+      const en = p.entries[p.entry[i]];
+      this.details.append(h('button', { class: 'link', 'data-testid': 'reveal', onclick: () => this.onReveal?.(p.entry[i]) }, `plan entry: ${en.key}${en.line ? ` (line ${en.line})` : ''}`));
+    }
+    const m = p.match[i];
+    if (m >= 0) {
+      const match = p.matches[m];
+      const first = Math.min(...match.events.map((j) => p.start[j]));
+      this.details.append(
+        h('h4', {}, `${match.op} on every rank — matched by ${match.key}${match.uncertain ? ' (uncertain)' : ''}, skew ${fmtUs(match.skewUs)}`),
+        h('table', { class: 'ranks', 'data-testid': 'match-table' },
+          h('tr', {}, h('th', {}, 'rank'), h('th', {}, 'start'), h('th', {}, 'skew'), h('th', {}, 'duration')),
+          ...[...match.events].sort((a, b) => p.lanes[p.lane[a]].rank - p.lanes[p.lane[b]].rank).map((j) => {
+            const r = p.lanes[p.lane[j]].rank;
+            return h('tr', { class: r === match.straggler && match.events.length > 1 ? 'straggler' : '' },
+              h('td', {}, `${r}${r === match.straggler && match.events.length > 1 ? ' (straggler)' : ''}`),
+              h('td', {}, fmtUs(p.start[j])), h('td', {}, `+${fmtUs(p.start[j] - first)}`), h('td', {}, fmtUs(p.dur[j])));
+          })),
+      );
+    }
+  }
+}
