@@ -34,9 +34,10 @@ const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** FLOPs of one op, from its buffers' shapes (experts: the routed tokens are not known here, so the upper bound top-k·T per expert share). */
 export function opFlops(op: RankOp, shapeOf: (id: string) => number[]): number {
   if (op.op === 'gemm') {
-    const [M, K] = shapeOf(op.ins[0]);
-    const [N] = shapeOf(op.ins[1]);
-    return 2 * M * N * K;
+    // 2 · (output elements) · (contracted length): rows of A when it is transposed, else its columns.
+    const a = shapeOf(op.ins[0]);
+    const K = op.attrs?.transA ? a[0] : a[1];
+    return 2 * sizeOf(shapeOf(op.outs[0])) * K;
   }
   if (op.op === 'attention') {
     const [T, qw] = shapeOf(op.ins[0]);

@@ -3,6 +3,7 @@
 //
 // Op semantics (row-major, activations are 2-D [tokens, width]):
 //   gemm         ins [x [M,K], w]  transB        → [M,N] = x · wᵀ with w [N,K] (torch Linear) when transB, else x · w with w [K,N]
+//                transA: ins [a [M',M], b [M',K]] → aᵀ·b [M,K] (weight gradients)
 //   rmsnorm      ins [x [M,H], w [H]]  eps        → x / rms(x) · w
 //   silu_mul     ins [g, u]                       → silu(g) · u
 //   add          ins [a, b]                       → a + b;  copy ins [a] → a
@@ -180,6 +181,14 @@ function runLocal(r: number, op: RankOp, get: Get, shape: Shape, put: Put, routi
   const out = op.outs[0];
   switch (op.op) {
     case 'gemm': {
+      if (op.attrs?.transA) {
+        // dW = Aᵀ·B: A [M', M], B [M', K] → [M, K], as A transposed times B.
+        const [Mp, M] = shape(r, op.ins[0], op);
+        const [Mp2, K] = shape(r, op.ins[1], op);
+        if (Mp !== Mp2) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'gemm'} (transA) pairs ${Mp} rows with ${Mp2}`, op.label);
+        put(r, out, gemm(transpose(get(r, op.ins[0], op), Mp, M), transpose(get(r, op.ins[1], op), Mp, K), M, Mp, K), op);
+        return;
+      }
       const [M, K] = shape(r, op.ins[0], op);
       const ws = shape(r, op.ins[1], op);
       const transB = !!op.attrs?.transB;

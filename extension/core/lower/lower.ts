@@ -28,6 +28,9 @@ export interface LowerOptions {
   tokens: number;
   /** Lower the final norm and lm_head after the layers. */
   tail?: boolean;
+  /** Append backward: each linear's input- and weight-gradient GEMMs with their real local shapes, and the
+   *  binding's backward collectives after the module that issues them (timed, not compared). */
+  backward?: boolean;
   /** Turns a plan entry into a key with file and line. */
   locate?: (e: PlanEntry | undefined) => EntryRef | undefined;
 }
@@ -78,7 +81,7 @@ export function lower(o: LowerOptions): Lowered {
   const sizes = sharded ? sharded.mesh.dims.map((d) => d.size) : [1];
   const tpDim = sharded?.tpDim ?? 0;
   const T = o.tokens;
-  const locate = o.locate ?? ((e) => (e ? { key: e.key } : undefined));
+  const locate: (e: PlanEntry | undefined) => EntryRef | undefined = o.locate ?? ((e) => (e ? { key: e.key } : undefined));
   const params = new Map<string, BoundParam>((sharded?.params ?? []).map((p) => [p.name, p]));
   const paramInfo = new Map(graph.params.map((p) => [p.name, p]));
   // The binding's activation layouts, in flow order per name (a name can be written twice: o_proj, then the module boundary).
@@ -159,6 +162,7 @@ export function lower(o: LowerOptions): Lowered {
   };
 
   const env = new Map<string, Act>();
+  const linears: { module: string; layer?: number; x: string; rows: number; w: string; wLocal: number[][]; entry?: EntryRef }[] = [];
   // The layers' input: the embedding's output as the binding lays it out.
   const xAct = actQueue.get('model:x')?.[0];
   const xLayout = xAct ? toLayout(tpOf(xAct.placements), xAct.ndim) : R;
@@ -228,6 +232,7 @@ export function lower(o: LowerOptions): Lowered {
           if (world === 1) layout = R;
           const id = newAct(step.output, layout, width);
           emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [id], attrs: { transB: 1 }, label: label() }));
+          linears.push({ module, layer, x: x.buf, rows: localRows(x.layout), w: w.id, wLocal: w.local, entry });
           out = { buf: id, layout, width };
           break;
         }
@@ -346,6 +351,54 @@ export function lower(o: LowerOptions): Lowered {
     }
   };
 
+  /** Backward in reverse flow order: dX = dY·W and dW = dYᵀ·X per linear, and the binding's backward collectives. */
+  const lowerBackward = () => {
+    const coll = (sharded?.collectives ?? []).filter((c) => c.pass === 'backward' && (c.layer === undefined ? o.tail : o.layers.includes(c.layer)));
+    const done = new Set<number>();
+    const emitCollectives = (pred: (module: string) => boolean) => {
+      coll.forEach((c, i) => {
+        if (done.has(i) || !pred(c.module) || world === 1) return;
+        done.add(i);
+        const rows = c.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+        const W = c.shape[c.shape.length - 1];
+        const full = [rows, W];
+        const part = [rows / world, W];
+        const inShape = c.op === 'all_gather' ? part : full;
+        const outShape = c.op === 'reduce_scatter' ? part : full;
+        if (c.op !== 'all_reduce' && c.op !== 'all_gather' && c.op !== 'reduce_scatter') return;
+        if (!Number.isInteger(rows / world)) return;
+        const gin = `grad:${c.module}:${i}:in`;
+        const gout = `grad:${c.module}:${i}:out`;
+        for (let r = 0; r < world; r++) {
+          buffers.push({ id: gin, rank: r, dtype: 'f32', shape: inShape, init: { kind: 'input', key: gin, globalShape: inShape, ranges: [inShape.map((n) => [0, n] as [number, number])], scale: 1 } });
+          buffers.push({ id: gout, rank: r, dtype: 'f32', shape: outShape });
+        }
+        const e = locate(c.entry);
+        emit(() => ({ op: c.op as 'all_reduce', ins: [gin], outs: [gout], group: 0, attrs: { dim: 0 }, label: { layer: c.layer, module: c.module, entry: e?.key, file: e?.file, line: e?.line, pass: 'backward' } }));
+      });
+    };
+    let container: string | undefined;
+    for (const l of [...linears].reverse()) {
+      const parent = l.module.slice(0, l.module.lastIndexOf('.'));
+      if (container && container !== parent) emitCollectives((m) => m === container);
+      container = parent;
+      const label: OpLabel = { layer: l.layer, module: l.module, entry: l.entry?.key, file: l.entry?.file, line: l.entry?.line, pass: 'backward' };
+      const dy = `grad:${l.module}:dy`;
+      const dx = `grad:${l.module}:dx`;
+      const dw = `grad:${l.module}:dw`;
+      for (let r = 0; r < world; r++) {
+        const [N, K] = l.wLocal[r];
+        buffers.push({ id: dy, rank: r, dtype: 'f32', shape: [l.rows, N], init: { kind: 'input', key: dy, globalShape: [l.rows, N], ranges: [[[0, l.rows], [0, N]]], scale: 1 } });
+        buffers.push({ id: dx, rank: r, dtype: 'f32', shape: [l.rows, K] });
+        buffers.push({ id: dw, rank: r, dtype: 'f32', shape: [N, K] });
+      }
+      emit(() => ({ op: 'gemm', ins: [dy, l.w], outs: [dx], attrs: { transB: 0 }, label }));
+      emit(() => ({ op: 'gemm', ins: [dy, l.x], outs: [dw], attrs: { transA: 1 }, label }));
+      emitCollectives((m) => m === l.module);
+    }
+    emitCollectives(() => true);
+  };
+
   for (const layer of o.layers) {
     const steps = moeLayers.has(layer) ? graph.flow.moe : graph.flow.dense;
     if (!steps) throw new LoweringError(`layer ${layer}: the model has no flow for it`, `${graph.basePrefix}.layers.${layer}`);
@@ -356,5 +409,6 @@ export function lower(o: LowerOptions): Lowered {
     env.set('x', env.get('y')!);
   }
   if (o.tail) walk(graph.flow.tail.map((s) => ({ ...s, inputs: s.inputs.map((i) => (i === 'y' ? 'x' : i)) })), '', graph.basePrefix, undefined);
+  if (o.backward) lowerBackward();
   return { programs: { worldSize: world, groups, buffers, ranks: ops.map((o2, rank) => ({ rank, ops: o2 })) }, outputs, final: outputs[outputs.length - 1] };
 }

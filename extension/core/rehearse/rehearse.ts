@@ -24,6 +24,8 @@ export interface RehearseOptions {
   budgetElements?: number;
   /** Also run the final norm and lm_head. */
   tail?: boolean;
+  /** Also run backward's GEMMs and collectives (timed, not compared); default: the plan's run.mode is training. */
+  backward?: boolean;
   /** Record events (default on). */
   trace?: boolean;
   costModel?: CostModel;
@@ -134,7 +136,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   }
   let sharded: ShardedModel;
   try {
-    sharded = bindPlan(graph, planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel }), { dims: [{ name: tp.name, size: n }] }, { expertParallel, run: { batch: 1, seqLen: tokens, mode: 'inference' } });
+    sharded = bindPlan(graph, planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel }), { dims: [{ name: tp.name, size: n }] }, { expertParallel, run: { batch: 1, seqLen: tokens, mode: doc.run?.mode ?? 'inference' } });
   } catch (e) {
     return { ...base, ...empty, verdict: 'error', error: { message: (e as Error).message } };
   }
@@ -149,7 +151,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   let lowered;
   try {
     ref = lower({ graph, layers, tokens, tail: opts.tail });
-    lowered = lower({ graph, sharded, layers, tokens, tail: opts.tail, locate });
+    lowered = lower({ graph, sharded, layers, tokens, tail: opts.tail, locate, backward: opts.backward ?? doc.run?.mode === 'training' });
   } catch (e) {
     if (!(e instanceof LoweringError)) throw e;
     return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.module, planEntry: e.entry?.key, file: e.entry?.file, line: e.entry?.line } };

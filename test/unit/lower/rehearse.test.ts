@@ -34,9 +34,11 @@ test('DeepSeek-V3: multi-head latent attention is said not lowered, on the 64-ra
 test('tensor-parallel all_reduce after rowwise o_proj: collectives carry the entry behind them', async () => {
   const r = await rehearse('examples/llama-3-8b/tp.shardplan.json', { ...small, layers: [0] });
   const ar = r.trace.events.filter((e) => e.source === 'measured' && e.name === 'all_reduce' && e.rank === 0);
-  assert.deepEqual(ar.map((e) => e.entry?.key), ['layers.*.self_attn.o_proj', 'layers.*.mlp.down_proj']);
+  // Forward: the rowwise outputs; backward (a training plan): the input gradients of every colwise layer.
+  assert.deepEqual(ar.filter((e) => e.pass === 'forward').map((e) => e.entry?.key), ['layers.*.self_attn.o_proj', 'layers.*.mlp.down_proj']);
+  assert.deepEqual(ar.filter((e) => e.pass === 'backward').map((e) => e.entry?.key), ['layers.*.mlp.up_proj', 'layers.*.mlp.gate_proj', 'layers.*.self_attn.v_proj', 'layers.*.self_attn.k_proj', 'layers.*.self_attn.q_proj']);
   assert.ok(ar.every((e) => e.entry?.line && e.entry.line > 1 && e.group?.length === 8));
-  assert.deepEqual(ar.map((e) => e.seq), [0, 1]);
+  assert.deepEqual(ar.map((e) => e.seq), [0, 1, 2, 3, 4, 5, 6]);
   const ct = chromeTrace(r.trace);
   const x = ct.traceEvents.filter((e) => (e as { ph: string }).ph === 'X') as { pid: number; tid: string; args: { source: string } }[];
   assert.ok(x.some((e) => e.tid === 'predicted' && e.args.source === 'predicted'));
@@ -72,3 +74,20 @@ for (const f of FAULTS)
     if (f.message) assert.match(r.error!.message, f.message);
     if (f.verdict === 'mismatch') assert.ok(r.firstMismatch!.relError > 1e-2);
   });
+
+test('training plans also run backward: input and weight gradient GEMMs, and the binding\'s backward collectives', async () => {
+  const r = await rehearse('examples/llama-3-8b/tp-sp.shardplan.json', { ...small, layers: [0] });
+  assert.equal(r.verdict, 'match');
+  const bw = r.trace.events.filter((e) => e.rank === 0 && e.source === 'measured' && e.pass === 'backward');
+  // Seven linears, two GEMMs each.
+  assert.equal(bw.filter((e) => e.name === 'gemm').length, 14);
+  // Sequence parallel backward: all_gather of the output gradient at o_proj and down_proj, reduce_scatter of the input gradient at self_attn and mlp.
+  assert.deepEqual(bw.filter((e) => e.cat === 'collective').map((e) => `${e.name} ${e.entry?.key}`), [
+    'all_gather layers.*.mlp.down_proj',
+    'reduce_scatter layers.*.mlp',
+    'all_gather layers.*.self_attn.o_proj',
+    'reduce_scatter layers.*.self_attn',
+  ]);
+  const pred = r.trace.events.filter((e) => e.rank === 0 && e.source === 'predicted' && e.pass === 'backward');
+  assert.deepEqual(pred.map((e) => e.name), bw.map((e) => e.name));
+});
