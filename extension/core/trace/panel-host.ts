@@ -12,7 +12,7 @@ export interface PanelHtmlOptions {
   title?: string;
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function panelHtml(o: PanelHtmlOptions): string {
   const csp = [
