@@ -7,6 +7,8 @@ import { LINKS, predictCollectiveUs } from '../sharding';
 
 export interface CostModel {
   link: LinkModel;
+  /** Per collective, where a calibration fitted one (nccl-tests log or the runtime's sweep). */
+  links?: Partial<Record<string, LinkModel>>;
   /** Sustained GEMM rate, FLOP/s. */
   gemmFlops: number;
   /** Memory-bound ops (norms, adds, softmax): bytes/s. */
@@ -90,7 +92,7 @@ export function predict(programs: RankPrograms, model: CostModel): PredictedOp[]
       if (!group.every((g) => programs.ranks[g].ops[pc[g]]?.group === op.group)) continue;
       const shape = byRank.get(r)?.get(op.op === 'all_gather' ? op.outs[0] : op.ins[0]) ?? [0];
       const bytes = 4 * sizeOf(shape);
-      const us = predictCollectiveUs(op.op as Parameters<typeof predictCollectiveUs>[0], bytes, group.length, model.link);
+      const us = predictCollectiveUs(op.op as Parameters<typeof predictCollectiveUs>[0], bytes, group.length, model.links?.[op.op] ?? model.link);
       const start = Math.max(...group.map((g) => clock[g]));
       for (const g of group) {
         out.push({ rank: g, index: pc[g], op: op.op, startUs: start, durUs: us, bytes, flops: 0 });

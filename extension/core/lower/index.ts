@@ -7,3 +7,4 @@ export { keySeed, unitValue, generateBoxes, fullBox } from './generator';
 export { assemble, relError, compareModules, type ModuleComparison } from './compare';
 export { predict, defaultCostModel, opFlops, type CostModel, type PredictedOp } from './cost';
 export { scaledConfig, layerElements, type WidthScale } from './scale';
+export { fitNcclTestsLog, CalibrationError, type NcclTestsFit } from './calibrate';

@@ -6,7 +6,7 @@ import { parsePlanSource, type PlanDocument, type PlanEntry } from '../plan';
 import { loadModel, graphFromConfig, type ModelGraph } from '../models';
 import { bindPlan, planInputsFromDocument, type ShardedModel } from '../analysis';
 import { lineColumn } from '../util/json';
-import { lower, LoweringError, interpret, ProgramError, compareModules, predict, defaultCostModel, scaledConfig, layerElements, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
+import { lower, LoweringError, interpret, ProgramError, compareModules, predict, defaultCostModel, scaledConfig, layerElements, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
 import type { Trace, TraceEvent, EventCategory } from '../trace/types';
 import { summarizeCollectives, type CollectiveSummary } from './trace-export';
 
@@ -29,6 +29,8 @@ export interface RehearseOptions {
   /** Record events (default on). */
   trace?: boolean;
   costModel?: CostModel;
+  /** An nccl-tests log whose collectives calibrate the cost model (path). */
+  ncclTestsLog?: string;
   signal?: AbortSignal;
   onProgress?: (message: string, fraction: number) => void;
   onLog?: (line: string) => void;
@@ -190,7 +192,13 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   const first = modules.find((m) => !(m.relError <= TOL_FP32));
   const finalErr = modules.length ? modules[modules.length - 1].relError : NaN;
   const maxRelError = Math.max(finalErr, ...modules.map((m) => m.relError));
-  const predicted = predictedEvents(lowered.programs, opts.costModel ?? defaultCostModel(backend));
+  const model = opts.costModel ?? defaultCostModel(backend);
+  if (opts.ncclTestsLog) {
+    const fits = fitNcclTestsLog(readText(opts.ncclTestsLog), opts.ncclTestsLog);
+    model.links = { ...model.links, ...Object.fromEntries(fits.map((f) => [f.op, f.link])) };
+    notes.push(`collectives predicted from ${opts.ncclTestsLog} (${fits.map((f) => `${f.op} on ${f.ranks} ranks: ${f.link.busGBps.toFixed(0)} GB/s, α ${f.link.alphaUs.toFixed(1)} µs`).join('; ')})`);
+  }
+  const predicted = predictedEvents(lowered.programs, model);
   const events = [...measured, ...predicted];
   const trace: Trace = { meta: { version: '1', origin: 'shardscope', model: cfg.modelType, mesh: dims.map((d) => `${d.name}=${d.size}`).join(','), backend, devices: Array.from({ length: n }, (_, r) => `cpu:${r}`) }, ranks: Array.from({ length: n }, (_, r) => r), events };
   return {
