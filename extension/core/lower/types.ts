@@ -15,7 +15,29 @@ export interface BufferDecl {
 
 /** Op semantics as the JS interpreter runs them: extension/core/lower/interpret.ts (attention and experts are
  *  lowered ops the addon does not run yet). */
+/**
+ * Ops the native runtime executes (full semantics in native/README.md). Shapes: leading dims flatten
+ * into rows; "last dim" is the feature dim. Outputs may alias inputs unless said otherwise.
+ * - gemm: ins [A (…×K), B (K×N, or N×K with attrs.transB)], outs [C (…×N)]; attrs.accumulate adds to C.
+ *   f32, or bf16 storage with fp32 accumulation.
+ * - silu_mul: ins [gate, up] → silu(gate)·up. add: ins [a, b] → a+b. scale: ins [a] → a·attrs.factor.
+ * - rmsnorm: ins [x, w (last dim)] → x/√(mean(x²)+attrs.eps)·w over the last dim.
+ * - softmax: over the last dim.
+ * - topk: ins [logits (T×E)], outs [weights (T×k), indices (T×k, i32)]; attrs.k, attrs.scoring
+ *   ('softmax' default, or 'none'), attrs.normalize (weights sum to 1 over the k). Ties → lower index.
+ * - gather_rows: ins [x (R×…), idx (i32)] → rows x[idx[i]]. scatter_add_rows: ins [y, idx, weights?],
+ *   outs [x]: x[idx[i]] += w[i]·y[i] (x zeroed first unless attrs.accumulate).
+ * - copy (dtype may change), slice (attrs.dim, attrs.start; length = the output's dim), concat (attrs.dim).
+ * - all_reduce (attrs.reduce 'sum'|'max'), all_gather (out = n× in, member order along dim 0),
+ *   reduce_scatter (in = n× out; member i keeps chunk i), all_to_all (equal chunks along dim 0),
+ *   all_to_all_v (rows; attrs.sendCounts / recvCounts per member, which must agree across ranks),
+ *   broadcast (attrs.root, a global rank in the group): each over RankOp.group.
+ * - send (ins [x], attrs.peer) / recv (outs [y], attrs.peer): rendezvous, matched in program order.
+ * - sleep: attrs.ms; a diagnostic op (slow-rank rehearsals, watchdog tests).
+ * - attention: not executed by the runtime yet (refused as unknown).
+ */
 export type OpName =
+  | 'sleep'
   | 'gemm' | 'silu_mul' | 'add' | 'rmsnorm' | 'softmax' | 'topk' | 'gather_rows' | 'scatter_add_rows'
   | 'copy' | 'slice' | 'concat' | 'scale' | 'attention' | 'experts'
   | 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'all_to_all' | 'all_to_all_v' | 'broadcast' | 'send' | 'recv'
