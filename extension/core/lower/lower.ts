@@ -211,7 +211,10 @@ export function lower(o: LowerOptions): Lowered {
           break;
         case 'linear':
         case 'lm_head': {
-          const x = input(step.inputs[0]);
+          let x = input(step.inputs[0]);
+          // A style that gathers its own input (colwise_loss_parallel, input_layouts=Shard(1)): the binding schedules it on this module.
+          const gathersInput = (sharded?.collectives ?? []).some((c) => c.module === module && c.pass === 'forward' && c.op === 'all_gather' && /input/.test(c.why));
+          if (gathersInput && x.layout.kind === 'S' && x.layout.dim === 0) x = convert(x, R, label(), module, entry);
           const pname = `${module}.weight`;
           const info = paramInfo.get(pname);
           const K = info ? info.shape[1] : 0;

@@ -91,3 +91,12 @@ test('training plans also run backward: input and weight gradient GEMMs, and the
   const pred = r.trace.events.filter((e) => e.rank === 0 && e.source === 'predicted' && e.pass === 'backward');
   assert.deepEqual(pred.map((e) => e.name), bw.map((e) => e.name));
 });
+
+for (const file of ['examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtral-8x7b/tp.shardplan.json'])
+  test(`${file} with the ends: the final norm and lm_head match, the logits compared last`, async () => {
+    const r = await rehearse(file, { ...small, layers: [0], tail: true, backward: false });
+    assert.equal(r.verdict, 'match', JSON.stringify(r.error ?? r.firstMismatch));
+    assert.equal(r.modules.at(-1)!.module, 'lm_head');
+    assert.equal(r.modules.at(-2)!.module, 'model.norm');
+    assert.ok(r.modules.at(-1)!.relError <= 1e-5);
+  });
