@@ -6,3 +6,4 @@ export { PRESETS } from '../core/models';
 export { parseMesh } from '../core/sharding';
 export { shapesReport, collectivesReport, formatTotals } from '../core/analysis';
 export { parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
+export { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';

@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext) {
     status,
     ...registerProviders(ctl, SELECTOR),
     ...registerCommands(ctl, updateStatus),
-    ...registerRehearseCommand(ctl, log),
+    ...registerRehearseCommand(log),
     ...registerTraceCommands(log),
     vscode.commands.registerCommand('shardscope.showOutput', () => log.show(true)),
     // Granting trust brings the Run CodeLens.

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { engine } from './lazy-engine';
 import type { PlanController } from './controller';
-import { rehearsalApi } from './rehearseCommand';
+import { rehearsalAvailable } from './rehearseCommand';
 
 const range = (doc: vscode.TextDocument, r: { start: number; end: number }) => new vscode.Range(doc.positionAt(r.start), doc.positionAt(r.end));
 
@@ -68,7 +68,7 @@ export function registerProviders(ctl: PlanController, selector: vscode.Document
         if (!a) return [];
         return engine().codeLenses(a)
           // Run only where it can: a build with the rehearsal runtime, in a trusted folder.
-          .filter((l) => l.command !== 'shardscope.rehearse' || (vscode.workspace.isTrusted && rehearsalApi() !== undefined))
+          .filter((l) => l.command !== 'shardscope.rehearse' || (vscode.workspace.isTrusted && rehearsalAvailable()))
           .map((l) => new vscode.CodeLens(range(doc, l.range), { title: l.title, command: l.command, arguments: [doc.uri, l.planIndex] }));
       },
     }),

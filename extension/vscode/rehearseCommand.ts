@@ -1,68 +1,81 @@
-// Rehearse Plan: runs the plan's per-rank programs on the CPU or CUDA backend with progress and
-// cancellation. Refused in untrusted folders. The rehearsal engine is looked up in the lazily loaded
-// engine bundle, so a build without it still checks plans and says why it cannot run them.
+// Rehearse Plan: runs the plan's layers sharded on the CPU rank threads (or GPUs), compares them with
+// the unsharded reference, writes the trace and opens it. Progress and cancellation through a
+// notification. Refused in untrusted folders: a run executes work on the user's machine.
 import * as vscode from 'vscode';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { engine } from './lazy-engine';
 import { refuseUntrusted } from './trust';
-import type { PlanController } from './controller';
+import { traceFolder } from './traceFolder';
+import type { RehearsalResult } from './engine';
 
-/** What the engine bundle offers for rehearsals, when it has them. */
-interface RehearseApi {
-  rehearse(input: { analysis: unknown; planIndex?: number; backend: string; cudaLibraryPath?: string; traceFolder?: string; signal: AbortSignal; onProgress(message: string, fraction?: number): void }): Promise<{ tracePath?: string; summary: string }>;
+/** Whether this build can rehearse (the engine bundle carries the rehearsal). */
+export function rehearsalAvailable(): boolean {
+  return typeof (engine() as { rehearse?: unknown }).rehearse === 'function';
 }
 
-export function rehearsalApi(): RehearseApi | undefined {
-  const e = engine() as unknown as Partial<RehearseApi>;
-  return typeof e.rehearse === 'function' ? (e as RehearseApi) : undefined;
+function verdict(r: RehearsalResult): string {
+  if (r.verdict === 'match') return `numbers agree on ${r.ranks} rank(s) (${r.backend}): ‖out − ref‖/‖ref‖ = ${r.maxRelError.toExponential(2)}, layers ${r.layers.join(', ')}`;
+  if (r.verdict === 'mismatch' && r.firstMismatch) {
+    const m = r.firstMismatch;
+    return `${m.file ? `${basename(m.file)}:${m.line}: ` : ''}numbers differ first at ${m.module}${m.planEntry ? ` (plan entry "${m.planEntry}")` : ''}: ${m.relError.toExponential(2)}`;
+  }
+  const e = r.error;
+  return `${e?.file ? `${basename(e.file)}:${e.line ?? 1}: ` : ''}the plan cannot run: ${e?.message ?? 'unknown error'}`;
 }
 
-async function rehearse(ctl: PlanController, log: vscode.OutputChannel, uri?: vscode.Uri, planIndex?: number): Promise<void> {
+async function rehearse(log: vscode.OutputChannel, uri?: vscode.Uri): Promise<void> {
   if (refuseUntrusted(log, 'Rehearse Plan')) return;
   const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
-  const analysis = doc && ctl.analysis(doc);
-  if (!analysis?.sharded) {
-    void vscode.window.showWarningMessage('Shardscope: open a plan that binds to a model before rehearsing it.');
+  if (!doc) {
+    void vscode.window.showWarningMessage('Shardscope: open a plan to rehearse it.');
     return;
   }
-  const api = rehearsalApi();
-  if (!api) {
-    const msg = 'Shardscope: this build has no rehearsal runtime; shapes and collectives are available, runs are not.';
-    log.appendLine(msg);
-    void vscode.window.showWarningMessage(msg);
-    return;
-  }
-  const cfg = vscode.workspace.getConfiguration('shardscope');
+  const backend = vscode.workspace.getConfiguration('shardscope').get<'auto' | 'cpu' | 'cuda'>('backend', 'auto');
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Shardscope: rehearsing', cancellable: true },
     async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      let last = 0;
+      let done = 0;
       try {
-        const r = await api.rehearse({
-          analysis,
-          planIndex,
-          backend: cfg.get<string>('backend', 'auto'),
-          cudaLibraryPath: cfg.get<string>('cudaLibraryPath') || undefined,
-          traceFolder: cfg.get<string>('traceFolder') || undefined,
-          signal: abort.signal,
-          onProgress: (message, fraction) => {
-            const inc = fraction === undefined ? undefined : Math.max(0, fraction * 100 - last);
-            if (fraction !== undefined) last = fraction * 100;
-            progress.report({ message, increment: inc });
+        const r = await engine().rehearse(
+          { uri: doc.uri.fsPath, text: doc.getText() },
+          {
+            backend,
+            signal: abort.signal,
+            onLog: (line) => log.appendLine(line),
+            onProgress: (message, fraction) => {
+              progress.report({ message, increment: Math.max(0, fraction * 100 - done) });
+              done = Math.max(done, fraction * 100);
+            },
           },
+        );
+        const text = verdict(r);
+        log.appendLine(`rehearsal of ${vscode.workspace.asRelativePath(doc.uri)}: ${text}`);
+        for (const n of r.notes) log.appendLine(`note: ${n}`);
+        const folder = traceFolder();
+        let tracePath: string | undefined;
+        if (folder) {
+          mkdirSync(folder, { recursive: true });
+          tracePath = join(folder, `${basename(doc.uri.fsPath).replace(/\.(shardplan\.json|py|json)$/, '')}-${r.backend}-${Date.now()}.json`);
+          writeFileSync(tracePath, JSON.stringify(engine().chromeTrace(r.trace)));
+          log.appendLine(`trace: ${tracePath}`);
+        }
+        const show = r.verdict === 'match' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
+        void show(`Shardscope: ${text}`, ...(tracePath ? ['Open Trace'] : [])).then((pick) => {
+          if (pick && tracePath) void vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(tracePath));
         });
-        log.appendLine(r.summary);
-        if (r.tracePath) await vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(r.tracePath));
       } catch (e) {
         const msg = abort.signal.aborted ? 'rehearsal cancelled' : (e as Error).message;
         log.appendLine(`rehearsal: ${msg}`);
+        // RehearsalError messages are already located (file:line:col); anything else is a defect to log.
         if (!abort.signal.aborted) void vscode.window.showErrorMessage(`Shardscope: ${msg}`);
       }
     },
   );
 }
 
-export function registerRehearseCommand(ctl: PlanController, log: vscode.OutputChannel): vscode.Disposable[] {
-  return [vscode.commands.registerCommand('shardscope.rehearse', (uri?: vscode.Uri, planIndex?: number) => rehearse(ctl, log, uri, planIndex))];
+export function registerRehearseCommand(log: vscode.OutputChannel): vscode.Disposable[] {
+  return [vscode.commands.registerCommand('shardscope.rehearse', (uri?: vscode.Uri) => rehearse(log, uri))];
 }

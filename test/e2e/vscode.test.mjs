@@ -150,8 +150,8 @@ function panelMissing() {
   return existsSync(join(ROOT, 'dist/webview.js')) ? undefined : 'the trace panel (dist/webview.js) is not built';
 }
 
-test('a user runs a plan from its CodeLens on the CPU backend and sees the panel with shapes and a timeline', async (t) => {
-  const missing = rehearsalMissing() ?? panelMissing();
+test('a user runs a plan from its CodeLens on the CPU backend and sees its progress and verdict', async (t) => {
+  const missing = rehearsalMissing();
   if (missing) {
     t.skip(`rehearsal not available: ${missing}`);
     return;
@@ -162,17 +162,51 @@ test('a user runs a plan from its CodeLens on the CPU backend and sees the panel
   });
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+  // Only the plan's editor is open, so the Run clicked is this plan's.
+  await quickOpen(page, '>View: Close All Editors');
   await quickOpen(page, 'llama-3-8b/tp.shardplan.json');
   const run = page.locator('.codelens-decoration a', { hasText: /^Run$/ });
   await run.first().waitFor({ timeout: 60000 });
   await run.first().click();
   await page.locator('.notifications-toasts', { hasText: 'Shardscope: rehearsing' }).first().waitFor({ timeout: 30000 });
   await page.screenshot({ path: join(ARTIFACTS, 'rehearse-progress.png') });
+  const verdict = page.locator('.notification-list-item', { hasText: /Shardscope: (numbers|.*cannot run|.*:\d+)/ });
+  try {
+    await verdict.first().waitFor({ timeout: 90000 });
+  } catch {
+    await quickOpen(page, '>Notifications: Show Notifications');
+    const seen = await page.locator('.notification-list-item').allInnerTexts();
+    assert.fail(`no verdict notification; the notifications read: ${seen.join(' | ') || '(none)'}`);
+  }
+  const text = await verdict.first().innerText();
+  await page.screenshot({ path: join(ARTIFACTS, 'rehearse-verdict.png') });
+  assert.match(text, /numbers agree on 8 rank\(s\) \(cpu\)/, `the notification reads: ${text}`);
+  await page.close();
+});
+
+test('a user opens the panel with shapes and a timeline', async (t) => {
+  const missing = rehearsalMissing() ?? panelMissing();
+  if (missing) {
+    t.skip(`trace panel not available: ${missing}`);
+    return;
+  }
+  const page = await browser.context.newPage();
+  t.after(async () => {
+    if (!page.isClosed()) await page.screenshot({ path: join(ARTIFACTS, 'panel-failure.png') }).catch(() => {});
+  });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+  await quickOpen(page, '>View: Close All Editors');
+  await quickOpen(page, 'llama-3-8b/tp.shardplan.json');
+  await quickOpen(page, '>Shardscope: Rehearse Plan');
+  const open = page.locator('.notifications-toasts .monaco-button', { hasText: 'Open Trace' });
+  await open.first().waitFor({ timeout: 120000 });
+  await open.first().click();
   const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-  await panel.locator('canvas').first().waitFor({ timeout: 120000 });
-  const text = await panel.locator('body').innerText();
-  assert.match(text, /\[\d+, \d+\]/, `the panel shows no shapes; it reads: ${text.slice(0, 500)}`);
-  assert.match(text, /all_reduce|all_gather|reduce_scatter/, `the panel shows no collectives; it reads: ${text.slice(0, 500)}`);
+  await panel.locator('canvas').first().waitFor({ timeout: 60000 });
+  const body = await panel.locator('body').innerText();
+  assert.match(body, /\[\d+, \d+\]/, `the panel shows no shapes; it reads: ${body.slice(0, 500)}`);
+  assert.match(body, /all_reduce/, `the panel shows no collectives; it reads: ${body.slice(0, 500)}`);
   await page.screenshot({ path: join(ARTIFACTS, 'panel.png') });
   await page.close();
 });

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
@@ -111,5 +111,20 @@ describe('Shardscope in VS Code', function () {
     const all = await vscode.commands.getCommands(true);
     if (all.includes('shardscope.showTracePanel')) return; // The panel shows it; the UI suite checks the panel.
     assert.ok(vscode.window.activeTextEditor?.document.uri.fsPath === file, `active editor: ${vscode.window.activeTextEditor?.document.uri.fsPath}`);
+  });
+
+  it('rehearses a plan on the CPU backend and writes its trace', async function () {
+    const doc = await open('llama-3-8b/tp.shardplan.json');
+    const folder = join(ws(), '.shardscope/traces');
+    const before = existsSync(folder) ? readdirSync(folder) : [];
+    await vscode.workspace.getConfiguration('shardscope').update('backend', 'cpu', vscode.ConfigurationTarget.Workspace);
+    await vscode.commands.executeCommand('shardscope.rehearse', doc.uri);
+    const written = (existsSync(folder) ? readdirSync(folder) : []).filter((n) => !before.includes(n));
+    assert.equal(written.length, 1, `new traces: ${written.join(', ')}`);
+    assert.match(written[0], /^tp-cpu-\d+\.json$/);
+    const trace = JSON.parse(readFileSync(join(folder, written[0]), 'utf8'));
+    const ranks = new Set(trace.traceEvents.filter((e: { ph: string }) => e.ph === 'X').map((e: { pid: number }) => e.pid));
+    assert.equal(ranks.size, 8, 'one lane per rank of tp=8');
+    assert.ok(trace.traceEvents.some((e: { name: string; cat: string }) => e.cat === 'collective' && e.name === 'all_reduce'), 'the all_reduce of the row-parallel layers is in the trace');
   });
 });
