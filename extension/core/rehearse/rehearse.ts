@@ -65,6 +65,8 @@ export interface RehearsalResult {
   collectives: CollectiveSummary[];
   /** Predicted ÷ measured time per op kind. */
   predictedOverMeasured: Record<string, number>;
+  /** Bytes of every buffer both programs declare (all ranks and the reference, fp32): an upper bound of the peak. */
+  declaredBytes: number;
 }
 
 export class RehearsalError extends Error {}
@@ -129,7 +131,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     }
   }
   const base = { backend, ranks: n, layers, tokens, widthScale: factor, notes, tolerance: TOL_FP32 };
-  const empty = { modules: [], trace: { meta: { version: '1', origin: 'shardscope' as const, backend }, ranks: [], events: [] }, collectives: [], predictedOverMeasured: {}, maxRelError: NaN, firstMismatch: null };
+  const empty = { declaredBytes: 0, modules: [], trace: { meta: { version: '1', origin: 'shardscope' as const, backend }, ranks: [], events: [] }, collectives: [], predictedOverMeasured: {}, maxRelError: NaN, firstMismatch: null };
   progress('binding the plan', 0.05);
   let expertParallel = doc.expertParallel?.length ? doc.expertParallel : undefined;
   if (expertParallel && expertParallel.some((d) => d !== tp.name)) {
@@ -210,6 +212,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     trace,
     collectives: summarizeCollectives(events),
     predictedOverMeasured: ratioByKind(measured, predicted),
+    declaredBytes: [ref.programs, lowered.programs].reduce((a, p) => a + p.buffers.reduce((x, b) => x + 4 * b.shape.reduce((u, v) => u * v, 1), 0), 0),
   };
 }
 
