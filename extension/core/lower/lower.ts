@@ -50,6 +50,8 @@ export interface Lowered {
   outputs: ModuleOutput[];
   /** The last output (the layers' hidden states, or the logits). */
   final: ModuleOutput;
+  /** Where the programs differ from what the plan would run, said plainly. */
+  notes: string[];
 }
 
 export class LoweringError extends Error {
@@ -108,6 +110,7 @@ export function lower(o: LowerOptions): Lowered {
   const ops: RankOp[][] = Array.from({ length: world }, () => []);
   const groups = world > 1 ? [Array.from({ length: world }, (_, r) => r)] : [];
   const outputs: ModuleOutput[] = [];
+  const notes: string[] = [];
   let nextId = 0;
 
   const tpOf = (pl: Placement[] | undefined): Placement => (pl && pl.length ? pl[tpDim] : { kind: 'replicate' });
@@ -340,6 +343,8 @@ export function lower(o: LowerOptions): Lowered {
             });
           }
           out = { buf: id, layout: world > 1 && (guP?.placements.length || dnP?.placements.length) ? { kind: 'P' } : R, width };
+          if ((sharded?.collectives ?? []).some((c) => c.module === module && c.op === 'all_to_all') && !notes.some((n) => n.includes('all-to-all')))
+            notes.push(`${module}: the plan's all-to-all token dispatch is rehearsed as transformers' all-reduce combine (same numbers, other collectives)`);
           break;
         }
         default:
@@ -413,5 +418,5 @@ export function lower(o: LowerOptions): Lowered {
   }
   if (o.tail) walk(graph.flow.tail.map((s) => ({ ...s, inputs: s.inputs.map((i) => (i === 'y' ? 'x' : i)) })), '', graph.basePrefix, undefined);
   if (o.backward) lowerBackward();
-  return { programs: { worldSize: world, groups, buffers, ranks: ops.map((o2, rank) => ({ rank, ops: o2 })) }, outputs, final: outputs[outputs.length - 1] };
+  return { programs: { worldSize: world, groups, buffers, ranks: ops.map((o2, rank) => ({ rank, ops: o2 })) }, outputs, final: outputs[outputs.length - 1], notes };
 }

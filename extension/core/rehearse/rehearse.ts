@@ -160,6 +160,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     if (!(e instanceof LoweringError)) throw e;
     return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.module, planEntry: e.entry?.key, file: e.entry?.file, line: e.entry?.line } };
   }
+  notes.push(...lowered.notes);
   log(`${n} rank${n > 1 ? 's' : ''} on the CPU, layers ${layers.join(', ')}, ${tokens} tokens${factor > 1 ? `, widths 1/${factor}` : ''}`);
   progress('running the reference', 0.2);
   let refRun;
