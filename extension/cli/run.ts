@@ -28,6 +28,13 @@ function layersOpt(args: ParsedArgs): number[] | undefined {
   return out;
 }
 
+/** --width-scale N: divide widths by N (a power of two); 1 runs the model's real widths. */
+function widthOpt(args: ParsedArgs): number | undefined {
+  const n = intOpt(args, 'width-scale');
+  if (n !== undefined && (n & (n - 1)) !== 0) throw new UsageError(`--width-scale: expected a power of two (1 for real widths), got ${n}`);
+  return n;
+}
+
 function us(v: number): string {
   return v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`;
 }
@@ -51,7 +58,7 @@ export function verdictLines(r: RehearsalResult): string[] {
 register({
   name: 'run',
   summary: 'rehearse a plan: run its layers sharded, compare with the unsharded reference, summarise collectives; exit 1 when the numbers disagree or the plan cannot run',
-  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--out trace.json] [--nccl-tests <log>] [--ends] [--json]',
+  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--width-scale 1|2|4...] [--out trace.json] [--nccl-tests <log>] [--ends] [--json]',
   async run(args, io) {
     const file = args.positional[0];
     if (!file) throw new UsageError('give a plan file (*.shardplan.json or a Python file with a plan)');
@@ -59,7 +66,7 @@ register({
     if (backend && backend !== 'cpu' && backend !== 'cuda') throw new UsageError(`--backend: expected cpu or cuda, got ${backend}`);
     let r: RehearsalResult;
     try {
-      r = await rehearse(file, { ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends') });
+      r = await rehearse(file, { ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args) });
     } catch (e) {
       if (e instanceof RehearsalError || e instanceof CalibrationError) throw new UsageError(e.message, 1);
       throw e;

@@ -1,7 +1,8 @@
 // The rehearsal, for the editor, the CLI and tests (no vscode import):
 //
 //   rehearse(planFile | { uri, text, doc? }, { ranks?, backend?, layers?, tokens?, widthScale?, tail?,
-//            trace?, signal?, onProgress?(message, fraction), onLog?(line), onEvent?(traceEvent) })
+//            backward?, ncclTestsLog?, trace?, signal?, onProgress?(message, fraction), onLog?(line),
+//            onEvent?(traceEvent) })
 //     → Promise<RehearsalResult>
 //
 // The result says `verdict` ('match' | 'mismatch' | 'error'), `maxRelError`, `firstMismatch` (module,

@@ -46,4 +46,6 @@ test('shardscope run: bad input is one located line, exit code non-zero', async 
   assert.match(r.err.join('\n'), /no\/such\.shardplan\.json: no such file/);
   const b = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--backend', 'tpu']);
   assert.match(b.err.join('\n'), /--backend: expected cpu or cuda/);
+  const w = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--width-scale', '3']);
+  assert.match(w.err.join('\n'), /--width-scale: expected a power of two/);
 });
