@@ -162,15 +162,11 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   }
   notes.push(...lowered.notes);
   log(`${n} rank${n > 1 ? 's' : ''} on the CPU, layers ${layers.join(', ')}, ${tokens} tokens${factor > 1 ? `, widths 1/${factor}` : ''}`);
-  progress('running the reference', 0.2);
-  let refRun;
-  try {
-    refRun = interpret(ref.programs, { trace: false, signal: opts.signal });
-  } catch (e) {
-    if (!(e instanceof ProgramError)) throw e;
-    return { ...base, ...empty, verdict: 'error', error: { message: `the reference cannot run: ${e.message}`, module: e.label?.module } };
-  }
-  progress('running the sharded layers', 0.5);
+  // The reference runs first only where the sharded run must reuse its top-k routing (MoE layers);
+  // dense layers start the sharded run at once, so its first event comes early.
+  const needsRouting = layers.some((l) => moe.has(l));
+  const runReference = () => interpret(ref.programs, { trace: false, signal: opts.signal });
+  let refRun: ReturnType<typeof interpret> | undefined;
   const measured: TraceEvent[] = [];
   let origin: number | undefined;
   const toEvent = (e: OpEvent): TraceEvent => {
@@ -178,15 +174,28 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     return eventOf(e, (e.startNs - origin) / 1e3, (e.endNs - e.startNs) / 1e3, 'measured', 'measured');
   };
   let run;
+  let stage = 'reference';
   try {
+    if (needsRouting) {
+      progress('running the reference', 0.2);
+      refRun = runReference();
+    }
+    stage = 'sharded';
+    progress('running the sharded layers', 0.4);
     run = interpret(lowered.programs, {
-      routing: refRun.routing,
+      routing: refRun?.routing,
       trace: opts.trace !== false,
       signal: opts.signal,
       onEvent: opts.onEvent ? (e) => opts.onEvent!(toEvent(e)) : undefined,
     });
+    if (!refRun) {
+      stage = 'reference';
+      progress('running the reference', 0.7);
+      refRun = runReference();
+    }
   } catch (e) {
     if (!(e instanceof ProgramError)) throw e;
+    if (stage === 'reference') return { ...base, ...empty, verdict: 'error', error: { message: `the reference cannot run: ${e.message}`, module: e.label?.module } };
     return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.label?.module, planEntry: e.label?.entry, file: e.label?.file, line: e.label?.line } };
   }
   for (const e of run.events) measured.push(toEvent(e));
