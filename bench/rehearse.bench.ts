@@ -20,6 +20,7 @@ export default async function () {
     firsts.push(first);
     scale = r.widthScale;
   }
+  const cold = firsts[0];
   firsts.sort((a, b) => a - b);
 
   // Tracing overhead on the sharded program alone, interleaved so drift hits both sides alike.
@@ -40,7 +41,8 @@ export default async function () {
   const med = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
   const overhead = ((med(on) - med(off)) / med(off)) * 100;
   return [
-    { name: 'rehearse: command → first event (Llama-3-8B ×2 layers, 8 tokens, 8 CPU ranks)', value: Math.round(firsts[1]), unit: 'ms', budget: 1000, better: 'lower', note: `JS interpreter; widths 1/${scale}` },
+    { name: 'rehearse: command → first event (Llama-3-8B ×2 layers, 8 tokens, 8 CPU ranks)', value: Math.round(firsts[1]), unit: 'ms', budget: 1000, better: 'lower', note: `median of 3; JS interpreter; widths 1/${scale}` },
+    { name: 'rehearse: command → first event, first run in the process (cold caches)', value: Math.round(cold), unit: 'ms', budget: 1000, better: 'lower', note: 'model graph, binding and bundle warm-up included' },
     { name: 'rehearse: tracing overhead (median of 9 interleaved runs)', value: Number(overhead.toFixed(2)), unit: '%', budget: 2, better: 'lower', note: `on ${med(on).toFixed(0)} ms, off ${med(off).toFixed(0)} ms` },
   ];
 }
