@@ -7,3 +7,4 @@ export { parseMesh } from '../core/sharding';
 export { shapesReport, collectivesReport, formatTotals } from '../core/analysis';
 export { parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 export { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
+export { readTraceFile, timelinePayload, shapesPayload, panelHtml, handlePanelMessage, type HostMessage, type EntryRef } from '../core/trace';

@@ -6,6 +6,7 @@ import { registerCommands } from './commands';
 import { detectTransformersVersion } from './python-env';
 import { registerRehearseCommand } from './rehearseCommand';
 import { registerTraceCommands } from './traceCommands';
+import { showTracePanel } from './tracePanel';
 
 const SELECTOR: vscode.DocumentSelector = [
   { language: 'python' },
@@ -40,8 +41,9 @@ export function activate(context: vscode.ExtensionContext) {
     ...registerProviders(ctl, SELECTOR),
     ...registerCommands(ctl, updateStatus),
     ...registerRehearseCommand(log),
-    ...registerTraceCommands(log),
+    ...registerTraceCommands(log, context.extensionPath),
     vscode.commands.registerCommand('shardscope.showOutput', () => log.show(true)),
+    vscode.commands.registerCommand('shardscope.showTracePanel', (trace: vscode.Uri, plan?: vscode.Uri) => showTracePanel(ctl, context.extensionUri, log, trace, plan)),
     // Granting trust brings the Run CodeLens.
     vscode.workspace.onDidGrantWorkspaceTrust(() => ctl.refreshAll()),
     vscode.workspace.onDidOpenTextDocument((d) => ctl.schedule(d)),

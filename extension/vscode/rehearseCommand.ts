@@ -64,7 +64,7 @@ async function rehearse(log: vscode.OutputChannel, uri?: vscode.Uri): Promise<vo
         }
         const show = r.verdict === 'match' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
         void show(`Shardscope: ${text}`, ...(tracePath ? ['Open Trace'] : [])).then((pick) => {
-          if (pick && tracePath) void vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(tracePath));
+          if (pick && tracePath) void vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(tracePath), doc.uri);
         });
       } catch (e) {
         const msg = abort.signal.aborted ? 'rehearsal cancelled' : (e as Error).message;

@@ -3,8 +3,11 @@
 // build has one.
 import * as vscode from 'vscode';
 import type { ParseError } from 'jsonc-parser';
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFileSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+let extensionPath = '';
+const setExtensionPath = (p: string) => (extensionPath = p);
 import { engine } from './lazy-engine';
 import { listTraces, traceFolder } from './traceFolder';
 
@@ -39,7 +42,7 @@ function lineCol(text: string, offset: number): string {
   return `${before.length}:${before[before.length - 1].length + 1}`;
 }
 
-async function openTrace(log: vscode.OutputChannel, uri?: vscode.Uri): Promise<void> {
+async function openTrace(log: vscode.OutputChannel, uri?: vscode.Uri, plan?: vscode.Uri): Promise<void> {
   if (!uri) {
     const folder = traceFolder();
     const picked = await vscode.window.showOpenDialog({
@@ -61,10 +64,9 @@ async function openTrace(log: vscode.OutputChannel, uri?: vscode.Uri): Promise<v
   }
   const cats = Object.entries(s.byCategory).map(([c, n]) => `${n} ${c}`).join(', ');
   log.appendLine(`trace ${uri.fsPath}: ${s.ranks.length} rank(s), ${s.events} events (${cats})`);
-  // The panel (webview) registers this command when it is part of the build; without it the trace opens as text.
-  const commands = await vscode.commands.getCommands(true);
-  if (commands.includes('shardscope.showTracePanel')) {
-    await vscode.commands.executeCommand('shardscope.showTracePanel', uri);
+  // The panel needs its webview bundle; a build without it opens the trace as text.
+  if (existsSync(join(extensionPath, 'dist/webview.js'))) {
+    await vscode.commands.executeCommand('shardscope.showTracePanel', uri, plan);
     return;
   }
   await vscode.window.showTextDocument(uri, { preview: true });
@@ -85,9 +87,10 @@ async function openTraceFolder(log: vscode.OutputChannel): Promise<void> {
   if (pick) await openTrace(log, vscode.Uri.file(pick.path));
 }
 
-export function registerTraceCommands(log: vscode.OutputChannel): vscode.Disposable[] {
+export function registerTraceCommands(log: vscode.OutputChannel, extensionPath: string): vscode.Disposable[] {
+  setExtensionPath(extensionPath);
   return [
-    vscode.commands.registerCommand('shardscope.openTrace', (uri?: vscode.Uri) => openTrace(log, uri)),
+    vscode.commands.registerCommand('shardscope.openTrace', (uri?: vscode.Uri, plan?: vscode.Uri) => openTrace(log, uri, plan)),
     vscode.commands.registerCommand('shardscope.openTraceFolder', () => openTraceFolder(log)),
   ];
 }
