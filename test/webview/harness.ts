@@ -67,7 +67,7 @@ export async function openPanel(size = { width: 1200, height: 800 }): Promise<Pa
         res.writeHead(200, { 'content-type': 'text/html' }).end(html);
       } else if (req.url === '/webview.js' || req.url === '/webview.css') {
         res.writeHead(200, { 'content-type': req.url.endsWith('.js') ? 'text/javascript' : 'text/css' }).end(readFileSync(join(OUT, req.url.slice(1))));
-      } else res.writeHead(404).end();
+      } else res.writeHead(req.url === '/favicon.ico' ? 204 : 404).end();
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
