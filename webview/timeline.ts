@@ -102,6 +102,19 @@ export class Timeline {
     this.invalidate();
   }
 
+  private rects = new Map<number, { a: Float32Array; n: number }>();
+
+  private batch(k: number, x: number, y: number, w: number, hh: number): void {
+    let r = this.rects.get(k);
+    if (!r) this.rects.set(k, (r = { a: new Float32Array(4096), n: 0 }));
+    if (r.n + 4 > r.a.length) {
+      const b = new Float32Array(r.a.length * 2);
+      b.set(r.a);
+      r.a = b;
+    }
+    r.a[r.n++] = x; r.a[r.n++] = y; r.a[r.n++] = w; r.a[r.n++] = hh;
+  }
+
   invalidate(): void {
     if (this.dirty) return;
     this.dirty = true;
@@ -150,6 +163,7 @@ export class Timeline {
     const usPerPx = 1 / scale;
     const sel = this.selected;
     const selMatch = sel >= 0 ? p.match[sel] : -1;
+    const labels: number[] = [];
     for (let l = 0; l < p.lanes.length; l++) {
       const y = RULER_H + l * LANE_H;
       if (l > 0 && p.lanes[l].rank !== p.lanes[l - 1].rank) {
@@ -161,44 +175,48 @@ export class Timeline {
       ctx.fillText(`rank ${lane.rank} · ${lane.name}`.slice(0, 26), 4, y + LANE_H / 2);
       const lo = this.laneOff[l], hi = this.laneOff[l + 1];
       let i = this.lowerBound(this.t0 - this.laneMaxDur[l], lo, hi);
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(GUTTER, y, W - GUTTER, LANE_H);
-      ctx.clip();
       const top = y + 2, hh = LANE_H - 4;
-      let lastColor = -1;
+      const right = GUTTER + this.width();
       while (i < hi) {
         const s = p.start[i];
         if (s > this.t1) break;
         const d = p.dur[i];
         if (s + d < this.t0) { i++; continue; }
-        const x0 = GUTTER + (s - this.t0) * scale;
-        const w = d * scale;
+        let x0 = GUTTER + (s - this.t0) * scale;
+        let x1 = x0 + d * scale;
+        if (x0 < GUTTER) x0 = GUTTER;
+        if (x1 > right) x1 = right;
+        const w = x1 - x0;
         const k = p.kind[i];
-        if (k !== lastColor) { ctx.fillStyle = this.colors[k]; lastColor = k; }
         if (w >= 1) {
-          ctx.fillRect(x0, top, w, hh);
+          this.batch(k, x0, top, w, hh);
           if (w > 3 && p.match[i] >= 0 && p.matches[p.match[i]].straggler === lane.rank && p.matches[p.match[i]].events.length > 1) {
             // the straggler: everyone else waited for this rank
-            ctx.fillStyle = '#d62728';
-            ctx.fillRect(x0, top, Math.min(3, w), hh);
-            lastColor = -1;
+            this.batch(-1, x0, top, Math.min(3, w), hh);
           }
-          if (w > 40) {
-            ctx.fillStyle = '#000';
-            ctx.fillText(p.names[p.name[i]].slice(0, Math.floor(w / 6)), x0 + 3, y + LANE_H / 2);
-            lastColor = -1;
-          }
+          if (w > 40) labels.push(i, x0, y + LANE_H / 2, w);
           i++;
         } else {
           // sub-pixel: paint this pixel column once, then jump to the first event of the next column
           const px = Math.floor(x0);
-          ctx.fillRect(px, top, 1, hh);
+          this.batch(k, px, top, 1, hh);
           const next = this.lowerBound(this.t0 + (px + 1 - GUTTER) * usPerPx, i + 1, hi);
           i = next > i ? next : i + 1;
         }
       }
-      ctx.restore();
+    }
+    // One fillStyle per colour: rectangles were batched by kind while walking the lanes.
+    for (const [k, rects] of this.rects) {
+      if (!rects.n) continue;
+      ctx.fillStyle = k < 0 ? '#d62728' : this.colors[k];
+      const a = rects.a;
+      for (let j = 0; j < rects.n; j += 4) ctx.fillRect(a[j], a[j + 1], a[j + 2], a[j + 3]);
+      rects.n = 0;
+    }
+    ctx.fillStyle = '#000';
+    for (let j = 0; j < labels.length; j += 4) {
+      const i = labels[j];
+      ctx.fillText(p.names[p.name[i]].slice(0, Math.floor(labels[j + 3] / 6)), labels[j + 1] + 3, labels[j + 2]);
     }
     if (sel >= 0) {
       const related = selMatch >= 0 ? p.matches[selMatch].events : [sel];
