@@ -198,15 +198,31 @@ test('a user opens the panel with shapes and a timeline', async (t) => {
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
   await quickOpen(page, '>View: Close All Editors');
   await quickOpen(page, 'llama-3-8b/tp.shardplan.json');
-  await quickOpen(page, '>Shardscope: Rehearse Plan');
+  const run = page.locator('.codelens-decoration a', { hasText: /^Run$/ });
+  await run.first().waitFor({ timeout: 60000 });
+  await run.first().click();
   const open = page.locator('.notifications-toasts .monaco-button', { hasText: 'Open Trace' });
   await open.first().waitFor({ timeout: 120000 });
   await open.first().click();
   const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   await panel.locator('canvas').first().waitFor({ timeout: 60000 });
-  const body = await panel.locator('body').innerText();
-  assert.match(body, /\[\d+, \d+\]/, `the panel shows no shapes; it reads: ${body.slice(0, 500)}`);
-  assert.match(body, /all_reduce/, `the panel shows no collectives; it reads: ${body.slice(0, 500)}`);
+  // The timeline: one measured lane per rank of tp=8 and the all_reduce of the row-parallel layers.
+  const footer = panel.locator('body', { hasText: /events on 8 ranks/ });
+  try {
+    await footer.waitFor({ timeout: 30000 });
+  } catch {
+    assert.fail(`the timeline does not show 8 ranks; the panel reads: ${(await panel.locator('body').innerText()).slice(0, 500)}`);
+  }
+  assert.match(await panel.locator('body').innerText(), /all_reduce/);
+  await page.screenshot({ path: join(ARTIFACTS, 'panel-timeline.png') });
+  // The shapes: per-rank local shapes of the plan's parameters.
+  await panel.getByText('Shapes', { exact: true }).first().click();
+  const shapes = panel.locator('body', { hasText: /\[\d+, \d+\]/ });
+  try {
+    await shapes.waitFor({ timeout: 30000 });
+  } catch {
+    assert.fail(`the Shapes tab shows no shapes; the panel reads: ${(await panel.locator('body').innerText()).slice(0, 500)}`);
+  }
   await page.screenshot({ path: join(ARTIFACTS, 'panel.png') });
   await page.close();
 });
