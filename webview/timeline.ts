@@ -67,6 +67,7 @@ export class Timeline {
     this.tMin = tMin;
     this.tMax = tMax;
     this.colors = p.kinds.map(kindColor);
+    this.parseColors();
     this.selected = -1;
     if (view && view.t1 > view.t0) { this.t0 = view.t0; this.t1 = view.t1; } else this.fit();
     this.resize();
@@ -100,6 +101,22 @@ export class Timeline {
     this.canvas.width = Math.round(w * dpr);
     this.canvas.height = Math.round(hgt * dpr);
     this.invalidate();
+  }
+
+  private stripImg?: ImageData;
+  private stripCanvas?: OffscreenCanvas;
+  /** Kind colours as little-endian RGBA words for the strip. */
+  private rgba = new Uint32Array(0);
+
+  private parseColors(): void {
+    const c = new OffscreenCanvas(1, 1).getContext('2d', { willReadFrequently: true })!;
+    this.rgba = new Uint32Array(this.colors.length);
+    this.colors.forEach((col, k) => {
+      c.clearRect(0, 0, 1, 1);
+      c.fillStyle = col;
+      c.fillRect(0, 0, 1, 1);
+      this.rgba[k] = new Uint32Array(c.getImageData(0, 0, 1, 1).data.buffer)[0];
+    });
   }
 
   private rects = new Map<number, { a: Float32Array; n: number }>();
@@ -164,6 +181,15 @@ export class Timeline {
     const sel = this.selected;
     const selMatch = sel >= 0 ? p.match[sel] : -1;
     const labels: number[] = [];
+    // Sub-pixel columns go into a one-pixel-high strip per lane (a typed array), drawn stretched with
+    // one drawImage per lane: tens of thousands of 1-px fillRects would dominate the frame otherwise.
+    const stripW = Math.ceil(W) + 1;
+    if (!this.stripImg || this.stripImg.width !== stripW || this.stripImg.height !== p.lanes.length) {
+      this.stripImg = new ImageData(stripW, Math.max(1, p.lanes.length));
+      this.stripCanvas = new OffscreenCanvas(stripW, Math.max(1, p.lanes.length));
+    }
+    const strip = new Uint32Array(this.stripImg.data.buffer);
+    strip.fill(0);
     for (let l = 0; l < p.lanes.length; l++) {
       const y = RULER_H + l * LANE_H;
       if (l > 0 && p.lanes[l].rank !== p.lanes[l - 1].rank) {
@@ -177,6 +203,7 @@ export class Timeline {
       let i = this.lowerBound(this.t0 - this.laneMaxDur[l], lo, hi);
       const top = y + 2, hh = LANE_H - 4;
       const right = GUTTER + this.width();
+      const rowBase = l * stripW;
       while (i < hi) {
         const s = p.start[i];
         if (s > this.t1) break;
@@ -188,7 +215,13 @@ export class Timeline {
         if (x1 > right) x1 = right;
         const w = x1 - x0;
         const k = p.kind[i];
-        if (w >= 1) {
+        if (w >= 1 && w < 8) {
+          // narrow: a few pixels of the strip, no draw call of its own
+          const c = this.rgba[k];
+          const e = Math.min(Math.ceil(x1), stripW);
+          for (let px = Math.floor(x0); px < e; px++) strip[rowBase + px] = c;
+          i++;
+        } else if (w >= 8) {
           this.batch(k, x0, top, w, hh);
           if (w > 3 && p.match[i] >= 0 && p.matches[p.match[i]].straggler === lane.rank && p.matches[p.match[i]].events.length > 1) {
             // the straggler: everyone else waited for this rank
@@ -199,12 +232,16 @@ export class Timeline {
         } else {
           // sub-pixel: paint this pixel column once, then jump to the first event of the next column
           const px = Math.floor(x0);
-          this.batch(k, px, top, 1, hh);
+          strip[rowBase + px] = this.rgba[k];
           const next = this.lowerBound(this.t0 + (px + 1 - GUTTER) * usPerPx, i + 1, hi);
           i = next > i ? next : i + 1;
         }
       }
     }
+    const sctx = this.stripCanvas!.getContext('2d')!;
+    sctx.putImageData(this.stripImg!, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    for (let l = 0; l < p.lanes.length; l++) ctx.drawImage(this.stripCanvas!, 0, l, stripW, 1, 0, RULER_H + l * LANE_H + 2, stripW, LANE_H - 4);
     // One fillStyle per colour: rectangles were batched by kind while walking the lanes.
     for (const [k, rects] of this.rects) {
       if (!rects.n) continue;
