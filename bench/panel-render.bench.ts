@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Panel rendering in headless Chromium: 1 million events over 8 ranks sent as columnar typed arrays.
 // First paint: from posting the message to the end of the first drawn frame. Then ~60 pan and zoom
 // frames from the whole trace down to a few µs, each timed from the view change to the end of its draw.

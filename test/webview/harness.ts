@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Loads the built panel into headless Chromium (Debian's, through playwright-core) behind the same CSP the
 // extension uses, with acquireVsCodeApi stubbed: the test posts what the extension host would post.
 import { build } from 'esbuild';

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The panel in headless Chromium: every fixture renders, zoom, pan and selection work, the same collective
 // shows on every rank with its skew, markup in event names stays text, light and dark themes.
 import { test, after } from 'node:test';
