@@ -1,20 +1,12 @@
 // Words for hovers: what a style does to a module of a given kind.
 import type { Placement } from '../sharding/types';
+import { placementRepr as reprOf } from '../sharding/placement';
 import type { ModuleKind } from '../models/types';
 import type { CollectiveEffect, StyleSemantics } from './types';
 
+/** PyTorch's repr of a placement; "unchanged" where a style leaves a layout as it is. */
 export function placementRepr(p: Placement | null): string {
-  if (!p) return 'unchanged';
-  switch (p.kind) {
-    case 'shard':
-      return `Shard(dim=${p.dim})`;
-    case 'replicate':
-      return 'Replicate()';
-    case 'partial':
-      return `Partial(${p.op})`;
-    case 'strided_shard':
-      return `_StridedShard(dim=${p.dim}, sf=${p.splitFactor})`;
-  }
+  return p ? reprOf(p) : 'unchanged';
 }
 
 function effectText(e: CollectiveEffect): string {
