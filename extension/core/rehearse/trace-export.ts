@@ -1,23 +1,10 @@
-// Chrome trace event JSON (Perfetto opens it) and the per-collective summary of a rehearsal's events.
-// Kept here until the trace module exports its own; the format is the one DESIGN.md fixes.
-import type { Trace, TraceEvent } from '../trace/types';
+// The per-collective summary of a rehearsal's events; the trace file itself is written by the trace
+// module's exporter (one format, read back by the panel and `shardscope trace`).
+import type { TraceEvent } from '../trace/types';
+import { toChromeTrace } from '../trace/chrome-trace';
 
-export function chromeTrace(trace: Trace): { traceEvents: unknown[]; shardscope: Trace['meta'] } {
-  const traceEvents: unknown[] = [];
-  for (const r of trace.ranks) traceEvents.push({ ph: 'M', name: 'process_name', pid: r, tid: 0, args: { name: `rank ${r}` } });
-  for (const e of trace.events)
-    traceEvents.push({
-      ph: 'X',
-      name: e.name,
-      cat: e.cat,
-      pid: e.rank,
-      tid: e.lane,
-      ts: e.ts,
-      dur: e.dur,
-      args: { op: e.op, bytes: e.bytes, group: e.group, seq: e.seq, entry: e.entry?.key, file: e.entry?.file, line: e.entry?.line, layer: e.layer, pass: e.pass, source: e.source },
-    });
-  return { traceEvents, shardscope: trace.meta };
-}
+/** Chrome trace JSON of a rehearsal (Perfetto opens it; the panel and `shardscope trace` read it back). */
+export const chromeTrace = toChromeTrace;
 
 export interface CollectiveSummary {
   op: string;

@@ -40,8 +40,12 @@ test('tensor-parallel all_reduce after rowwise o_proj: collectives carry the ent
   assert.ok(ar.every((e) => e.entry?.line && e.entry.line > 1 && e.group?.length === 8));
   assert.deepEqual(ar.map((e) => e.seq), [0, 1, 2, 3, 4, 5, 6]);
   const ct = chromeTrace(r.trace);
-  const x = ct.traceEvents.filter((e) => (e as { ph: string }).ph === 'X') as { pid: number; tid: string; args: { source: string } }[];
-  assert.ok(x.some((e) => e.tid === 'predicted' && e.args.source === 'predicted'));
+  const events = ct.traceEvents as unknown as { ph: string; name: string; pid: number; tid: number; args: { source?: string; name?: string } }[];
+  const x = events.filter((e) => e.ph === 'X');
+  // Predicted events sit on their own lane: the thread named "predicted" of each rank.
+  const predictedLane = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args.name === 'predicted').map((e) => `${e.pid}/${e.tid}`));
+  assert.ok(x.some((e) => predictedLane.has(`${e.pid}/${e.tid}`) && e.args.source === 'predicted'));
+  assert.ok(x.filter((e) => e.args.source === 'predicted').every((e) => predictedLane.has(`${e.pid}/${e.tid}`)));
   assert.equal(new Set(x.map((e) => e.pid)).size, 8);
 });
 
