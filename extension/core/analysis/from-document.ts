@@ -3,7 +3,7 @@
 // CausalLM class plan (lm_head) as post_init does; with expert parallelism on, transformers' built-in
 // EP plan replaces the TP plan, while a user's ep_plan is laid over their plan.
 import type { ModelGraph } from '../models/types';
-import { BUILTIN_PLANS } from '../models';
+import { builtinPlans } from '../models';
 import type { Generation } from '../styles/types';
 import type { PlanDocument, PlanEntry, Plan } from '../plan/types';
 import type { PlanInput } from './bind';
@@ -21,13 +21,12 @@ function builtinEntries(map: Record<string, string> | undefined): PlanEntry[] {
 
 /** The architecture's own plan, as `from_pretrained(..., tp_plan="auto")` would apply it. */
 export function autoPlanInputs(graph: ModelGraph, generation: Generation = 'g4', expertParallel = false): PlanInput[] {
-  const b = BUILTIN_PLANS[graph.modelType];
+  const b = builtinPlans(graph.modelType, generation);
   if (!b) return [];
   if (expertParallel && b.ep) return [{ scope: 'base', entries: builtinEntries(b.ep) }];
-  const tp = generation === 'g4' ? b.tp_g4 ?? b.tp : b.tp;
   return [
-    { scope: 'base', entries: builtinEntries(tp) },
-    { scope: 'class', entries: builtinEntries(b.class_tp) },
+    { scope: 'base', entries: builtinEntries(b.tp) },
+    { scope: 'class', entries: builtinEntries(b.classTp) },
   ];
 }
 
@@ -46,6 +45,7 @@ export function planInputsFromDocument(doc: PlanDocument, graph: ModelGraph, opt
   // A configuration's base plan gets the CausalLM head's class plan, unless the source has its own.
   const hasBase = plans.some((p) => p.scope === 'base' && p.name.startsWith('base_model_'));
   const hasClass = plans.some((p: Plan) => p.scope === 'class') || plans.some((p) => p.entries.some((e) => e.key === 'lm_head'));
-  if (hasBase && !hasClass && BUILTIN_PLANS[graph.modelType]) inputs.push({ scope: 'class', entries: builtinEntries(BUILTIN_PLANS[graph.modelType].class_tp) });
+  const own = builtinPlans(graph.modelType, opts.generation);
+  if (hasBase && !hasClass && own) inputs.push({ scope: 'class', entries: builtinEntries(own.classTp) });
   return inputs;
 }

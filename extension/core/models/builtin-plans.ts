@@ -16,392 +16,88 @@ export interface BuiltinPlans {
   tp_g4?: Record<string, string>;
 }
 
-export const BUILTIN_PLANS: Record<string, BuiltinPlans> = {
-  "llama": {
-    "source": "huggingface/transformers:src/transformers/models/llama/configuration_llama.py@008e574391258935f3ecc3035c882e73bbcac419",
-    "tp": {
-      "layers.*.self_attn.q_proj": "colwise",
-      "layers.*.self_attn.k_proj": "colwise",
-      "layers.*.self_attn.v_proj": "colwise",
-      "layers.*.self_attn.o_proj": "rowwise",
-      "layers.*.mlp.gate_proj": "colwise",
-      "layers.*.mlp.up_proj": "colwise",
-      "layers.*.mlp.down_proj": "rowwise"
-    },
-    "pp": {
-      "embed_tokens": [
-        [
-          "input_ids"
-        ],
-        [
-          "inputs_embeds"
-        ]
-      ],
-      "layers": [
-        [
-          "hidden_states",
-          "attention_mask"
-        ],
-        [
-          "hidden_states"
-        ]
-      ],
-      "norm": [
-        [
-          "hidden_states"
-        ],
-        [
-          "hidden_states"
-        ]
-      ]
-    },
-    "class_tp": {
-      "lm_head": "colwise_gather_output"
-    }
-  },
-  "mistral": {
-    "source": "huggingface/transformers:src/transformers/models/mistral/configuration_mistral.py@001f85b38fb432858ace93f18622f07cec46d874 (older __init__-style v5 version; plan identical to llama)",
-    "tp": {
-      "layers.*.self_attn.q_proj": "colwise",
-      "layers.*.self_attn.k_proj": "colwise",
-      "layers.*.self_attn.v_proj": "colwise",
-      "layers.*.self_attn.o_proj": "rowwise",
-      "layers.*.mlp.gate_proj": "colwise",
-      "layers.*.mlp.up_proj": "colwise",
-      "layers.*.mlp.down_proj": "rowwise"
-    },
-    "pp": {
-      "embed_tokens": [
-        [
-          "input_ids"
-        ],
-        [
-          "inputs_embeds"
-        ]
-      ],
-      "layers": [
-        [
-          "hidden_states",
-          "attention_mask"
-        ],
-        [
-          "hidden_states"
-        ]
-      ],
-      "norm": [
-        [
-          "hidden_states"
-        ],
-        [
-          "hidden_states"
-        ]
-      ]
-    },
-    "class_tp": {
-      "lm_head": "colwise_gather_output"
-    }
-  },
-  "qwen2": {
-    "source": "huggingface/transformers:src/transformers/models/qwen2/configuration_qwen2.py@008e574391258935f3ecc3035c882e73bbcac419",
-    "tp": {
-      "layers.*.self_attn.q_proj": "colwise",
-      "layers.*.self_attn.k_proj": "colwise",
-      "layers.*.self_attn.v_proj": "colwise",
-      "layers.*.self_attn.o_proj": "rowwise",
-      "layers.*.mlp.gate_proj": "colwise",
-      "layers.*.mlp.up_proj": "colwise",
-      "layers.*.mlp.down_proj": "rowwise"
-    },
-    "pp": {
-      "embed_tokens": [
-        [
-          "input_ids"
-        ],
-        [
-          "inputs_embeds"
-        ]
-      ],
-      "layers": [
-        [
-          "hidden_states",
-          "attention_mask"
-        ],
-        [
-          "hidden_states"
-        ]
-      ],
-      "norm": [
-        [
-          "hidden_states"
-        ],
-        [
-          "hidden_states"
-        ]
-      ]
-    },
-    "class_tp": {
-      "lm_head": "colwise_gather_output"
-    }
-  },
-  "qwen3": {
-    "source": "huggingface/transformers:src/transformers/models/qwen3/configuration_qwen3.py@008e574391258935f3ecc3035c882e73bbcac419",
-    "tp": {
-      "layers.*.self_attn.q_proj": "colwise",
-      "layers.*.self_attn.k_proj": "colwise",
-      "layers.*.self_attn.v_proj": "colwise",
-      "layers.*.self_attn.q_norm": "replicated_with_grad_allreduce",
-      "layers.*.self_attn.k_norm": "replicated_with_grad_allreduce",
-      "layers.*.self_attn.o_proj": "rowwise",
-      "layers.*.mlp.gate_proj": "colwise",
-      "layers.*.mlp.up_proj": "colwise",
-      "layers.*.mlp.down_proj": "rowwise"
-    },
-    "pp": {
-      "embed_tokens": [
-        [
-          "input_ids"
-        ],
-        [
-          "inputs_embeds"
-        ]
-      ],
-      "layers": [
-        [
-          "hidden_states",
-          "attention_mask"
-        ],
-        [
-          "hidden_states"
-        ]
-      ],
-      "norm": [
-        [
-          "hidden_states"
-        ],
-        [
-          "hidden_states"
-        ]
-      ]
-    },
-    "class_tp": {
-      "lm_head": "colwise_gather_output"
-    }
-  },
-  "mixtral": {
-    "source": "huggingface/transformers:src/transformers/models/mixtral/configuration_mixtral.py@008e574391258935f3ecc3035c882e73bbcac419",
-    "tp": {
-      "layers.*.self_attn.q_proj": "colwise",
-      "layers.*.self_attn.k_proj": "colwise",
-      "layers.*.self_attn.v_proj": "colwise",
-      "layers.*.self_attn.o_proj": "rowwise",
-      "layers.*.mlp.experts.gate_up_proj": "packed_colwise",
-      "layers.*.mlp.experts.down_proj": "rowwise",
-      "layers.*.mlp.experts": "moe_tp_experts"
-    },
-    "ep": {
-      "layers.*.mlp.gate": "ep_router",
-      "layers.*.mlp.experts.gate_up_proj": "grouped_gemm",
-      "layers.*.mlp.experts.down_proj": "grouped_gemm",
-      "layers.*.mlp.experts": "moe_tp_experts"
-    },
-    "pp": {
-      "embed_tokens": [
-        [
-          "input_ids"
-        ],
-        [
-          "inputs_embeds"
-        ]
-      ],
-      "layers": [
-        [
-          "hidden_states",
-          "attention_mask"
-        ],
-        [
-          "hidden_states"
-        ]
-      ],
-      "norm": [
-        [
-          "hidden_states"
-        ],
-        [
-          "hidden_states"
-        ]
-      ]
-    },
-    "class_tp": {
-      "lm_head": "colwise_gather_output"
-    }
-  },
-  "qwen3_moe": {
-    "source": "huggingface/transformers:src/transformers/models/qwen3_moe/configuration_qwen3_moe.py@008e574391258935f3ecc3035c882e73bbcac419",
-    "tp": {
-      "layers.*.self_attn.q_proj": "colwise",
-      "layers.*.self_attn.k_proj": "colwise",
-      "layers.*.self_attn.v_proj": "colwise",
-      "layers.*.self_attn.q_norm": "replicated_with_grad_allreduce",
-      "layers.*.self_attn.k_norm": "replicated_with_grad_allreduce",
-      "layers.*.self_attn.o_proj": "rowwise",
-      "layers.*.mlp.experts.gate_up_proj": "packed_colwise",
-      "layers.*.mlp.experts.down_proj": "rowwise",
-      "layers.*.mlp.experts": "moe_tp_experts",
-      "layers.*.mlp.gate_proj": "colwise",
-      "layers.*.mlp.up_proj": "colwise",
-      "layers.*.mlp.down_proj": "rowwise"
-    },
-    "ep": {
-      "layers.*.mlp.gate": "ep_router",
-      "layers.*.mlp.experts.gate_up_proj": "grouped_gemm",
-      "layers.*.mlp.experts.down_proj": "grouped_gemm",
-      "layers.*.mlp.experts": "moe_tp_experts"
-    },
-    "pp": {
-      "embed_tokens": [
-        [
-          "input_ids"
-        ],
-        [
-          "inputs_embeds"
-        ]
-      ],
-      "layers": [
-        [
-          "hidden_states",
-          "attention_mask"
-        ],
-        [
-          "hidden_states"
-        ]
-      ],
-      "norm": [
-        [
-          "hidden_states"
-        ],
-        [
-          "hidden_states"
-        ]
-      ]
-    },
-    "class_tp": {
-      "lm_head": "colwise_gather_output"
-    }
-  },
-  "deepseek_v3": {
-    "source": "huggingface/transformers:src/transformers/models/deepseek_v3/configuration_deepseek_v3.py@001f85b38fb432858ace93f18622f07cec46d874 (older v5.0-era version; )",
-    "tp": {
-      "layers.*.mlp.experts.gate_up_proj": "local_rowwise",
-      "layers.*.mlp.experts.down_proj": "local_rowwise",
-      "layers.*.mlp.experts": "gather",
-      "layers.*.mlp.shared_experts.gate_proj": "colwise",
-      "layers.*.mlp.shared_experts.up_proj": "colwise",
-      "layers.*.mlp.shared_experts.down_proj": "rowwise",
-      "layers.*.mlp.gate_proj": "colwise",
-      "layers.*.mlp.up_proj": "colwise",
-      "layers.*.mlp.down_proj": "rowwise"
-    },
-    "pp": {
-      "embed_tokens": [
-        [
-          "input_ids"
-        ],
-        [
-          "inputs_embeds"
-        ]
-      ],
-      "layers": [
-        [
-          "hidden_states",
-          "attention_mask"
-        ],
-        [
-          "hidden_states"
-        ]
-      ],
-      "norm": [
-        [
-          "hidden_states"
-        ],
-        [
-          "hidden_states"
-        ]
-      ]
-    },
-    "class_tp": {
-      "lm_head": "colwise_gather_output"
-    },
-    "tp_newest": {
-      "layers.*.self_attn.q_b_proj": "colwise",
-      "layers.*.self_attn.kv_a_proj_with_mqa": "mla_kv_a_proj",
-      "layers.*.self_attn.kv_b_proj": "colwise",
-      "layers.*.self_attn.o_proj": "rowwise",
-      "layers.*.mlp.experts.gate_up_proj": "packed_colwise",
-      "layers.*.mlp.experts.down_proj": "rowwise",
-      "layers.*.mlp.experts": "moe_tp_experts",
-      "layers.*.mlp.shared_experts.gate_proj": "colwise",
-      "layers.*.mlp.shared_experts.up_proj": "colwise",
-      "layers.*.mlp.shared_experts.down_proj": "rowwise",
-      "layers.*.mlp.gate_proj": "colwise",
-      "layers.*.mlp.up_proj": "colwise",
-      "layers.*.mlp.down_proj": "rowwise"
-    }
-  },
-  "gpt_oss": {
-    "source": "huggingface/transformers:src/transformers/models/gpt_oss/configuration_gpt_oss.py@02b8f42b4240dddea1b27c45d2dc95fb2682f841",
-    "ep": {
-      "layers.*.mlp.router": "ep_router",
-      "layers.*.mlp.experts.gate_up_proj": "grouped_gemm",
-      "layers.*.mlp.experts.gate_up_proj_bias": "grouped_gemm",
-      "layers.*.mlp.experts.down_proj": "grouped_gemm",
-      "layers.*.mlp.experts.down_proj_bias": "grouped_gemm",
-      "layers.*.mlp.experts": "moe_tp_experts"
-    },
-    "pp": {
-      "embed_tokens": [
-        [
-          "input_ids"
-        ],
-        [
-          "inputs_embeds"
-        ]
-      ],
-      "layers": [
-        [
-          "hidden_states",
-          "attention_mask"
-        ],
-        [
-          "hidden_states"
-        ]
-      ],
-      "norm": [
-        [
-          "hidden_states"
-        ],
-        [
-          "hidden_states"
-        ]
-      ]
-    },
-    "class_tp": {
-      "lm_head": "colwise_gather_output"
-    }
-  }
-};
+// The pieces the configuration files share; each architecture's plans are assembled from them below.
+const SRC = 'huggingface/transformers:src/transformers/models';
+const AT_MAIN = '@008e574391258935f3ecc3035c882e73bbcac419';
+const AT_V50 = '@001f85b38fb432858ace93f18622f07cec46d874';
 
-// transformers 5.18 shards DeepSeek-V3's experts, shared experts and dense MLPs, and leaves MLA attention
-// unsharded (observed per rank with the real library; see test/fixtures/oracle/transformers_tp.json).
-BUILTIN_PLANS.deepseek_v3.tp_g4 = {
-  'layers.*.mlp.experts.gate_up_proj': 'packed_colwise',
-  'layers.*.mlp.experts.down_proj': 'rowwise',
-  'layers.*.mlp.experts': 'moe_tp_experts',
-  'layers.*.mlp.shared_experts.gate_proj': 'colwise',
-  'layers.*.mlp.shared_experts.up_proj': 'colwise',
-  'layers.*.mlp.shared_experts.down_proj': 'rowwise',
+const ATTENTION = {
+  'layers.*.self_attn.q_proj': 'colwise',
+  'layers.*.self_attn.k_proj': 'colwise',
+  'layers.*.self_attn.v_proj': 'colwise',
+};
+const QK_NORM = {
+  'layers.*.self_attn.q_norm': 'replicated_with_grad_allreduce',
+  'layers.*.self_attn.k_norm': 'replicated_with_grad_allreduce',
+};
+const O_PROJ = { 'layers.*.self_attn.o_proj': 'rowwise' };
+const MLP = {
   'layers.*.mlp.gate_proj': 'colwise',
   'layers.*.mlp.up_proj': 'colwise',
   'layers.*.mlp.down_proj': 'rowwise',
+};
+const SHARED_EXPERTS = {
+  'layers.*.mlp.shared_experts.gate_proj': 'colwise',
+  'layers.*.mlp.shared_experts.up_proj': 'colwise',
+  'layers.*.mlp.shared_experts.down_proj': 'rowwise',
+};
+const TP_EXPERTS = {
+  'layers.*.mlp.experts.gate_up_proj': 'packed_colwise',
+  'layers.*.mlp.experts.down_proj': 'rowwise',
+  'layers.*.mlp.experts': 'moe_tp_experts',
+};
+const EP_EXPERTS = {
+  'layers.*.mlp.gate': 'ep_router',
+  'layers.*.mlp.experts.gate_up_proj': 'grouped_gemm',
+  'layers.*.mlp.experts.down_proj': 'grouped_gemm',
+  'layers.*.mlp.experts': 'moe_tp_experts',
+};
+const PP = {
+  embed_tokens: [['input_ids'], ['inputs_embeds']],
+  layers: [['hidden_states', 'attention_mask'], ['hidden_states']],
+  norm: [['hidden_states'], ['hidden_states']],
+};
+const CLASS_TP = { lm_head: 'colwise_gather_output' };
+const DENSE = { ...ATTENTION, ...O_PROJ, ...MLP };
+
+export const BUILTIN_PLANS: Record<string, BuiltinPlans> = {
+  llama: { source: `${SRC}/llama/configuration_llama.py${AT_MAIN}`, tp: DENSE, pp: PP, class_tp: CLASS_TP },
+  mistral: { source: `${SRC}/mistral/configuration_mistral.py${AT_V50} (older __init__-style v5 version; plan identical to llama)`, tp: DENSE, pp: PP, class_tp: CLASS_TP },
+  qwen2: { source: `${SRC}/qwen2/configuration_qwen2.py${AT_MAIN}`, tp: DENSE, pp: PP, class_tp: CLASS_TP },
+  qwen3: { source: `${SRC}/qwen3/configuration_qwen3.py${AT_MAIN}`, tp: { ...ATTENTION, ...QK_NORM, ...O_PROJ, ...MLP }, pp: PP, class_tp: CLASS_TP },
+  mixtral: { source: `${SRC}/mixtral/configuration_mixtral.py${AT_MAIN}`, tp: { ...ATTENTION, ...O_PROJ, ...TP_EXPERTS }, ep: EP_EXPERTS, pp: PP, class_tp: CLASS_TP },
+  qwen3_moe: { source: `${SRC}/qwen3_moe/configuration_qwen3_moe.py${AT_MAIN}`, tp: { ...ATTENTION, ...QK_NORM, ...O_PROJ, ...TP_EXPERTS, ...MLP }, ep: EP_EXPERTS, pp: PP, class_tp: CLASS_TP },
+  deepseek_v3: {
+    source: `${SRC}/deepseek_v3/configuration_deepseek_v3.py${AT_V50} (older v5.0-era version)`,
+    tp: { 'layers.*.mlp.experts.gate_up_proj': 'local_rowwise', 'layers.*.mlp.experts.down_proj': 'local_rowwise', 'layers.*.mlp.experts': 'gather', ...SHARED_EXPERTS, ...MLP },
+    tp_newest: {
+      'layers.*.self_attn.q_b_proj': 'colwise',
+      'layers.*.self_attn.kv_a_proj_with_mqa': 'mla_kv_a_proj',
+      'layers.*.self_attn.kv_b_proj': 'colwise',
+      ...O_PROJ,
+      ...TP_EXPERTS,
+      ...SHARED_EXPERTS,
+      ...MLP,
+    },
+    // transformers 5.18 shards DeepSeek-V3's experts, shared experts and dense MLPs, and leaves MLA
+    // attention unsharded (observed per rank with the real library; see test/fixtures/oracle/transformers_tp.json).
+    tp_g4: { ...TP_EXPERTS, ...SHARED_EXPERTS, ...MLP },
+    pp: PP,
+    class_tp: CLASS_TP,
+  },
+  gpt_oss: {
+    source: `${SRC}/gpt_oss/configuration_gpt_oss.py@02b8f42b4240dddea1b27c45d2dc95fb2682f841`,
+    ep: {
+      'layers.*.mlp.router': 'ep_router',
+      'layers.*.mlp.experts.gate_up_proj': 'grouped_gemm',
+      'layers.*.mlp.experts.gate_up_proj_bias': 'grouped_gemm',
+      'layers.*.mlp.experts.down_proj': 'grouped_gemm',
+      'layers.*.mlp.experts.down_proj_bias': 'grouped_gemm',
+      'layers.*.mlp.experts': 'moe_tp_experts',
+    },
+    pp: PP,
+    class_tp: CLASS_TP,
+  },
 };
 
 /** The plans `--plan auto` applies for one architecture under one transformers generation. */
