@@ -4,18 +4,7 @@ import { bindPlan, planInputsFromDocument, autoPlanInputs } from '../extension/c
 import { parseMesh } from '../extension/core/sharding';
 import { parsePlanSource } from '../extension/core/plan';
 import { readFileSync } from 'node:fs';
-
-function time(fn: () => void, warmup = 30, runs = 200) {
-  for (let i = 0; i < warmup; i++) fn();
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return { median: t[Math.floor(runs / 2)], p90: t[Math.floor(runs * 0.9)] };
-}
+import { timeRuns } from './measure';
 
 export default async function () {
   const file = 'examples/deepseek-v3/ep.shardplan.json';
@@ -24,12 +13,12 @@ export default async function () {
   const plans = planInputsFromDocument(doc, ds);
   const mesh = parseMesh('dp=8,tp=8');
   let collectives = 0;
-  const dsT = time(() => {
+  const dsT = timeRuns(() => {
     const s = bindPlan(ds, plans, mesh, { expertParallel: ['dp', 'tp'], run: { batch: 1, seqLen: 4096, mode: 'training' } });
     collectives = s.collectives.length;
   });
   const llama = loadModel('llama-3-8b');
-  const lT = time(() => bindPlan(llama, autoPlanInputs(llama), parseMesh('tp=8')));
+  const lT = timeRuns(() => bindPlan(llama, autoPlanInputs(llama), parseMesh('tp=8')));
   return [
     { name: 'bind DeepSeek-V3 on dp=8,tp=8 (64 ranks, experts over all): median', value: dsT.median, unit: 'ms', budget: 5, better: 'lower', note: `${ds.params.length} params × 64 ranks, ${collectives} collectives` },
     { name: 'bind DeepSeek-V3 on dp=8,tp=8: p90', value: dsT.p90, unit: 'ms' },

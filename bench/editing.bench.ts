@@ -1,5 +1,6 @@
 // Editor latency: diagnostics after an edit of a 300-line configuration file with a DeepSeek-V3 plan,
 // and completion at a style value.
+import { median } from './measure';
 import { analyzeDocument, complete } from '../extension/core/editing';
 import { PRESETS, BUILTIN_PLANS } from '../extension/core/models';
 
@@ -14,11 +15,6 @@ function configFile(): string {
   lines.push('', '    def __post_init__(self, **kwargs):', '        super().__post_init__(**kwargs)');
   while (lines.length < 300) lines.push(`        # validation of field ${lines.length} (padding the file to a realistic length)`);
   return lines.join('\n') + '\n';
-}
-
-function median(xs: number[]) {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 export default async function () {

@@ -2,19 +2,8 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { timeRuns } from './measure';
 import { buildGraph, normalizeConfig, ARCHITECTURES, findPreset, readCheckpointFolder, convertCheckpoint } from '../extension/core/models';
-
-function median(fn: () => void, warmup = 20, runs = 200): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(runs / 2)];
-}
 
 /** Build without the graph cache: normalisation plus the full tree, params and flows. */
 function build(preset: string) {
@@ -52,12 +41,12 @@ function mixtralCheckpoint(): string {
 
 export default async function () {
   const dir = mixtralCheckpoint();
-  const ckpt = median(() => void convertCheckpoint(readCheckpointFolder(dir), 32), 5, 50);
+  const ckpt = timeRuns(() => void convertCheckpoint(readCheckpointFolder(dir), 32), 5, 50).median;
   rmSync(dir, { recursive: true, force: true });
   return [
-    { name: 'models: build DeepSeek-V3 graph (61 layers, uncached)', value: median(build('deepseek-v3')), unit: 'ms', budget: 2, better: 'lower' as const },
-    { name: 'models: build Llama-3-8B graph (uncached)', value: median(build('llama-3-8b')), unit: 'ms', budget: 1, better: 'lower' as const },
-    { name: 'models: build Qwen3-30B-A3B graph (uncached)', value: median(build('qwen3-30b-a3b')), unit: 'ms', budget: 1.5, better: 'lower' as const },
+    { name: 'models: build DeepSeek-V3 graph (61 layers, uncached)', value: timeRuns(build('deepseek-v3')).median, unit: 'ms', budget: 2, better: 'lower' as const },
+    { name: 'models: build Llama-3-8B graph (uncached)', value: timeRuns(build('llama-3-8b')).median, unit: 'ms', budget: 1, better: 'lower' as const },
+    { name: 'models: build Qwen3-30B-A3B graph (uncached)', value: timeRuns(build('qwen3-30b-a3b')).median, unit: 'ms', budget: 1.5, better: 'lower' as const },
     { name: 'models: Mixtral-8x7B headers, 19 shards → fused names', value: ckpt, unit: 'ms', budget: 20, better: 'lower' as const, note: '995 tensors, headers only' },
   ];
 }
