@@ -1,7 +1,8 @@
-// CPU kernels: GEMM and the element-wise ops of a decoder layer, plus the shared-memory collectives.
+// CPU kernels: GEMM and the element-wise ops of a decoder layer (collectives: collectives.h).
 #pragma once
 #include "program.h"
 #include "comm.h"
+#include "collectives.h"
 
 namespace ss {
 
@@ -10,8 +11,5 @@ void runComputeOp(Op& op);
 
 // C[M×N] (+)= A[M×K] · B[K×N] (or B[N×K]ᵀ when transB), fp32 accumulation.
 void gemmF32(const float* A, const float* B, float* C, int64_t M, int64_t N, int64_t K, bool transB, bool accumulate);
-
-// Runs one collective for member `me` of `comm`. Returns the wait outcome (Timeout/Stopped abort the run).
-WaitResult runCollective(Op& op, Comm& comm, int me, RunControl& ctl);
 
 }  // namespace ss
