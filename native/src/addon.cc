@@ -14,6 +14,8 @@
 #include "ops.h"
 #include "program.h"
 #include "discovery.h"
+#include "materialize.h"
+#include "op_registry.h"
 
 namespace ss {
 namespace {
@@ -35,19 +37,6 @@ int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-uint64_t mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-uint64_t hashKey(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
 struct Run {
   int worldSize = 0;
   std::vector<std::vector<int>> groups;
@@ -64,6 +53,15 @@ struct Run {
   int64_t failSeq = -1;
   std::vector<int> missing;
   std::vector<std::string> outputKeys;
+  // Record events (off: no clock is read). Events of rank r are events[r][0 .. finished[r]): written by
+  // the rank thread before it publishes finished[r], so drainEvents() may read them while the run goes on.
+  bool trace = true;
+  std::vector<size_t> drained;
+  // Per rank: for each buffer, the index of the last op that uses it, to release what no later op reads.
+  std::vector<std::map<Buffer*, size_t>> lastUse;
+  std::set<Buffer*> keep;  // outputs and buffers given as data
+  RoutingMap routing;
+  int64_t t0 = 0;
   Run(size_t n) : started(n), finished(n) {}
 };
 
@@ -84,46 +82,62 @@ Attr readAttr(const Napi::Value& v) {
   return a;
 }
 
+// Reads init into b (nothing is allocated here: materialize() makes the values on the rank thread).
+// init.ranges is a list of boxes (one [start, end) per dim each, in order, as generateBoxes reads
+// them); a list of per-dim interval lists is also accepted.
 void initBuffer(Buffer& b, const Napi::Object& decl) {
-  b.data.assign(size_t(b.numel) * dtypeSize(b.dtype), 0);
+  b.ready = false;
   if (!decl.Has("init") || !decl.Get("init").IsObject()) return;
   auto init = decl.Get("init").As<Napi::Object>();
   std::string kind = init.Get("kind").As<Napi::String>().Utf8Value();
   if (kind == "zeros") return;
-  // Counter-based values keyed by (key, global flat index): each rank makes only its shard, and the
-  // shards of one parameter agree with the unsharded tensor.
-  const uint64_t key = hashKey(init.Get("key").As<Napi::String>().Utf8Value());
-  const double scale = init.Has("scale") ? init.Get("scale").As<Napi::Number>().DoubleValue() : 1.0;
-  auto gshape = init.Get("globalShape").As<Napi::Array>();
-  auto ranges = init.Get("ranges").As<Napi::Array>();
+  b.counter = true;
+  b.seed = keySeed(init.Get("key").As<Napi::String>().Utf16Value());
+  b.scale = init.Has("scale") ? init.Get("scale").As<Napi::Number>().DoubleValue() : 1.0;
   const size_t nd = b.shape.size();
-  std::vector<std::vector<int64_t>> globalIdx(nd);
-  std::vector<int64_t> gdim(nd, 1);
-  for (size_t d = 0; d < nd; d++) {
-    gdim[d] = d < gshape.Length() ? gshape.Get(uint32_t(d)).As<Napi::Number>().Int64Value() : b.shape[d];
-    if (d < ranges.Length()) {
-      auto rl = ranges.Get(uint32_t(d)).As<Napi::Array>();
-      for (uint32_t r = 0; r < rl.Length(); r++) {
-        auto se = rl.Get(r).As<Napi::Array>();
-        for (int64_t g = se.Get(0u).As<Napi::Number>().Int64Value(); g < se.Get(1u).As<Napi::Number>().Int64Value(); g++)
-          globalIdx[d].push_back(g);
-      }
-    }
-    if (int64_t(globalIdx[d].size()) != b.shape[d]) {
-      globalIdx[d].clear();
-      for (int64_t g = 0; g < b.shape[d]; g++) globalIdx[d].push_back(g);
-    }
+  auto gshape = init.Has("globalShape") && init.Get("globalShape").IsArray() ? init.Get("globalShape").As<Napi::Array>() : Napi::Array::New(decl.Env());
+  for (size_t d = 0; d < nd; d++) b.globalShape.push_back(d < gshape.Length() ? gshape.Get(uint32_t(d)).As<Napi::Number>().Int64Value() : b.shape[d]);
+  auto ranges = init.Has("ranges") && init.Get("ranges").IsArray() ? init.Get("ranges").As<Napi::Array>() : Napi::Array::New(decl.Env());
+  auto isPair = [](const Napi::Value& v) {
+    if (!v.IsArray()) return false;
+    auto a = v.As<Napi::Array>();
+    return a.Length() == 2 && a.Get(0u).IsNumber() && a.Get(1u).IsNumber();
+  };
+  auto pairOf = [](const Napi::Value& v) {
+    auto a = v.As<Napi::Array>();
+    return std::make_pair(a.Get(0u).As<Napi::Number>().Int64Value(), a.Get(1u).As<Napi::Number>().Int64Value());
+  };
+  bool boxes = ranges.Length() > 0;
+  for (uint32_t i = 0; i < ranges.Length() && boxes; i++) {
+    auto box = ranges.Get(i);
+    if (!box.IsArray() || box.As<Napi::Array>().Length() != nd) { boxes = false; break; }
+    for (uint32_t d = 0; d < nd; d++) if (!isPair(box.As<Napi::Array>().Get(d))) { boxes = false; break; }
   }
-  std::vector<int64_t> ix(nd, 0);
-  for (int64_t e = 0; e < b.numel; e++) {
-    int64_t flat = 0;
-    for (size_t d = 0; d < nd; d++) flat = flat * gdim[d] + globalIdx[d][ix[d]];
-    const double u = double(mix64(key ^ mix64(uint64_t(flat))) >> 11) / double(1ULL << 53);  // [0, 1)
-    const float v = float((2 * u - 1) * scale);
-    if (b.dtype == DType::F32) b.f32()[e] = v;
-    else if (b.dtype == DType::BF16) b.bf16()[e] = f32ToBf16(v);
-    else b.i32()[e] = int32_t(std::floor(u * scale));
-    for (int d = int(nd) - 1; d >= 0; d--) { if (++ix[d] < b.shape[d]) break; ix[d] = 0; }
+  if (boxes) {
+    for (uint32_t i = 0; i < ranges.Length(); i++) {
+      Box box;
+      auto ba = ranges.Get(i).As<Napi::Array>();
+      for (uint32_t d = 0; d < nd; d++) box.push_back(pairOf(ba.Get(d)));
+      b.boxes.push_back(box);
+    }
+    if (boxesSize(b.boxes) == b.numel) return;
+    b.boxes.clear();
+  }
+  // Per-dim interval lists (or no usable ranges: the leading corner of the global tensor).
+  b.dimIndex.assign(nd, {});
+  for (size_t d = 0; d < nd; d++) {
+    if (d < ranges.Length() && ranges.Get(uint32_t(d)).IsArray()) {
+      auto rl = ranges.Get(uint32_t(d)).As<Napi::Array>();
+      for (uint32_t r = 0; r < rl.Length(); r++)
+        if (isPair(rl.Get(r))) {
+          auto se = pairOf(rl.Get(r));
+          for (int64_t g = se.first; g < se.second; g++) b.dimIndex[d].push_back(g);
+        }
+    }
+    if (int64_t(b.dimIndex[d].size()) != b.shape[d]) {
+      b.dimIndex[d].clear();
+      for (int64_t g = 0; g < b.shape[d]; g++) b.dimIndex[d].push_back(g);
+    }
   }
 }
 
@@ -147,6 +161,11 @@ void validateOp(const Run& run, const RankProgram& rp, size_t i, const Op& op) {
     expect(a->numel == b->numel, rp, i, op, "buffer '" + a->id + "' " + shapeStr(*a) + " and '" + b->id + "' " + shapeStr(*b) + " differ in size");
   };
   const int gsize = op.group >= 0 && op.group < int(run.groups.size()) ? int(run.groups[op.group].size()) : 0;
+  if (op.kind == OpKind::Extra) {
+    const std::string err = op.handler->validate(op);
+    expect(err.empty(), rp, i, op, err);
+    return;
+  }
   switch (op.kind) {
     case OpKind::Gemm: {
       need(2, 1);
@@ -338,6 +357,9 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
       int r = slash == std::string::npos ? -1 : std::atoi(k.substr(0, slash).c_str());
       if (r < 0 || r >= worldSize || !run->ranks[r].buffers.count(k.substr(slash + 1))) throw ProgramError("data for '" + k + "': no such buffer");
       Buffer& b = run->ranks[r].buffers[k.substr(slash + 1)];
+      b.data.assign(size_t(b.numel) * dtypeSize(b.dtype), 0);
+      b.ready = true;
+      run->keep.insert(&b);
       auto ta = data.Get(k).As<Napi::TypedArray>();
       if (int64_t(ta.ElementLength()) != b.numel) throw ProgramError("data for '" + k + "' has " + std::to_string(ta.ElementLength()) + " elements, the buffer " + std::to_string(b.numel));
       if (ta.TypedArrayType() == napi_float32_array) {
@@ -357,6 +379,7 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
       } else throw ProgramError("data for '" + k + "' must be a Float32Array or Int32Array");
     }
   }
+  run->lastUse.resize(worldSize);
   auto ranks = progs.Get("ranks").As<Napi::Array>();
   for (uint32_t i = 0; i < ranks.Length(); i++) {
     auto ro = ranks.Get(i).As<Napi::Object>();
@@ -370,7 +393,7 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
       op.name = oo.Get("op").As<Napi::String>().Utf8Value();
       auto kit = kOpKinds.find(op.name);
       op.kind = kit == kOpKinds.end() ? OpKind::Unknown : kit->second;
-      if (op.kind == OpKind::Unknown) expect(false, rp, j, op, "unknown op '" + op.name + "'");
+      if (op.kind == OpKind::Unknown && !hasOpHandlerNamed(op.name)) expect(false, rp, j, op, "unknown op '" + op.name + "'");
       if (oo.Has("attrs") && oo.Get("attrs").IsObject()) {
         auto at = oo.Get("attrs").As<Napi::Object>();
         auto ks = at.GetPropertyNames();
@@ -388,6 +411,14 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
           (std::string(side) == "ins" ? op.ins : op.outs).push_back(&it->second);
         }
       }
+      // Ops the registered handlers run (new ops, or core ops with the lowering's attributes).
+      if (!isCollective(op.kind) && op.kind != OpKind::Sleep) {
+        op.handler = findOpHandler(op);
+        if (op.handler) op.kind = OpKind::Extra;
+        else expect(op.kind != OpKind::Unknown, rp, j, op, "'" + op.name + "' with these attributes is not supported");
+      }
+      for (const auto* side : {&op.ins, &op.outs})
+        for (Buffer* b : *side) run->lastUse[r][b] = j;
       if (op.kind == OpKind::Send || op.kind == OpKind::Recv) {
         const int peer = int(op.num("peer", -1));
         expect(peer >= 0 && peer < worldSize && peer != r, rp, j, op, "peer must be another rank in 0.." + std::to_string(worldSize - 1));
@@ -420,9 +451,33 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
       int r = slash == std::string::npos ? -1 : std::atoi(k.substr(0, slash).c_str());
       if (r < 0 || r >= worldSize || !run->ranks[r].buffers.count(k.substr(slash + 1))) throw ProgramError("output '" + k + "': no such buffer (expected 'rank/id')");
       run->outputKeys.push_back(k);
+      run->keep.insert(&run->ranks[r].buffers[k.substr(slash + 1)]);
+    }
+  }
+  if (opts.Has("trace")) run->trace = opts.Get("trace").ToBoolean().Value();
+  // Routing to reuse: { routingKey: { idx: Float32Array, weights: Float32Array } }.
+  if (opts.Has("routing") && opts.Get("routing").IsObject()) {
+    auto ro = opts.Get("routing").As<Napi::Object>();
+    auto keys = ro.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); i++) {
+      std::string k = keys.Get(i).As<Napi::String>().Utf8Value();
+      auto v = ro.Get(k);
+      if (!v.IsObject() || !v.As<Napi::Object>().Get("idx").IsTypedArray() || !v.As<Napi::Object>().Get("weights").IsTypedArray())
+        throw ProgramError("routing for '" + k + "': expected { idx: Float32Array, weights: Float32Array }");
+      Routing rt;
+      for (const char* part : {"idx", "weights"}) {
+        auto ta = v.As<Napi::Object>().Get(part).As<Napi::TypedArray>();
+        if (ta.TypedArrayType() != napi_float32_array) throw ProgramError("routing for '" + k + "': " + part + " must be a Float32Array");
+        auto f = ta.As<Napi::Float32Array>();
+        (std::string(part) == "idx" ? rt.idx : rt.weights).assign(f.Data(), f.Data() + f.ElementLength());
+      }
+      run->routing[k] = std::move(rt);
     }
   }
   run->events.resize(worldSize);
+  run->drained.assign(worldSize, 0);
+  if (run->trace)
+    for (int r = 0; r < worldSize; r++) run->events[r].resize(run->ranks[r].ops.size());
   for (auto& c : run->comms) run->ctl.waiters.push_back(&c->cv);
   return run;
 }
@@ -447,14 +502,26 @@ void rankThread(Run& run, int r) {
   RankProgram& rp = run.ranks[r];
   std::vector<int64_t> seqs(run.comms.size(), 0);
   const char* crashHook = std::getenv("SHARDSCOPE_TEST_ABORT_AT");  // tests only: "rank/op" aborts the process there
+  OpEnv env;
+  env.rank = r;
+  env.routing = &run.routing;
+  const bool trace = run.trace;
   for (size_t i = 0; i < rp.ops.size(); i++) {
     if (run.ctl.stop) return;
     Op& op = rp.ops[i];
     run.started[r] = int(i) + 1;
     if (crashHook && std::string(crashHook) == std::to_string(r) + "/" + std::to_string(i)) std::abort();
+    // Weights and inputs are made before the op's clock starts: generation is set-up, not the op.
+    try {
+      for (Buffer* b : op.ins) materialize(*b);
+      for (Buffer* b : op.outs) materialize(*b);
+    } catch (const std::exception& e) {
+      fail(run, "error", where(rp, i, op) + ": " + e.what(), r, int(i), -1, -1, {});
+      return;
+    }
     Event ev;
     ev.op = int32_t(i);
-    ev.startNs = nowNs();
+    ev.startNs = trace ? nowNs() : 0;
     for (Buffer* b : op.ins) ev.bytes += int64_t(b->bytes());
     try {
       if (isCollective(op.kind)) {
@@ -479,28 +546,56 @@ void rankThread(Run& run, int r) {
         if (op.kind == OpKind::Sleep) {  // waits in slices so a stopped run does not wait for it
           const int64_t until = nowNs() + int64_t(op.num("ms", 0) * 1e6);
           while (nowNs() < until && !run.ctl.stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        } else runComputeOp(op);
+        } else if (op.kind == OpKind::Extra) op.handler->run(op, env);
+        else runComputeOp(op);
       }
     } catch (const std::exception& e) {
       fail(run, "error", where(rp, i, op) + ": " + e.what(), r, int(i), -1, -1, {});
       return;
     }
-    ev.endNs = nowNs();
-    run.events[r].push_back(ev);
-    run.finished[r] = int(i) + 1;
+    if (trace) {
+      ev.endNs = nowNs();
+      run.events[r][i] = ev;
+    }
+    // Buffers no later op uses and nobody asked for are released (made again if ever read).
+    const auto& last = run.lastUse[r];
+    for (const auto* side : {&op.ins, &op.outs})
+      for (Buffer* b : *side) {
+        auto it = last.find(b);
+        if (it != last.end() && it->second == i && !run.keep.count(b)) release(*b);
+      }
+    run.finished[r].store(int(i) + 1, std::memory_order_release);
   }
 }
 
 std::mutex gActiveM;
 Run* gActive = nullptr;
 
+// One event as JavaScript sees it (times in ns from the run's start).
+Napi::Object eventObject(Napi::Env env, const Run& run, int r, const Event& e) {
+  auto o = Napi::Object::New(env);
+  o.Set("rank", r); o.Set("op", e.op);
+  o.Set("startNs", double(e.startNs - run.t0)); o.Set("endNs", double(e.endNs - run.t0));
+  o.Set("bytes", double(e.bytes));
+  if (e.group >= 0) {
+    const bool pair = e.group >= int(run.groups.size());
+    o.Set("group", pair ? -1 : e.group);
+    auto mem = Napi::Array::New(env);
+    for (size_t k = 0; k < run.comms[e.group]->members.size(); k++) mem.Set(uint32_t(k), run.comms[e.group]->members[k]);
+    o.Set("members", mem);
+    o.Set("seq", double(e.seq));
+  }
+  return o;
+}
+
 class RunWorker : public Napi::AsyncWorker {
  public:
   RunWorker(Napi::Env env, std::unique_ptr<Run> run) : Napi::AsyncWorker(env), run_(std::move(run)), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
-    { std::lock_guard<std::mutex> lk(gActiveM); gActive = run_.get(); }
     t0_ = nowNs();
+    run_->t0 = t0_;
+    { std::lock_guard<std::mutex> lk(gActiveM); gActive = run_.get(); }
     std::vector<std::thread> threads;
     for (int r = 0; r < run_->worldSize; r++) threads.emplace_back(rankThread, std::ref(*run_), r);
     for (auto& t : threads) t.join();
@@ -514,27 +609,22 @@ class RunWorker : public Napi::AsyncWorker {
     auto res = Napi::Object::New(env);
     auto events = Napi::Array::New(env);
     uint32_t n = 0;
-    for (int r = 0; r < run.worldSize; r++)
-      for (const Event& e : run.events[r]) {
-        auto o = Napi::Object::New(env);
-        o.Set("rank", r); o.Set("op", e.op);
-        o.Set("startNs", double(e.startNs - t0_)); o.Set("endNs", double(e.endNs - t0_));
-        o.Set("bytes", double(e.bytes));
-        if (e.group >= 0) {
-          const bool pair = e.group >= int(run.groups.size());
-          o.Set("group", pair ? -1 : e.group);
-          auto mem = Napi::Array::New(env);
-          for (size_t k = 0; k < run.comms[e.group]->members.size(); k++) mem.Set(uint32_t(k), run.comms[e.group]->members[k]);
-          o.Set("members", mem);
-          o.Set("seq", double(e.seq));
-        }
-        events.Set(n++, o);
+    if (run.trace)
+      for (int r = 0; r < run.worldSize; r++) {
+        const size_t done = size_t(run.finished[r].load(std::memory_order_acquire));
+        for (size_t i = 0; i < done; i++) events.Set(n++, eventObject(env, run, r, run.events[r][i]));
       }
     res.Set("events", events);
     auto outs = Napi::Object::New(env);
     for (const std::string& k : run.outputKeys) {
       auto slash = k.find('/');
       Buffer& b = run.ranks[std::atoi(k.substr(0, slash).c_str())].buffers[k.substr(slash + 1)];
+      try {
+        materialize(b);  // never reached by the run: its initial contents
+      } catch (const std::exception&) {
+        b.data.assign(b.bytes(), 0);
+        b.ready = true;
+      }
       if (b.dtype == DType::I32) {
         auto a = Napi::Int32Array::New(env, b.numel);
         std::memcpy(a.Data(), b.data.data(), b.bytes());
@@ -605,6 +695,24 @@ Napi::Value Cancel(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), gActive != nullptr);
 }
 
+// drainEvents() → the events finished since the last call (per rank in op order), or null when no run
+// is active: the child streams them to the parent while the run goes on.
+Napi::Value DrainEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::lock_guard<std::mutex> lk(gActiveM);
+  if (!gActive) return env.Null();
+  Run& run = *gActive;
+  auto arr = Napi::Array::New(env);
+  if (!run.trace) return arr;
+  uint32_t n = 0;
+  for (int r = 0; r < run.worldSize; r++) {
+    const size_t done = size_t(run.finished[r].load(std::memory_order_acquire));
+    for (size_t i = run.drained[r]; i < done; i++) arr.Set(n++, eventObject(env, run, r, run.events[r][i]));
+    run.drained[r] = std::max(run.drained[r], done);
+  }
+  return arr;
+}
+
 Napi::Value Progress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::lock_guard<std::mutex> lk(gActiveM);
@@ -643,6 +751,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, RunPrograms));
   exports.Set("cancel", Napi::Function::New(env, Cancel));
   exports.Set("progress", Napi::Function::New(env, Progress));
+  exports.Set("drainEvents", Napi::Function::New(env, DrainEvents));
   exports.Set("memcpyBandwidth", Napi::Function::New(env, MemcpyBandwidth));
   exports.Set("discover", Napi::Function::New(env, Discover));
   exports.Set("hardwareConcurrency", Napi::Number::New(env, std::thread::hardware_concurrency()));

@@ -4,8 +4,11 @@
 #include <string>
 #include <vector>
 #include <map>
+#include "generator.h"
 
 namespace ss {
+
+struct OpHandler;
 
 enum class DType { F32, BF16, I32 };
 
@@ -18,10 +21,19 @@ struct Buffer {
   DType dtype = DType::F32;
   int64_t numel = 0;
   std::vector<uint8_t> data;
+  // Counter-based contents (init.kind param/input), made on the rank's own thread before first use:
+  // materialize() allocates and fills a buffer that is not ready yet (see materialize.h).
+  bool ready = true;
+  bool counter = false;
+  uint32_t seed = 0;
+  double scale = 1;
+  std::vector<int64_t> globalShape;
+  std::vector<Box> boxes;                       // the shard as boxes of the global tensor, in order
+  std::vector<std::vector<int64_t>> dimIndex;   // or, when init.ranges was per-dim intervals, global indices per dim
   float* f32() { return reinterpret_cast<float*>(data.data()); }
   uint16_t* bf16() { return reinterpret_cast<uint16_t*>(data.data()); }
   int32_t* i32() { return reinterpret_cast<int32_t*>(data.data()); }
-  size_t bytes() const { return data.size(); }
+  size_t bytes() const { return size_t(numel) * dtypeSize(dtype); }  // also before materialize()
   int64_t rows() const { return shape.empty() ? 1 : shape[0]; }
   int64_t lastDim() const { return shape.empty() ? 1 : shape.back(); }
 };
@@ -36,7 +48,9 @@ struct Attr {
 
 enum class OpKind {
   Gemm, SiluMul, Add, RmsNorm, Softmax, TopK, GatherRows, ScatterAddRows, Copy, Slice, Concat, Scale,
-  AllReduce, AllGather, ReduceScatter, AllToAll, AllToAllV, Broadcast, Send, Recv, Sleep, Unknown
+  AllReduce, AllGather, ReduceScatter, AllToAll, AllToAllV, Broadcast, Send, Recv, Sleep,
+  Extra,  // run by a registered OpHandler (op_registry.h)
+  Unknown
 };
 
 inline bool isCollective(OpKind k) { return k >= OpKind::AllReduce && k <= OpKind::Recv; }
@@ -46,6 +60,7 @@ struct Op {
   std::string name;
   std::vector<Buffer*> ins, outs;
   int group = -1;  // index into groups (for send/recv: an internal pair group)
+  const OpHandler* handler = nullptr;  // set for OpKind::Extra
   std::map<std::string, Attr> attrs;
   double num(const std::string& k, double dflt) const {
     auto it = attrs.find(k);

@@ -1,0 +1,333 @@
+// The decoder-layer ops the lowering emits beyond the core set, with exactly the semantics of the JS
+// interpreter (extension/core/lower/interpret.ts, the reference): attention (GQA, causal, per-sequence
+// batches, value head dim apart from the query/key head dim), experts (Σ over the routed local experts,
+// their weights generated here for routed experts only), the lowering's topk (routing reused by key),
+// slice by index/parts, gemm transA (weight gradients) and the grouped (per-head) rmsnorm. All fp32.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include "generator.h"
+#include "op_registry.h"
+#include "ops.h"
+
+namespace ss {
+namespace {
+
+std::string dims(const Buffer& b) {
+  std::string s = "[";
+  for (size_t i = 0; i < b.shape.size(); i++) s += (i ? ", " : "") + std::to_string(b.shape[i]);
+  return s + "]";
+}
+
+std::string needF32(const Op& op, size_t nin, size_t nout) {
+  if (op.ins.size() < nin || op.outs.size() < nout)
+    return "expects " + std::to_string(nin) + " input(s) and " + std::to_string(nout) + " output(s)";
+  for (const auto* side : {&op.ins, &op.outs})
+    for (const Buffer* b : *side)
+      if (b->dtype != DType::F32) return "'" + b->id + "' is " + dtypeName(b->dtype) + "; " + op.name + " runs on f32";
+  return "";
+}
+
+bool hasAttr(const Op& op, const char* k) { return op.attrs.count(k) != 0; }
+
+std::string needNum(const Op& op, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    auto it = op.attrs.find(n);
+    if (it == op.attrs.end() || it->second.isStr || it->second.isList) return std::string("attribute ") + n + " missing";
+  }
+  return "";
+}
+
+// ---- gemm transA: ins [A [M', M], B [M', K]] → C [M, K] = Aᵀ·B (weight gradients).
+bool claimsGemmTransA(const Op& op) { return op.num("transA", 0) != 0; }
+std::string validateGemmTransA(const Op& op) {
+  std::string e = needF32(op, 2, 1);
+  if (!e.empty()) return e;
+  const Buffer &a = *op.ins[0], &b = *op.ins[1], &c = *op.outs[0];
+  if (a.shape.size() != 2 || b.shape.size() != 2) return "transA needs 2-D operands, got " + dims(a) + " and " + dims(b);
+  if (a.shape[0] != b.shape[0]) return "transA pairs " + std::to_string(a.shape[0]) + " rows with " + std::to_string(b.shape[0]);
+  if (c.numel != a.shape[1] * b.shape[1]) return "C '" + c.id + "' " + dims(c) + " is not " + std::to_string(a.shape[1]) + "×" + std::to_string(b.shape[1]);
+  return "";
+}
+void runGemmTransA(Op& op, OpEnv&) {
+  Buffer &a = *op.ins[0], &b = *op.ins[1], &c = *op.outs[0];
+  const int64_t Mp = a.shape[0], M = a.shape[1], K = b.shape[1];
+  std::vector<float> at(size_t(M * Mp));
+  const float* A = a.f32();
+  for (int64_t i = 0; i < Mp; i++)
+    for (int64_t j = 0; j < M; j++) at[size_t(j * Mp + i)] = A[i * M + j];
+  std::vector<float> out(size_t(M * K));  // C may alias an input
+  gemmF32(at.data(), b.f32(), out.data(), M, K, Mp, false, false);
+  std::memcpy(c.f32(), out.data(), out.size() * 4);
+}
+
+// ---- rmsnorm whose weight is shorter than the last dim: groups of the weight's length (per-head norms).
+bool claimsGroupedRmsNorm(const Op& op) {
+  return op.ins.size() >= 2 && op.ins[1]->numel != op.ins[0]->lastDim();
+}
+std::string validateGroupedRmsNorm(const Op& op) {
+  std::string e = needF32(op, 2, 1);
+  if (!e.empty()) return e;
+  const int64_t H = op.ins[1]->numel, L = op.ins[0]->lastDim();
+  if (H <= 0 || L % H != 0) return "weight '" + op.ins[1]->id + "' of " + std::to_string(H) + " does not divide the last dim " + std::to_string(L) + " of '" + op.ins[0]->id + "'";
+  if (op.outs[0]->numel != op.ins[0]->numel) return "output '" + op.outs[0]->id + "' differs in size from the input";
+  return "";
+}
+void runGroupedRmsNorm(Op& op, OpEnv&) {
+  const float* x = op.ins[0]->f32();
+  const float* w = op.ins[1]->f32();
+  float* y = op.outs[0]->f32();
+  const int64_t H = op.ins[1]->numel, N = op.ins[0]->numel;
+  const double eps = op.num("eps", 1e-6);
+  for (int64_t o = 0; o < N; o += H) {
+    double ss = 0;
+    for (int64_t j = 0; j < H; j++) ss += double(x[o + j]) * x[o + j];
+    const double inv = 1 / std::sqrt(ss / double(H) + eps);
+    for (int64_t j = 0; j < H; j++) y[o + j] = float(double(x[o + j]) * inv * w[j]);
+  }
+}
+
+// ---- slice by index/parts: the index-th of `parts` equal chunks along dim.
+bool claimsSliceParts(const Op& op) { return hasAttr(op, "parts"); }
+int sliceDim(const Op& op) {
+  int d = int(op.num("dim", 0));
+  return d < 0 ? d + int(op.ins[0]->shape.size()) : d;
+}
+std::string validateSliceParts(const Op& op) {
+  std::string e = needF32(op, 1, 1);
+  if (!e.empty()) return e;
+  if (!(e = needNum(op, {"dim", "index", "parts"})).empty()) return e;
+  const Buffer& x = *op.ins[0];
+  const int d = sliceDim(op);
+  const int64_t parts = int64_t(op.num("parts", 1)), index = int64_t(op.num("index", 0));
+  if (d < 0 || d >= int(x.shape.size())) return "dim out of range for " + dims(x);
+  if (parts < 1 || x.shape[d] % parts != 0) return std::to_string(x.shape[d]) + " does not split into " + std::to_string(parts) + " equal parts";
+  if (index < 0 || index >= parts) return "index " + std::to_string(index) + " is not one of " + std::to_string(parts) + " parts";
+  if (op.outs[0]->numel * parts != x.numel) return "output '" + op.outs[0]->id + "' " + dims(*op.outs[0]) + " is not 1/" + std::to_string(parts) + " of " + dims(x);
+  return "";
+}
+void runSliceParts(Op& op, OpEnv&) {
+  Buffer& x = *op.ins[0];
+  const int d = sliceDim(op);
+  const int64_t parts = int64_t(op.num("parts", 1)), index = int64_t(op.num("index", 0));
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < d; i++) outer *= x.shape[i];
+  for (size_t i = size_t(d) + 1; i < x.shape.size(); i++) inner *= x.shape[i];
+  const int64_t full = x.shape[d], chunk = full / parts;
+  std::vector<float> y(size_t(outer * chunk * inner));
+  for (int64_t o = 0; o < outer; o++)
+    std::memcpy(&y[size_t(o * chunk * inner)], x.data.data() + size_t((o * full + index * chunk) * inner) * 4, size_t(chunk * inner) * 4);
+  std::memcpy(op.outs[0]->f32(), y.data(), y.size() * 4);
+}
+
+// ---- the lowering's topk: ins [probs (T×E)], outs [idx (T×k), weights (T×k)]; highest first, ties to
+// the lower expert; weights normalised over the k when attrs.normalize. A routing given for
+// attrs.routingKey (the reference's choices) is copied instead of computed.
+bool claimsRoutedTopK(const Op& op) {
+  auto it = op.attrs.find("routingKey");
+  return it != op.attrs.end() && it->second.isStr;
+}
+std::string validateRoutedTopK(const Op& op) {
+  std::string e = needF32(op, 1, 2);
+  if (!e.empty()) return e;
+  if (!(e = needNum(op, {"k"})).empty()) return e;
+  const int64_t E = op.ins[0]->lastDim(), T = E ? op.ins[0]->numel / E : 0, k = int64_t(op.num("k", 0));
+  if (k < 1 || k > E) return "k must be in 1.." + std::to_string(E);
+  if (op.outs[0]->numel != T * k || op.outs[1]->numel != T * k) return "outputs must hold " + std::to_string(T) + "×" + std::to_string(k);
+  return "";
+}
+void runRoutedTopK(Op& op, OpEnv& env) {
+  const std::string key = op.str("routingKey", "");
+  const int64_t E = op.ins[0]->lastDim(), T = op.ins[0]->numel / E, k = int64_t(op.num("k", 1));
+  if (env.routing) {
+    auto it = env.routing->find(key);
+    if (it != env.routing->end()) {
+      const Routing& r = it->second;
+      if (int64_t(r.idx.size()) != T * k || int64_t(r.weights.size()) != T * k)
+        throw std::runtime_error("the routing given for '" + key + "' holds " + std::to_string(r.idx.size()) + " choices, the op makes " + std::to_string(T) + "×" + std::to_string(k));
+      std::memcpy(op.outs[0]->f32(), r.idx.data(), r.idx.size() * 4);
+      std::memcpy(op.outs[1]->f32(), r.weights.data(), r.weights.size() * 4);
+      return;
+    }
+  }
+  const float* p = op.ins[0]->f32();
+  const bool normalize = op.num("normalize", 0) != 0;
+  std::vector<float> idx(size_t(T * k)), w(size_t(T * k));
+  std::vector<int32_t> order(static_cast<size_t>(E));
+  for (int64_t t = 0; t < T; t++) {
+    const float* row = p + t * E;
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
+    double s = 0;
+    for (int64_t j = 0; j < k; j++) s += row[order[j]];
+    for (int64_t j = 0; j < k; j++) {
+      idx[size_t(t * k + j)] = float(order[j]);
+      w[size_t(t * k + j)] = normalize ? float(double(row[order[j]]) / s) : row[order[j]];
+    }
+  }
+  std::memcpy(op.outs[0]->f32(), idx.data(), idx.size() * 4);
+  std::memcpy(op.outs[1]->f32(), w.data(), w.size() * 4);
+}
+
+// ---- attention: ins [q [T, hq·d], k [T, hk·d], v [T, hk·dv]] → [T, hq·dv]; causal within each of
+// attrs.batch sequences; query head h reads kv head ⌊h / (hq/hk)⌋; scores scaled by 1/√d.
+struct AttnDims { int64_t T, qw, kw, vw, d, dv, batch, hq, hk; };
+AttnDims attnDims(const Op& op) {
+  AttnDims a{};
+  a.T = op.ins[0]->rows();
+  a.qw = op.ins[0]->lastDim(); a.kw = op.ins[1]->lastDim(); a.vw = op.ins[2]->lastDim();
+  a.d = int64_t(op.num("headDim", 0)); a.dv = int64_t(op.num("vHeadDim", double(a.d))); a.batch = int64_t(op.num("batch", 1));
+  a.hq = a.d ? a.qw / a.d : 0; a.hk = a.d ? a.kw / a.d : 0;
+  return a;
+}
+std::string validateAttention(const Op& op) {
+  std::string e = needF32(op, 3, 1);
+  if (!e.empty()) return e;
+  if (!(e = needNum(op, {"headDim", "batch"})).empty()) return e;
+  const AttnDims a = attnDims(op);
+  for (int i = 0; i < 3; i++)
+    if (op.ins[i]->shape.size() != 2 || op.ins[i]->rows() != a.T) return "q, k and v must be [tokens, width] with the same tokens, got " + dims(*op.ins[0]) + ", " + dims(*op.ins[1]) + ", " + dims(*op.ins[2]);
+  if (a.d <= 0 || a.dv <= 0 || a.qw % a.d || a.kw % a.d || a.hk == 0 || a.hq % a.hk || a.vw != a.hk * a.dv)
+    return "gets " + std::to_string(a.d ? a.qw / a.d : 0) + " query heads and " + std::to_string(a.hk) + " key/value heads, which do not group";
+  if (a.batch < 1 || a.T % a.batch) return std::to_string(a.T) + " tokens do not split into " + std::to_string(a.batch) + " sequences";
+  if (op.outs[0]->numel != a.T * a.hq * a.dv) return "output '" + op.outs[0]->id + "' " + dims(*op.outs[0]) + " is not " + std::to_string(a.T) + "×" + std::to_string(a.hq * a.dv);
+  return "";
+}
+void runAttention(Op& op, OpEnv&) {
+  const AttnDims a = attnDims(op);
+  const float *q = op.ins[0]->f32(), *k = op.ins[1]->f32(), *v = op.ins[2]->f32();
+  const int64_t per = a.hq / a.hk, S = a.T / a.batch;
+  std::vector<float> y(size_t(a.T * a.hq * a.dv), 0.0f);
+  std::vector<double> sc(static_cast<size_t>(S)), acc(static_cast<size_t>(a.dv));
+  const double scale = 1 / std::sqrt(double(a.d));
+  for (int64_t b = 0; b < a.batch; b++)
+    for (int64_t h = 0; h < a.hq; h++) {
+      const int64_t kh = h / per;
+      for (int64_t i = 0; i < S; i++) {
+        const float* qi = q + (b * S + i) * a.qw + h * a.d;
+        double m = -INFINITY;
+        for (int64_t j = 0; j <= i; j++) {
+          const float* kj = k + (b * S + j) * a.kw + kh * a.d;
+          double s = 0;
+          for (int64_t c = 0; c < a.d; c++) s += double(qi[c]) * kj[c];
+          sc[size_t(j)] = s * scale;
+          m = std::max(m, sc[size_t(j)]);
+        }
+        double z = 0;
+        for (int64_t j = 0; j <= i; j++) z += sc[size_t(j)] = std::exp(sc[size_t(j)] - m);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t j = 0; j <= i; j++) {
+          const float* vj = v + (b * S + j) * a.vw + kh * a.dv;
+          const double w = sc[size_t(j)] / z;
+          for (int64_t c = 0; c < a.dv; c++) acc[size_t(c)] += w * vj[c];
+        }
+        float* yo = y.data() + (b * S + i) * a.hq * a.dv + h * a.dv;
+        for (int64_t c = 0; c < a.dv; c++) yo[c] = float(acc[size_t(c)]);
+      }
+    }
+  std::memcpy(op.outs[0]->f32(), y.data(), y.size() * 4);
+}
+
+// ---- experts: ins [x [T, H], idx [T, k], weights [T, k]] → [T, H] = Σ over routed local experts e of
+// weight · down_e(silu(gate_e x) · up_e x). Weights come from the counter generator, only for experts
+// some token is routed to: gate_up [E, 2I, H] rows attrs.gateUpRows, down [E, H, I] columns
+// attrs.downCols (flat [start, end) pairs); the local gate_up rows split in halves: gate, then up.
+std::vector<std::pair<int64_t, int64_t>> pairs(const Op& op, const char* name) {
+  std::vector<double> v = op.list(name);
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (size_t i = 0; i + 1 < v.size(); i += 2) out.emplace_back(int64_t(v[i]), int64_t(v[i + 1]));
+  return out;
+}
+int64_t span(const std::vector<std::pair<int64_t, int64_t>>& rs) {
+  int64_t n = 0;
+  for (auto& r : rs) n += r.second - r.first;
+  return n;
+}
+std::string validateExperts(const Op& op) {
+  std::string e = needF32(op, 3, 1);
+  if (!e.empty()) return e;
+  if (!(e = needNum(op, {"numExperts", "inter", "expertStart", "expertEnd", "gateUpScale", "downScale"})).empty()) return e;
+  if (op.str("gateUpKey", "").empty() || op.str("downKey", "").empty()) return "attributes gateUpKey and downKey missing";
+  for (const char* n : {"gateUpRows", "downCols"}) {
+    auto it = op.attrs.find(n);
+    if (it == op.attrs.end() || !it->second.isList || it->second.list.size() % 2) return std::string("attribute ") + n + " missing";
+  }
+  const Buffer &x = *op.ins[0], &idx = *op.ins[1], &w = *op.ins[2];
+  if (x.shape.size() != 2) return "x must be [tokens, hidden], is " + dims(x);
+  const int64_t T = x.shape[0], H = x.shape[1];
+  if (T == 0 || idx.numel % T || idx.numel != w.numel) return "routing " + dims(idx) + " and weights " + dims(w) + " do not match " + std::to_string(T) + " tokens";
+  const int64_t E = int64_t(op.num("numExperts", 0)), I = int64_t(op.num("inter", 0));
+  const int64_t e0 = int64_t(op.num("expertStart", 0)), e1 = int64_t(op.num("expertEnd", 0));
+  if (e0 < 0 || e1 > E || e0 > e1) return "experts " + std::to_string(e0) + "–" + std::to_string(e1 - 1) + " are not among " + std::to_string(E);
+  auto rows = pairs(op, "gateUpRows"), cols = pairs(op, "downCols");
+  for (auto& r : rows) if (r.first < 0 || r.second > 2 * I || r.first > r.second) return "gate_up rows out of range";
+  for (auto& c : cols) if (c.first < 0 || c.second > I || c.first > c.second) return "down columns out of range";
+  if (span(rows) != 2 * span(cols)) return "holds " + std::to_string(span(rows)) + " gate/up rows but " + std::to_string(span(cols)) + " down columns";
+  if (op.outs[0]->numel != T * H) return "output '" + op.outs[0]->id + "' " + dims(*op.outs[0]) + " is not " + dims(x);
+  return "";
+}
+void runExperts(Op& op, OpEnv&) {
+  Buffer& xb = *op.ins[0];
+  const float *x = xb.f32(), *idx = op.ins[1]->f32(), *wts = op.ins[2]->f32();
+  const int64_t T = xb.shape[0], H = xb.shape[1], k = op.ins[1]->numel / T;
+  const int64_t E = int64_t(op.num("numExperts", 0)), I = int64_t(op.num("inter", 0));
+  const int64_t e0 = int64_t(op.num("expertStart", 0)), e1 = int64_t(op.num("expertEnd", 0));
+  const uint32_t guSeed = keySeed(utf16(op.str("gateUpKey", ""))), downSeed = keySeed(utf16(op.str("downKey", "")));
+  const double guScale = op.num("gateUpScale", 1), downScale = op.num("downScale", 1);
+  const auto rows = pairs(op, "gateUpRows"), cols = pairs(op, "downCols");
+  const int64_t nRows = span(rows), nCols = span(cols), half = nRows / 2;
+  std::vector<float> y(size_t(T * H), 0.0f);
+  const std::vector<int64_t> guShape{E, 2 * I, H}, downShape{E, H, I};
+  for (int64_t e = e0; e < e1; e++) {
+    std::vector<int64_t> tok;
+    std::vector<float> tw;
+    for (int64_t t = 0; t < T; t++)
+      for (int64_t j = 0; j < k; j++)
+        if (idx[t * k + j] == float(e)) { tok.push_back(t); tw.push_back(wts[t * k + j]); }
+    if (tok.empty()) continue;  // never materialised
+    std::vector<Box> guBoxes;
+    for (auto& r : rows) guBoxes.push_back(Box{{e, e + 1}, r, {0, H}});
+    std::vector<float> gu(size_t(nRows * H));
+    if (!generateBoxes(guSeed, guShape, guBoxes, guScale, gu.data(), int64_t(gu.size()))) throw std::runtime_error("experts: gate_up boxes do not match");
+    // Each column box of down [E, H, I] is generated apart and laid side by side in every row.
+    std::vector<float> down(size_t(H * nCols));
+    int64_t c0 = 0;
+    for (auto& cb : cols) {
+      const int64_t w = cb.second - cb.first;
+      std::vector<float> part(size_t(H * w));
+      if (!generateBoxes(downSeed, downShape, {Box{{e, e + 1}, {0, H}, cb}}, downScale, part.data(), int64_t(part.size()))) throw std::runtime_error("experts: down boxes do not match");
+      for (int64_t h = 0; h < H; h++) std::memcpy(&down[size_t(h * nCols + c0)], &part[size_t(h * w)], size_t(w) * 4);
+      c0 += w;
+    }
+    const int64_t n = int64_t(tok.size());
+    std::vector<float> xs(size_t(n * H));
+    for (int64_t i = 0; i < n; i++) std::memcpy(&xs[size_t(i * H)], x + tok[size_t(i)] * H, size_t(H) * 4);
+    std::vector<float> h(size_t(n * nRows));
+    gemmF32(xs.data(), gu.data(), h.data(), n, nRows, H, true, false);
+    std::vector<float> act(size_t(n * half));
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t c = 0; c < half; c++) {
+        const float g = h[size_t(i * nRows + c)];
+        act[size_t(i * half + c)] = float(double(g) / (1 + std::exp(-double(g))) * h[size_t(i * nRows + half + c)]);
+      }
+    std::vector<float> o(size_t(n * H));
+    gemmF32(act.data(), down.data(), o.data(), n, H, half, true, false);
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t c = 0; c < H; c++) y[size_t(tok[size_t(i)] * H + c)] += tw[size_t(i)] * o[size_t(i * H + c)];
+  }
+  std::memcpy(op.outs[0]->f32(), y.data(), y.size() * 4);
+}
+
+const OpHandler kGemmTransA{"gemm", claimsGemmTransA, validateGemmTransA, runGemmTransA};
+const OpHandler kGroupedRmsNorm{"rmsnorm", claimsGroupedRmsNorm, validateGroupedRmsNorm, runGroupedRmsNorm};
+const OpHandler kSliceParts{"slice", claimsSliceParts, validateSliceParts, runSliceParts};
+const OpHandler kRoutedTopK{"topk", claimsRoutedTopK, validateRoutedTopK, runRoutedTopK};
+const OpHandler kAttention{"attention", nullptr, validateAttention, runAttention};
+const OpHandler kExperts{"experts", nullptr, validateExperts, runExperts};
+const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts);
+
+}  // namespace
+}  // namespace ss
