@@ -7,4 +7,6 @@ export { keySeed, unitValue, generateBoxes, fullBox } from './generator';
 export { assemble, relError, compareModules, type ModuleComparison } from './compare';
 export { predict, defaultCostModel, opFlops, type CostModel, type PredictedOp } from './cost';
 export { scaledConfig, layerElements, type WidthScale } from './scale';
+export { ropeSpec, mlaSoftmaxScale, yarnMscale, RopeConfigError, type RopeSpec } from './rope';
+export { emitMlaCore, type MlaDims, type MlaBuffers } from './mla';
 export { fitNcclTestsLog, CalibrationError, type NcclTestsFit } from './calibrate';

@@ -7,12 +7,22 @@
 //   rmsnorm      ins [x [M,H], w [H]]  eps        → x / rms(x) · w
 //   silu_mul     ins [g, u]                       → silu(g) · u
 //   add          ins [a, b]                       → a + b;  copy ins [a] → a
-//   slice        ins [x] dim, index, parts        → the index-th of `parts` equal chunks along dim
+//   slice        ins [x] dim, index, parts        → the index-th of `parts` equal chunks along dim;
+//                or dim, start                    → x[start : start + out.shape[dim]] along dim (same rank as x)
+//   concat       ins [a, b, …] dim                → along dim, in input order (out's shape; an input may repeat,
+//                                                    which is how one rotary key is shared by every head)
+//   copy         ins [a]                          → a, into a buffer of the same element count (a reshape)
+//   rope         ins [x [T, …]] invFreq, interleaved, attnFactor?, positionOffset?, batch?
+//                → each token's values read as heads of d = 2·len(invFreq), rotated by position
+//                p = positionOffset + (t mod T/batch): with θᵢ = p·invFreq[i], c = cos θᵢ·attnFactor,
+//                s = sin θᵢ·attnFactor, pairs (a, b) = (x[2i], x[2i+1]) when interleaved, else (x[i], x[i+d/2]),
+//                and y[i] = a·c − b·s, y[i+d/2] = b·c + a·s (interleaved output is de-interleaved, as
+//                transformers' apply_rotary_pos_emb_interleave leaves it)
 //   softmax      ins [x]                          → softmax over the last dim
 //   topk         ins [p [T,E]] k, normalize, routingKey → outs [idx [T,k], weights [T,k]]; a routing
 //                given for routingKey (the reference's choice) is reused instead of recomputed
-//   attention    ins [q [T,hq·d], k [T,hk·d], v [T,hk·dv]] headDim, vHeadDim, batch → [T, hq·dv], causal;
-//                query head h reads kv head ⌊h / (hq/hk)⌋
+//   attention    ins [q [T,hq·d], k [T,hk·d], v [T,hk·dv]] headDim, vHeadDim, batch, scale? → [T, hq·dv], causal;
+//                query head h reads kv head ⌊h / (hq/hk)⌋; scores scaled by `scale` (default 1/√headDim)
 //   experts      ins [x [T,H], idx, weights] → [T,H]: Σ over routed local experts e of
 //                weight · down_e(silu(gate_e x) · up_e x); expert weights are generated here, for routed
 //                experts only, from the counter generator (attrs: keys, global shapes, local boxes)
@@ -189,11 +199,14 @@ function runLocal(r: number, op: RankOp, get: Get, shape: Shape, put: Put, routi
         put(r, out, gemm(transpose(get(r, op.ins[0], op), Mp, M), transpose(get(r, op.ins[1], op), Mp, K), M, Mp, K), op);
         return;
       }
-      const [M, K] = shape(r, op.ins[0], op);
+      // Leading dims flatten into rows.
+      const xs = shape(r, op.ins[0], op);
+      const K = xs[xs.length - 1];
+      const M = sizeOf(xs) / K;
       const ws = shape(r, op.ins[1], op);
       const transB = !!op.attrs?.transB;
       const [N, K2] = transB ? ws : [ws[1], ws[0]];
-      if (K !== K2) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'gemm'} multiplies [${M}, ${K}] by a weight of [${ws.join(', ')}]`, op.label);
+      if (K !== K2) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'gemm'} multiplies [${xs.join(', ')}] by a weight of [${ws.join(', ')}]`, op.label);
       put(r, out, gemm(get(r, op.ins[0], op), transB ? get(r, op.ins[1], op) : transpose(get(r, op.ins[1], op), K, N), M, K, N), op);
       return;
     }
@@ -232,16 +245,44 @@ function runLocal(r: number, op: RankOp, get: Get, shape: Shape, put: Put, routi
       const x = get(r, op.ins[0], op);
       const s = shape(r, op.ins[0], op);
       const dim = num(op, 'dim');
-      const parts = num(op, 'parts');
-      const index = num(op, 'index');
       const outer = sizeOf(s.slice(0, dim));
       const inner = sizeOf(s.slice(dim + 1));
-      const chunk = s[dim] / parts;
+      let start: number;
+      let chunk: number;
+      if (typeof op.attrs?.start === 'number') {
+        start = op.attrs.start;
+        chunk = shape(r, out, op)[dim];
+        if (start < 0 || start + chunk > s[dim]) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'slice'} takes [${start}, ${start + chunk}) of a dim of ${s[dim]}`, op.label);
+      } else {
+        chunk = s[dim] / num(op, 'parts');
+        start = num(op, 'index') * chunk;
+      }
       const y = new Float32Array(outer * chunk * inner);
-      for (let o = 0; o < outer; o++) y.set(x.subarray((o * s[dim] + index * chunk) * inner, (o * s[dim] + (index + 1) * chunk) * inner), o * chunk * inner);
+      for (let o = 0; o < outer; o++) y.set(x.subarray((o * s[dim] + start) * inner, (o * s[dim] + start + chunk) * inner), o * chunk * inner);
       put(r, out, y, op);
       return;
     }
+    case 'concat': {
+      const os = shape(r, out, op);
+      const dim = num(op, 'dim');
+      const outer = sizeOf(os.slice(0, dim));
+      const inner = sizeOf(os.slice(dim + 1));
+      const y = new Float32Array(sizeOf(os));
+      let off = 0;
+      for (const id of op.ins) {
+        const a = get(r, id, op);
+        const len = shape(r, id, op)[dim];
+        if (a.length !== outer * len * inner) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'concat'} joins ${id} of [${shape(r, id, op).join(', ')}] into [${os.join(', ')}] along dim ${dim}`, op.label);
+        for (let o = 0; o < outer; o++) y.set(a.subarray(o * len * inner, (o + 1) * len * inner), (o * os[dim] + off) * inner);
+        off += len;
+      }
+      if (off !== os[dim]) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'concat'} fills ${off} of ${os[dim]} along dim ${dim}`, op.label);
+      put(r, out, y, op);
+      return;
+    }
+    case 'rope':
+      put(r, out, rope(r, op, get, shape), op);
+      return;
     case 'softmax': {
       const x = get(r, op.ins[0], op);
       const E = shape(r, op.ins[0], op).at(-1)!;
@@ -297,9 +338,11 @@ function attention(r: number, op: RankOp, get: Get, shape: Shape): Float32Array 
   const q = get(r, op.ins[0], op);
   const k = get(r, op.ins[1], op);
   const v = get(r, op.ins[2], op);
-  const [T, qw] = shape(r, op.ins[0], op);
-  const kw = shape(r, op.ins[1], op)[1];
-  const vw = shape(r, op.ins[2], op)[1];
+  // Widths are the values per token, whether the buffers are [T, heads·d] or [T, heads, d].
+  const T = shape(r, op.ins[0], op)[0];
+  const qw = q.length / T;
+  const kw = k.length / T;
+  const vw = v.length / T;
   const d = num(op, 'headDim');
   const dv = num(op, 'vHeadDim');
   const batch = num(op, 'batch');
@@ -310,7 +353,7 @@ function attention(r: number, op: RankOp, get: Get, shape: Shape): Float32Array 
   const per = hq / hk;
   const S = T / batch;
   const y = new Float32Array(T * hq * dv);
-  const scale = 1 / Math.sqrt(d);
+  const scale = typeof op.attrs?.scale === 'number' ? op.attrs.scale : 1 / Math.sqrt(d);
   const sc = new Float64Array(S);
   for (let b = 0; b < batch; b++)
     for (let h = 0; h < hq; h++) {
@@ -335,6 +378,39 @@ function attention(r: number, op: RankOp, get: Get, shape: Shape): Float32Array 
         }
       }
     }
+  return y;
+}
+
+function rope(r: number, op: RankOp, get: Get, shape: Shape): Float32Array {
+  const x = get(r, op.ins[0], op);
+  const T = shape(r, op.ins[0], op)[0];
+  const inv = op.attrs?.invFreq;
+  if (!Array.isArray(inv) || inv.length === 0) throw new ProgramError(`rope: attribute invFreq missing`, op.label);
+  const half = inv.length;
+  const d = 2 * half;
+  const per = x.length / T;
+  if (!Number.isInteger(per / d)) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'rope'} rotates ${d}-wide heads in rows of ${per} values`, op.label);
+  const heads = per / d;
+  const interleaved = !!op.attrs?.interleaved;
+  const f = typeof op.attrs?.attnFactor === 'number' ? op.attrs.attnFactor : 1;
+  const offset = typeof op.attrs?.positionOffset === 'number' ? op.attrs.positionOffset : 0;
+  const S = T / (typeof op.attrs?.batch === 'number' ? op.attrs.batch : 1);
+  const y = new Float32Array(x.length);
+  for (let t = 0; t < T; t++) {
+    const p = offset + (t % S);
+    for (let i = 0; i < half; i++) {
+      const th = p * inv[i];
+      const c = Math.cos(th) * f;
+      const s = Math.sin(th) * f;
+      for (let h = 0; h < heads; h++) {
+        const o = t * per + h * d;
+        const a = interleaved ? x[o + 2 * i] : x[o + i];
+        const b = interleaved ? x[o + 2 * i + 1] : x[o + half + i];
+        y[o + i] = a * c - b * s;
+        y[o + half + i] = b * c + a * s;
+      }
+    }
+  }
   return y;
 }
 

@@ -9,6 +9,8 @@ import type { PlanEntry } from '../plan/types';
 import type { Placement } from '../sharding/types';
 import { computeLayout } from '../sharding';
 import type { RankPrograms, RankOp, BufferDecl, OpLabel } from './types';
+import { emitMlaCore } from './mla';
+import { ropeSpec, mlaSoftmaxScale, RopeConfigError, type RopeSpec } from './rope';
 
 /** Layout of a local 2-D activation [tokens, width] on the tensor-parallel dim. */
 export type Layout = { kind: 'R' } | { kind: 'P' } | { kind: 'S'; dim: 0 | 1 };
@@ -74,6 +76,16 @@ interface Act {
   producer?: ModuleOutput;
   /** The entry that first sharded this value's lineage on the last dim (a colwise), for blame when a later module has none. */
   shardedBy?: EntryRef;
+}
+
+/** The model's rotary embedding for a `dim`-wide rotary part; a config it cannot read is a located error. */
+function ropeFor(cfg: ModelGraph['config'], dim: number, module: string): RopeSpec {
+  try {
+    return ropeSpec(cfg, dim);
+  } catch (e) {
+    if (e instanceof RopeConfigError) throw new LoweringError(`${module}: ${e.message}`, module);
+    throw e;
+  }
 }
 
 export function lower(o: LowerOptions): Lowered {
@@ -164,6 +176,52 @@ export function lower(o: LowerOptions): Lowered {
     return { buf: out, layout: to, width: a.width, producer: a.producer };
   };
 
+  /** The first `width` columns of a whole-width activation (a split that needs the last dim whole). */
+  const leadingColumns = (a: Act, width: number, module: string, lab: OpLabel, entry?: EntryRef): Act => {
+    if (a.layout.kind === 'S' && a.layout.dim === 1)
+      throw new LoweringError(`${module}: reads the first ${width} of ${a.width} columns of an input ${layoutName(a.layout)}; the split needs them whole`, module, a.producer?.entry ?? a.shardedBy ?? entry);
+    const id = newAct(`${a.buf.split('#')[0]}_head`, a.layout, width);
+    emit(() => ({ op: 'slice', ins: [a.buf], outs: [id], attrs: { dim: 1, start: 0 }, label: lab }));
+    return { buf: id, layout: a.layout, width, producer: a.producer, shardedBy: a.shardedBy };
+  };
+
+  /**
+   * Multi-head latent attention: q [T, nh·(nope+rope)] and kv [T, nh·(nope+v)] with their local heads, the
+   * compressed kv_a [T, kv_lora_rank + rope] whole (its rope part is the key every head shares).
+   */
+  const latentAttention = ([q, kv, kvA]: [Act, Act, Act], module: string, lab: OpLabel, entry?: EntryRef): Act => {
+    const nope = cfg.qkNopeHeadDim!;
+    const rope = cfg.qkRopeHeadDim!;
+    const dv = cfg.vHeadDim!;
+    const heads = cfg.numHeads;
+    const blameQ = q.producer?.entry ?? q.shardedBy ?? entry;
+    const blameKv = kv.producer?.entry ?? kv.shardedBy ?? entry;
+    for (const [a, what, blame] of [[q, 'queries', blameQ], [kv, 'keys/values (kv_b_proj)', blameKv]] as const)
+      if (a.layout.kind === 'P' || (a.layout.kind === 'S' && a.layout.dim === 0))
+        throw new LoweringError(`${module}: attention needs whole tokens and whole heads, but its ${what} are ${layoutName(a.layout)}`, module, blame);
+    if (kvA.layout.kind !== 'R' && world > 1)
+      throw new LoweringError(`${module}: the rotary key split off kv_a_proj_with_mqa must be whole on every rank, but it is ${layoutName(kvA.layout)}`, module, kvA.producer?.entry ?? entry);
+    const qW = localWidth(q.layout, q.width);
+    const kvW = localWidth(kv.layout, kv.width);
+    const qHeads = qW / (nope + rope);
+    const kvHeads = kvW / (nope + dv);
+    if (!Number.isInteger(qHeads))
+      throw new LoweringError(`${module}: each rank holds ${qW} query columns, not a whole number of ${nope + rope}-wide heads (nope ${nope} + rope ${rope})`, module, blameQ);
+    if (!Number.isInteger(kvHeads))
+      throw new LoweringError(`${module}: each rank holds ${kvW} kv_b_proj columns, not a whole number of ${nope + dv}-wide heads (k_nope ${nope} + v ${dv})`, module, blameKv);
+    if (qHeads !== kvHeads)
+      throw new LoweringError(`${module}: each rank holds ${qHeads} of ${heads} query heads but ${kvHeads} key/value heads; q_b_proj and kv_b_proj must split the heads alike`, module, same(q.layout, R) ? blameKv : blameQ);
+    const layout: Layout = world > 1 && q.layout.kind === 'S' ? { kind: 'S', dim: 1 } : R;
+    const declare = (name: string, shape: number[]) => {
+      const id = `${name}#${nextId++}`;
+      for (let r = 0; r < world; r++) buffers.push({ id, rank: r, dtype: 'f32', shape });
+      return id;
+    };
+    const ropeOf = ropeFor(cfg, rope, module);
+    const ctx = emitMlaCore({ q: q.buf, kv: kv.buf, kvA: kvA.buf }, { heads: qHeads, tokens: T, nope, rope, v: dv, kvLoraRank: cfg.kvLoraRank! }, ropeOf, mlaSoftmaxScale(cfg, nope + rope), declare, (op) => emit(() => ({ ...op, label: lab })));
+    return { buf: ctx, layout, width: heads * dv, producer: q.producer };
+  };
+
   const env = new Map<string, Act>();
   const linears: { module: string; layer?: number; x: string; rows: number; w: string; wLocal: number[][]; entry?: EntryRef }[] = [];
   // The layers' input: the embedding's output as the binding lays it out.
@@ -181,8 +239,6 @@ export function lower(o: LowerOptions): Lowered {
   }
 
   const walk = (steps: FlowStep[], prefix: string, actPrefix: string, layer: number | undefined) => {
-    const mla = cfg.kvLoraRank ? steps.find((s) => s.op === 'attention_core') : undefined;
-    if (mla) throw new LoweringError(`${prefix}${mla.module}: multi-head latent attention (MLA) is not lowered yet`, `${prefix}${mla.module}`);
     for (const step of steps) {
       const module = step.module ? `${prefix}${step.module}` : actPrefix;
       const target = actQueue.get(`${actPrefix}:${step.output}`)?.shift();
@@ -200,7 +256,9 @@ export function lower(o: LowerOptions): Lowered {
         case 'norm': {
           const x = input(step.inputs[0]);
           const w = paramBuf(`${module}.weight`, 1);
-          const a = x.layout.kind === 'P' ? convert(x, R, label(), module, entry) : x;
+          let a = x.layout.kind === 'P' ? convert(x, R, label(), module, entry) : x;
+          // A norm narrower than its input reads the input's leading columns (MLA's kv_a_layernorm: [kv_lora_rank | rope]).
+          if (a.width > width) a = leadingColumns(a, width, module, label(), entry);
           // A per-head norm (q_norm, k_norm) normalises head_dim-wide groups, so heads sharded on the last dim are fine.
           const perHead = paramInfo.get(`${module}.weight`)!.shape[0] < width;
           if (a.layout.kind === 'S' && a.layout.dim === 1 && !perHead) throw new LoweringError(`${module}: normalises an input sharded on the last dim; a norm needs the whole hidden dim`, module, entry);
@@ -243,6 +301,11 @@ export function lower(o: LowerOptions): Lowered {
           break;
         }
         case 'attention_core': {
+          if (cfg.kvLoraRank && step.inputs.length === 3) {
+            out = latentAttention(step.inputs.map(input) as [Act, Act, Act], module, label(), entry);
+            entry ??= out.producer?.entry;
+            break;
+          }
           const [q, k, v] = step.inputs.map(input);
           if (step.inputs.length !== 3) throw new LoweringError(`${module}: attention with ${step.inputs.length} inputs (multi-head latent attention) is not lowered yet`, module, entry);
           const layout = q.layout;

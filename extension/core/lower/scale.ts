@@ -35,7 +35,8 @@ export function scaledConfig(cfg: NormalizedConfig, elements: number, budget: nu
       const v = k === 'head_dim' ? cfg.headDim : raw[k];
       if (typeof v !== 'number') continue;
       const s = v / f;
-      if (!Number.isInteger(s) || s < 1 || (k !== 'head_dim' && !k.includes('rank') && !k.includes('head_dim') && s % multiple !== 0)) ok = false;
+      // Head dims stay even: rotary embedding rotates pairs.
+      if (!Number.isInteger(s) || s < 1 || (k.includes('head_dim') && s % 2 !== 0) || (k !== 'head_dim' && !k.includes('rank') && !k.includes('head_dim') && s % multiple !== 0)) ok = false;
       raw[k] = s;
     }
     if (typeof raw.vocab_size === 'number') raw.vocab_size = Math.max(multiple, Math.ceil(raw.vocab_size / f / multiple) * multiple);

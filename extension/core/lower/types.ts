@@ -27,19 +27,31 @@ export interface BufferDecl {
  *   ('softmax' default, or 'none'), attrs.normalize (weights sum to 1 over the k). Ties → lower index.
  * - gather_rows: ins [x (R×…), idx (i32)] → rows x[idx[i]]. scatter_add_rows: ins [y, idx, weights?],
  *   outs [x]: x[idx[i]] += w[i]·y[i] (x zeroed first unless attrs.accumulate).
- * - copy (dtype may change), slice (attrs.dim, attrs.start; length = the output's dim), concat (attrs.dim).
+ * - copy (dtype may change; the output may have another shape of the same element count: a reshape),
+ *   slice (attrs.dim, attrs.start; length = the output's dim; or attrs.index/parts: the index-th of `parts`
+ *   equal chunks), concat (attrs.dim; inputs may repeat one buffer: multi-head latent attention shares one
+ *   rotary key with every head this way).
+ * - rope: ins [x (T×…)], outs [y] (same element count). Each token's values are heads of
+ *   d = 2·attrs.invFreq.length; token t has position p = attrs.positionOffset (0) + t mod (T / attrs.batch (1)).
+ *   With θᵢ = p·invFreq[i] (i < d/2), c = cos θᵢ·attrs.attnFactor (1), s = sin θᵢ·attnFactor, each head's
+ *   pairs (a, b) = (x[2i], x[2i+1]) when attrs.interleaved, else (x[i], x[i+d/2]), give y[i] = a·c − b·s and
+ *   y[i+d/2] = b·c + a·s (so interleaved input comes out de-interleaved, as transformers leaves it).
+ *   cos/sin in double precision, products in fp32.
+ * - attention: ins [q, k, v] with q [T, hq·headDim], k [T, hk·headDim], v [T, hk·vHeadDim]; causal, batch
+ *   sequences of T/batch tokens; scores scaled by attrs.scale (default 1/√headDim); query head h reads kv
+ *   head ⌊h·hk/hq⌋; out [T, hq·vHeadDim].
  * - all_reduce (attrs.reduce 'sum'|'max'), all_gather (out = n× in, member order along dim 0),
  *   reduce_scatter (in = n× out; member i keeps chunk i), all_to_all (equal chunks along dim 0),
  *   all_to_all_v (rows; attrs.sendCounts / recvCounts per member, which must agree across ranks),
  *   broadcast (attrs.root, a global rank in the group): each over RankOp.group.
  * - send (ins [x], attrs.peer) / recv (outs [y], attrs.peer): rendezvous, matched in program order.
  * - sleep: attrs.ms; a diagnostic op (slow-rank rehearsals, watchdog tests).
- * - attention: not executed by the runtime yet (refused as unknown).
  */
 export type OpName =
   | 'sleep'
   | 'gemm' | 'silu_mul' | 'add' | 'rmsnorm' | 'softmax' | 'topk' | 'gather_rows' | 'scatter_add_rows'
   | 'copy' | 'slice' | 'concat' | 'scale' | 'attention' | 'experts'
+  | 'rope'
   | 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'all_to_all' | 'all_to_all_v' | 'broadcast' | 'send' | 'recv'
   // A timed wait (runtime tests of timeouts and progress).
   | 'sleep';
