@@ -1,14 +1,24 @@
 /// <reference lib="dom" />
-// Panel rendering in headless Chromium: 1 million events over 8 ranks sent as columnar typed arrays.
-// First paint: from posting the message to the end of the first drawn frame. Then ~60 pan and zoom
-// frames from the whole trace down to a few µs, each timed from the view change to the end of its draw.
+// Panel rendering in headless Chromium: 1 million events over 8 ranks (16 lanes) sent as columnar typed
+// arrays, as the extension host sends them.
+// First paint: from posting the message to the end of the first drawn frame (the level-of-detail index
+// is built on that path and reported on its own).
+// Frames: what a user does, as real DOM input events on the canvas: the first zoom-out from the fitted
+// view, wheel zoom from the whole trace down to about a microsecond, drags and A/D pans at every depth,
+// W/S key zooms back out, drags fully zoomed out. Each frame is timed from dispatching the input event to
+// the end of the draw it causes (the pending frame is drawn at once instead of waiting for vsync, so
+// the figure is work, not idle). Several runs, each on a fresh page; worst and median per run.
 import { openPanel, shutdown, NO_CHROMIUM } from '../test/webview/harness';
+import { median } from './measure';
 
-export default async () => {
-  if (NO_CHROMIUM) return [{ name: 'panel render: skipped', value: NaN, unit: '', note: NO_CHROMIUM }];
+const RUNS = Number(process.env.PANEL_BENCH_RUNS ?? 3);
+
+interface RunResult { firstPaint: number; lodBuild: number; frames: number[]; levels: number[] }
+
+async function oneRun(): Promise<RunResult> {
   const p = await openPanel({ width: 1600, height: 900 });
   try {
-    const r = await p.page.evaluate(async () => {
+    return await p.page.evaluate(async () => {
       const N = 1_000_000, RANKS = 8, LANES = RANKS * 2;
       const per = N / LANES;
       const start = new Float64Array(N), dur = new Float64Array(N), lane = new Uint16Array(N), kind = new Uint8Array(N), name = new Uint32Array(N);
@@ -33,36 +43,69 @@ export default async () => {
         kinds: ['compute', 'memcpy', 'idle', 'other', 'all_reduce', 'all_gather', 'reduce_scatter'], entries: [],
         start, dur, lane, kind, name, bytes, seq, match, entry, groupSize, matches: [], summary: { ranks: [0, 1, 2, 3, 4, 5, 6, 7], collectives: [] }, steps: [],
       };
-      const tl = (window as unknown as { __shardscope: { timeline: { stats: { frames: number; lastFrameMs: number }; t0: number; t1: number; setView(a: number, b: number): void; draw(): void } } }).__shardscope.timeline;
+      type Tl = { stats: { frames: number; lastLevel: number; lodBuildMs: number }; flush(): void };
+      const tl = (window as unknown as { __shardscope: { timeline: Tl } }).__shardscope.timeline;
       const f0 = tl.stats.frames;
       const t0 = performance.now();
       window.postMessage({ type: 'timeline', payload }, '*', [start, dur, lane, kind, name, bytes, seq, match, entry, groupSize].map((a) => a.buffer));
       await new Promise<void>((res) => { const check = () => (tl.stats.frames > f0 ? res() : requestAnimationFrame(check)); requestAnimationFrame(check); });
       const firstPaint = performance.now() - t0;
-      const frames: number[] = [];
-      const full0 = tl.t0, full1 = tl.t1;
-      let a = full0, b = full1;
-      for (let f = 0; f < 60; f++) {
-        const span = b - a;
-        if (f < 30) { const mid = a + span * 0.37; const ns = span * 0.7; a = mid - ns * 0.37; b = a + ns; } // zoom in
-        else if (f < 45) { a += span * 0.05; b += span * 0.05; } // pan
-        else { const ns = span * 1.6; a -= (ns - span) / 2; b = a + ns; } // zoom out
+      // The user sees the first frame once it is presented: their first input comes after that.
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+
+      const canvas = document.querySelector('canvas')!;
+      const box = canvas.getBoundingClientRect();
+      const cx = box.left + 150 + (box.width - 150) * 0.37, cy = box.top + 60;
+      const frames: number[] = [], levels: number[] = [];
+      const frame = async (input: () => void): Promise<void> => {
         const s = performance.now();
-        tl.setView(a, b);
-        tl.draw();
+        input();
+        tl.flush();
         frames.push(performance.now() - s);
+        levels.push(tl.stats.lastLevel);
+        // let the browser composite between inputs, as it would between a user's events
+        await new Promise((r) => setTimeout(r, 0));
+      };
+      const wheel = (deltaY: number, shiftKey = false) => () => canvas.dispatchEvent(new WheelEvent('wheel', { deltaY, clientX: cx, clientY: cy, shiftKey, bubbles: true, cancelable: true }));
+      const key = (k: string) => () => canvas.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true }));
+      const drag = async (steps: number, dx: number) => {
+        canvas.dispatchEvent(new MouseEvent('mousedown', { clientX: cx, clientY: cy, bubbles: true }));
+        for (let k = 1; k <= steps; k++) await frame(() => window.dispatchEvent(new MouseEvent('mousemove', { clientX: cx + k * dx, clientY: cy })));
+        window.dispatchEvent(new MouseEvent('mouseup', { clientX: cx + steps * dx, clientY: cy }));
+      };
+      await frame(wheel(120)); // the first zoom-out, past the whole trace
+      await drag(8, -25); // drag fully zoomed out
+      for (let z = 0; z < 36; z++) {
+        await frame(wheel(-200)); // ×0.67 per notch: the whole trace down to about a microsecond
+        if (z % 6 === 5) { await drag(4, 30); await frame(key('d')); await frame(wheel(80, true)); }
       }
-      const order = frames.slice();
-      frames.sort((x, y) => x - y);
-      return { firstPaint, median: frames[frames.length >> 1], worst: frames[frames.length - 1], order: order.map((x) => Math.round(x)).join(" ") };
+      for (let z = 0; z < 32; z++) {
+        await frame(key('s')); // ×1.25 per press: back out past the whole trace
+        if (z % 8 === 7) { await frame(key('a')); await drag(3, -40); }
+      }
+      return { firstPaint, lodBuild: tl.stats.lodBuildMs, frames, levels };
     });
-    return [
-      { name: 'panel render: first paint, 1M events / 8 ranks', value: r.firstPaint, unit: 'ms', budget: 1000 },
-      { name: 'panel render: pan/zoom frame, median of 60', value: r.median, unit: 'ms', budget: 16 },
-      { name: 'panel render: pan/zoom frame, worst of 60', value: r.worst, unit: 'ms', budget: 16, note: process.env.BENCH_VERBOSE ? r.order : undefined },
-    ];
   } finally {
     await p.close().catch(() => undefined);
+  }
+}
+
+export default async () => {
+  if (NO_CHROMIUM) return [{ name: 'panel render: skipped', value: NaN, unit: '', note: NO_CHROMIUM }];
+  const runs: RunResult[] = [];
+  try {
+    for (let r = 0; r < RUNS; r++) runs.push(await oneRun());
+  } finally {
     await shutdown();
   }
+  if (process.env.BENCH_VERBOSE) runs.forEach((r, k) => process.stderr.write(`run ${k + 1} frames (ms@level): ${r.frames.map((f, j) => `${f.toFixed(1)}@${r.levels[j]}`).join(' ')}\n`));
+  const all = runs.flatMap((r) => r.frames);
+  const perRun = runs.map((r, k) => `run ${k + 1}: worst ${Math.max(...r.frames).toFixed(1)}, median ${median(r.frames).toFixed(2)}`).join('; ');
+  const exact = runs[0].levels.filter((l) => l < 0).length;
+  const worstAt = runs.map((r) => r.frames.indexOf(Math.max(...r.frames)));
+  return [
+    { name: 'panel render: first paint, 1M events / 8 ranks', value: Math.max(...runs.map((r) => r.firstPaint)), unit: 'ms', budget: 1000, note: `worst of ${RUNS} runs; level-of-detail build ${Math.max(...runs.map((r) => r.lodBuild)).toFixed(0)} ms of it` },
+    { name: `panel render: input→drawn frame, median of ${all.length}`, value: median(all), unit: 'ms', budget: 16, note: perRun },
+    { name: `panel render: input→drawn frame, worst of ${all.length}`, value: Math.max(...all), unit: 'ms', budget: 16, note: `${runs[0].frames.length} frames per run (${exact} drawn exactly, the rest from the pyramid); worst at frame ${worstAt.join(', ')}` },
+  ];
 };

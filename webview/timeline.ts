@@ -1,18 +1,30 @@
 // The canvas timeline: one lane per rank and stream, a time ruler, zoom (wheel, W/S), pan (drag, A/D,
-// shift+wheel), selection with the same collective on every other rank. Only what is visible is drawn;
-// events narrower than a pixel collapse into one pixel column (found by binary search, so a zoomed-out
-// frame costs pixels × log(events), not events).
+// shift+wheel), selection with the same collective on every other rank. Only what is visible is drawn:
+// zoomed out, each pixel column comes from a level-of-detail pyramid built when the trace arrives
+// (lod.ts), and only events several pixels wide are walked, found by binary search in their duration
+// class; zoomed in past the pyramid's finest level, events are drawn exactly and those narrower than a
+// pixel collapse into one pixel column. A frame costs pixels × lanes plus the visible wide events.
 import type { TimelinePayload } from '../extension/core/trace/panel-protocol';
 import { busBwGbps } from '../extension/core/trace/ops';
 import { h, clear, fmtBytes, fmtUs } from './dom';
 import { kindColor } from './colors';
+import { TimelineLod, EXACT_CLASS_GAP } from './lod';
 
 const LANE_H = 22, RULER_H = 26, GUTTER = 150;
+/** The straggler's mark at the left edge of its collective. */
+const STRAGGLER = '#d62728';
 
 export interface TimelineStats {
   frames: number;
+  /** Duration of the last draw (ms). */
   lastFrameMs: number;
+  /** From the first input event that changed the view to the end of the draw showing it (ms). */
+  lastInputToDrawnMs: number;
+  /** The pyramid level the last frame read, -1 when it drew every visible event exactly. */
+  lastLevel: number;
   frameTimes: number[];
+  /** Building the level-of-detail index when the trace arrived (ms). */
+  lodBuildMs: number;
 }
 
 export class Timeline {
@@ -22,7 +34,13 @@ export class Timeline {
   private details: HTMLElement;
   private p!: TimelinePayload;
   private laneOff!: Int32Array;
-  private laneMaxDur!: Float64Array;
+  private lod!: TimelineLod;
+  private laneLabels: string[] = [];
+  /** Draw every visible event exactly, never from the pyramid (tests compare the two). */
+  exactOnly = false;
+  private rafId = 0;
+  /** When the first input since the last frame arrived (performance.now), -1 when none is pending. */
+  private inputAt = -1;
   private colors: string[] = [];
   t0 = 0;
   t1 = 1;
@@ -31,7 +49,7 @@ export class Timeline {
   selected = -1;
   private dirty = false;
   private drag?: { x: number; t0: number; t1: number; moved: boolean };
-  readonly stats: TimelineStats = { frames: 0, lastFrameMs: 0, frameTimes: [] };
+  readonly stats: TimelineStats = { frames: 0, lastFrameMs: 0, lastInputToDrawnMs: 0, lastLevel: -1, frameTimes: [], lodBuildMs: 0 };
   onView?: (t0: number, t1: number) => void;
   onReveal?: (entryIndex: number) => void;
 
@@ -54,18 +72,20 @@ export class Timeline {
     this.laneOff = new Int32Array(nLanes + 1);
     for (let i = 0; i < p.lane.length; i++) this.laneOff[p.lane[i] + 1]++;
     for (let l = 0; l < nLanes; l++) this.laneOff[l + 1] += this.laneOff[l];
-    this.laneMaxDur = new Float64Array(nLanes);
     let tMin = Infinity, tMax = -Infinity;
     for (let i = 0; i < p.start.length; i++) {
-      const s = p.start[i], e = s + p.dur[i], l = p.lane[i];
+      const s = p.start[i], e = s + p.dur[i];
       if (s < tMin) tMin = s;
       if (e > tMax) tMax = e;
-      if (p.dur[i] > this.laneMaxDur[l]) this.laneMaxDur[l] = p.dur[i];
     }
     if (!Number.isFinite(tMin)) { tMin = 0; tMax = 1; }
     if (tMax <= tMin) tMax = tMin + 1;
     this.tMin = tMin;
     this.tMax = tMax;
+    const t = performance.now();
+    this.lod = new TimelineLod(p, this.laneOff, tMin, tMax);
+    this.stats.lodBuildMs = performance.now() - t;
+    this.laneLabels = p.lanes.map((lane) => `rank ${lane.rank} · ${lane.name}`.slice(0, 26));
     this.colors = p.kinds.map(kindColor);
     this.parseColors();
     this.selected = -1;
@@ -105,6 +125,7 @@ export class Timeline {
 
   private stripImg?: ImageData;
   private stripCanvas?: OffscreenCanvas;
+  private strip = new Uint32Array(0);
   /** Kind colours as little-endian RGBA words for the strip. */
   private rgba = new Uint32Array(0);
 
@@ -117,6 +138,12 @@ export class Timeline {
       c.fillRect(0, 0, 1, 1);
       this.rgba[k] = new Uint32Array(c.getImageData(0, 0, 1, 1).data.buffer)[0];
     });
+  }
+
+  /** A kind's colour as drawn, [r, g, b]. */
+  kindRgb(k: number): [number, number, number] {
+    const c = this.rgba[k];
+    return [c & 255, (c >>> 8) & 255, (c >>> 16) & 255];
   }
 
   private rects = new Map<number, { a: Float32Array; n: number }>();
@@ -135,7 +162,7 @@ export class Timeline {
   invalidate(): void {
     if (this.dirty) return;
     this.dirty = true;
-    requestAnimationFrame(() => {
+    this.rafId = requestAnimationFrame(() => {
       this.dirty = false;
       this.draw();
     });
@@ -149,21 +176,18 @@ export class Timeline {
     return this.t0 + ((x - GUTTER) / this.width()) * (this.t1 - this.t0);
   }
 
-  /** First index in [lo, hi) of the lane whose start ≥ t. */
-  private lowerBound(t: number, lo: number, hi: number): number {
-    const s = this.p.start;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid] < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  /** Draws now if a frame is pending (the bench times input-to-drawn without waiting for vsync). */
+  flush(): void {
+    if (!this.dirty) return;
+    cancelAnimationFrame(this.rafId);
+    this.dirty = false;
+    this.draw();
   }
 
   draw(): void {
     if (!this.p) return;
     const began = performance.now();
-    const ctx = this.ctx, p = this.p;
+    const ctx = this.ctx, p = this.p, lod = this.lod;
     const dpr = window.devicePixelRatio || 1;
     const css = getComputedStyle(this.root);
     const bg = css.getPropertyValue('--ss-bg').trim() || '#1e1e1e';
@@ -176,20 +200,29 @@ export class Timeline {
     ctx.font = '11px sans-serif';
     ctx.textBaseline = 'middle';
     this.drawRuler(ctx, W, fg, grid);
-    const scale = this.width() / (this.t1 - this.t0);
+    const width = this.width();
+    const scale = width / (this.t1 - this.t0);
     const usPerPx = 1 / scale;
     const sel = this.selected;
     const selMatch = sel >= 0 ? p.match[sel] : -1;
-    const labels: number[] = [];
-    // Sub-pixel columns go into a one-pixel-high strip per lane (a typed array), drawn stretched with
-    // one drawImage per lane: tens of thousands of 1-px fillRects would dominate the frame otherwise.
+    // Zoomed out past the finest bucket, sub-rectangle events come from the pyramid; only the classes
+    // whose events are several pixels wide are walked (exactly, for edges, labels and straggler marks).
+    const level = this.exactOnly ? -1 : lod.levelFor(usPerPx);
+    const minClass = level < 0 ? 0 : level + EXACT_CLASS_GAP;
+    const C = lod.nClasses, idx = lod.classIdx;
+    this.nLabels = 0;
+    // Narrow and sub-pixel columns go into a one-pixel-high strip per lane (a typed array), drawn
+    // stretched with one drawImage per lane: thousands of 1-px fillRects would dominate the frame.
     const stripW = Math.ceil(W) + 1;
     if (!this.stripImg || this.stripImg.width !== stripW || this.stripImg.height !== p.lanes.length) {
       this.stripImg = new ImageData(stripW, Math.max(1, p.lanes.length));
       this.stripCanvas = new OffscreenCanvas(stripW, Math.max(1, p.lanes.length));
+      this.strip = new Uint32Array(this.stripImg.data.buffer);
     }
-    const strip = new Uint32Array(this.stripImg.data.buffer);
+    const strip = this.strip;
     strip.fill(0);
+    const right = GUTTER + width;
+    const paintW = Math.min(Math.ceil(width), stripW - GUTTER);
     for (let l = 0; l < p.lanes.length; l++) {
       const y = RULER_H + l * LANE_H;
       if (l > 0 && p.lanes[l].rank !== p.lanes[l - 1].rank) {
@@ -198,43 +231,49 @@ export class Timeline {
       }
       ctx.fillStyle = fg;
       const lane = p.lanes[l];
-      ctx.fillText(`rank ${lane.rank} · ${lane.name}`.slice(0, 26), 4, y + LANE_H / 2);
-      const lo = this.laneOff[l], hi = this.laneOff[l + 1];
-      let i = this.lowerBound(this.t0 - this.laneMaxDur[l], lo, hi);
+      ctx.fillText(this.laneLabels[l], 4, y + LANE_H / 2);
       const top = y + 2, hh = LANE_H - 4;
-      const right = GUTTER + this.width();
       const rowBase = l * stripW;
-      while (i < hi) {
-        const s = p.start[i];
-        if (s > this.t1) break;
-        const d = p.dur[i];
-        if (s + d < this.t0) { i++; continue; }
-        let x0 = GUTTER + (s - this.t0) * scale;
-        let x1 = x0 + d * scale;
-        if (x0 < GUTTER) x0 = GUTTER;
-        if (x1 > right) x1 = right;
-        const w = x1 - x0;
-        const k = p.kind[i];
-        if (w >= 1 && w < 8) {
-          // narrow: a few pixels of the strip, no draw call of its own
-          const c = this.rgba[k];
-          const e = Math.min(Math.ceil(x1), stripW);
-          for (let px = Math.floor(x0); px < e; px++) strip[rowBase + px] = c;
-          i++;
-        } else if (w >= 8) {
-          this.batch(k, x0, top, w, hh);
-          if (w > 3 && p.match[i] >= 0 && p.matches[p.match[i]].straggler === lane.rank && p.matches[p.match[i]].events.length > 1) {
-            // the straggler: everyone else waited for this rank
-            this.batch(-1, x0, top, Math.min(3, w), hh);
+      if (level >= 0) lod.paintLane(strip, rowBase, GUTTER, paintW, l, level, this.t0, usPerPx, this.rgba);
+      // Longest classes first: shorter events nested in longer ones are painted over them.
+      for (let c = C - 1; c >= minClass; c--) {
+        const lo = lod.classOff[l * C + c], hi = lod.classOff[l * C + c + 1];
+        if (lo === hi) continue;
+        let j = lod.lowerBound(p.start, this.t0 - lod.classMaxDur[l * C + c], lo, hi);
+        while (j < hi) {
+          const i = idx[j];
+          const s = p.start[i];
+          if (s > this.t1) break;
+          const d = p.dur[i];
+          if (s + d < this.t0) { j++; continue; }
+          let x0 = GUTTER + (s - this.t0) * scale;
+          let x1 = x0 + d * scale;
+          if (x0 < GUTTER) x0 = GUTTER;
+          if (x1 > right) x1 = right;
+          const w = x1 - x0;
+          const k = p.kind[i];
+          if (w >= 8) {
+            this.batch(k, x0, top, w, hh);
+            const m = p.match[i];
+            if (m >= 0 && p.matches[m].straggler === lane.rank && p.matches[m].events.length > 1) {
+              // the straggler: everyone else waited for this rank
+              this.batch(-1, x0, top, 3, hh);
+            }
+            if (w > 40) this.label(i, x0, y + LANE_H / 2, w);
+            j++;
+          } else if (w >= 1) {
+            // narrow: a few pixels of the strip, no draw call of its own
+            const col = this.rgba[k];
+            const e = Math.min(Math.ceil(x1), stripW);
+            for (let px = Math.floor(x0); px < e; px++) strip[rowBase + px] = col;
+            j++;
+          } else {
+            // sub-pixel: paint this pixel column once, then jump to the class's first event of the next column
+            const px = Math.floor(x0);
+            strip[rowBase + px] = this.rgba[k];
+            const next = lod.lowerBound(p.start, this.t0 + (px + 1 - GUTTER) * usPerPx, j + 1, hi);
+            j = next > j ? next : j + 1;
           }
-          if (w > 40) labels.push(i, x0, y + LANE_H / 2, w);
-          i++;
-        } else {
-          // sub-pixel: paint this pixel column once, then jump to the first event of the next column
-          const px = Math.floor(x0);
-          strip[rowBase + px] = this.rgba[k];
-          const next = this.lowerBound(this.t0 + (px + 1 - GUTTER) * usPerPx, i + 1, hi);
-          i = next > i ? next : i + 1;
         }
       }
     }
@@ -245,15 +284,16 @@ export class Timeline {
     // One fillStyle per colour: rectangles were batched by kind while walking the lanes.
     for (const [k, rects] of this.rects) {
       if (!rects.n) continue;
-      ctx.fillStyle = k < 0 ? '#d62728' : this.colors[k];
+      ctx.fillStyle = k < 0 ? STRAGGLER : this.colors[k];
       const a = rects.a;
       for (let j = 0; j < rects.n; j += 4) ctx.fillRect(a[j], a[j + 1], a[j + 2], a[j + 3]);
       rects.n = 0;
     }
     ctx.fillStyle = '#000';
-    for (let j = 0; j < labels.length; j += 4) {
-      const i = labels[j];
-      ctx.fillText(p.names[p.name[i]].slice(0, Math.floor(labels[j + 3] / 6)), labels[j + 1] + 3, labels[j + 2]);
+    const lb = this.labels;
+    for (let j = 0; j < this.nLabels * 4; j += 4) {
+      const i = lb[j];
+      ctx.fillText(p.names[p.name[i]].slice(0, Math.floor(lb[j + 3] / 6)), lb[j + 1] + 3, lb[j + 2]);
     }
     if (sel >= 0) {
       const related = selMatch >= 0 ? p.matches[selMatch].events : [sel];
@@ -269,12 +309,31 @@ export class Timeline {
       }
       ctx.setLineDash([]);
     }
-    const ms = performance.now() - began;
+    const end = performance.now();
+    const ms = end - began;
     this.stats.frames++;
     this.stats.lastFrameMs = ms;
+    this.stats.lastLevel = level;
     this.stats.frameTimes.push(ms);
     if (this.stats.frameTimes.length > 200) this.stats.frameTimes.shift();
+    if (this.inputAt >= 0) {
+      this.stats.lastInputToDrawnMs = end - this.inputAt;
+      this.inputAt = -1;
+    }
     this.canvas.dataset.frames = String(this.stats.frames);
+  }
+
+  private labels = new Float64Array(256);
+  private nLabels = 0;
+
+  private label(i: number, x: number, y: number, w: number): void {
+    if ((this.nLabels + 1) * 4 > this.labels.length) {
+      const b = new Float64Array(this.labels.length * 2);
+      b.set(this.labels);
+      this.labels = b;
+    }
+    const o = this.nLabels++ * 4;
+    this.labels[o] = i; this.labels[o + 1] = x; this.labels[o + 2] = y; this.labels[o + 3] = w;
   }
 
   private drawRuler(ctx: CanvasRenderingContext2D, W: number, fg: string, grid: string): void {
@@ -311,6 +370,7 @@ export class Timeline {
   }
 
   private viewChanged(): void {
+    if (this.inputAt < 0) this.inputAt = performance.now();
     this.invalidate();
     this.onView?.(this.t0, this.t1);
   }
@@ -362,12 +422,16 @@ export class Timeline {
     const l = Math.floor((y - RULER_H) / LANE_H);
     if (l < 0 || l >= this.p.lanes.length) return -1;
     const t = this.tOf(x), slack = 3 * (this.t1 - this.t0) / this.width();
-    const lo = this.laneOff[l], hi = this.laneOff[l + 1];
+    const lod = this.lod, C = lod.nClasses, start = this.p.start, dur = this.p.dur;
     let best = -1, bestDist = Infinity;
-    for (let i = this.lowerBound(t - this.laneMaxDur[l] - slack, lo, hi); i < hi && this.p.start[i] <= t + slack; i++) {
-      const s = this.p.start[i], e = s + this.p.dur[i];
-      const dist = t < s ? s - t : t > e ? t - e : 0;
-      if (dist <= slack && (dist < bestDist || (dist === bestDist && this.p.dur[i] < this.p.dur[best]))) { best = i; bestDist = dist; }
+    for (let c = 0; c < C; c++) {
+      const lo = lod.classOff[l * C + c], hi = lod.classOff[l * C + c + 1];
+      for (let j = lod.lowerBound(start, t - lod.classMaxDur[l * C + c] - slack, lo, hi); j < hi && start[lod.classIdx[j]] <= t + slack; j++) {
+        const i = lod.classIdx[j];
+        const s = start[i], e = s + dur[i];
+        const dist = t < s ? s - t : t > e ? t - e : 0;
+        if (dist <= slack && (dist < bestDist || (dist === bestDist && (dur[i] < dur[best] || (dur[i] === dur[best] && i < best))))) { best = i; bestDist = dist; }
+      }
     }
     return best;
   }
