@@ -26,9 +26,13 @@
 //   experts      ins [x [T,H], idx, weights] → [T,H]: Σ over routed local experts e of
 //                weight · down_e(silu(gate_e x) · up_e x); expert weights are generated here, for routed
 //                experts only, from the counter generator (attrs: keys, global shapes, local boxes)
-//   all_reduce (sum), all_gather dim, reduce_scatter dim (sum, then this rank's chunk) over `group`.
+//   all_reduce (sum, or max with attrs.reduce 'max'), all_gather dim, reduce_scatter dim (sum, then this
+//                rank's chunk), all_to_all_v (rows by attrs.sendCounts/recvCounts) over `group`.
+//   embedding, row_max, row_sum_exp, target_logit, cross_entropy, dispatch_pack, scatter_add_rows: the
+//                ends and the all-to-all dispatch (interpret-ends.ts; semantics in types.ts).
 import type { RankPrograms, RankOp, BufferDecl, OpLabel } from './types';
 import { generateBoxes } from './generator';
+import { runEndsOp, allToAllV, EndsOpError } from './interpret-ends';
 import type { Range } from '../sharding/types';
 
 export interface OpEvent {
@@ -68,7 +72,7 @@ export class ProgramError extends Error {
 }
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const COLLECTIVES = new Set(['all_reduce', 'all_gather', 'reduce_scatter']);
+const COLLECTIVES = new Set(['all_reduce', 'all_gather', 'reduce_scatter', 'all_to_all_v']);
 
 export function interpret(programs: RankPrograms, opts: InterpretOptions = {}): InterpretResult {
   const world = programs.worldSize;
@@ -330,6 +334,13 @@ function runLocal(r: number, op: RankOp, get: Get, shape: Shape, put: Put, routi
       put(r, out, experts(r, op, get, shape), op);
       return;
     default:
+      // The ends (embedding, loss-parallel cross-entropy) and the all-to-all dispatch: interpret-ends.ts.
+      try {
+        if (runEndsOp(r, op, get, shape, put)) return;
+      } catch (e) {
+        if (e instanceof EndsOpError) throw new ProgramError(e.message, op.label);
+        throw e;
+      }
       throw new ProgramError(`the interpreter has no op ${op.op}`, op.label);
   }
 }
@@ -480,9 +491,13 @@ function runCollective(op: RankOp, group: number[], opOf: (g: number) => RankOp,
   switch (op.op) {
     case 'all_reduce': {
       const sum = new Float32Array(ins[0].length);
-      for (const b of ins) {
+      const max = op.attrs?.reduce === 'max';
+      if (max) sum.set(ins[0]);
+      for (const [m, b] of ins.entries()) {
         if (b.length !== sum.length) throw new ProgramError(`all_reduce over ranks [${group.join(', ')}] gets buffers of different sizes`, op.label);
-        for (let i = 0; i < sum.length; i++) sum[i] += b[i];
+        if (max) {
+          if (m > 0) for (let i = 0; i < sum.length; i++) sum[i] = Math.max(sum[i], b[i]);
+        } else for (let i = 0; i < sum.length; i++) sum[i] += b[i];
       }
       group.forEach((g) => put(g, opOf(g).outs[0], sum.slice(), opOf(g)));
       return sum.length * 4;
@@ -512,6 +527,13 @@ function runCollective(op: RankOp, group: number[], opOf: (g: number) => RankOp,
       });
       return sum.length * 4;
     }
+    case 'all_to_all_v':
+      try {
+        return allToAllV(op, group, opOf, ins, (g) => shape(g, opOf(g).ins[0], opOf(g)).slice(1).reduce((a, b) => a * b, 1), (g, y) => put(g, opOf(g).outs[0], y, opOf(g)));
+      } catch (e) {
+        if (e instanceof EndsOpError) throw new ProgramError(e.message, op.label);
+        throw e;
+      }
     default:
       throw new ProgramError(`the interpreter has no collective ${op.op}`, op.label);
   }

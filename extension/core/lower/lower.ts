@@ -11,6 +11,8 @@ import { computeLayout } from '../sharding';
 import type { RankPrograms, RankOp, BufferDecl, OpLabel } from './types';
 import { emitMlaCore } from './mla';
 import { ropeSpec, mlaSoftmaxScale, RopeConfigError, type RopeSpec } from './rope';
+import type { Routing } from './interpret';
+import { tokenIds, expertBounds, dispatchCounts, isLossParallel, type DispatchCounts } from './ends';
 
 /** Layout of a local 2-D activation [tokens, width] on the tensor-parallel dim. */
 export type Layout = { kind: 'R' } | { kind: 'P' } | { kind: 'S'; dim: 0 | 1 };
@@ -30,6 +32,16 @@ export interface LowerOptions {
   tokens: number;
   /** Lower the final norm and lm_head after the layers. */
   tail?: boolean;
+  /** Lower the embedding (token ids → embed_tokens, as the plan shards it) before the layers; default: with
+   *  the tail, so asking for the ends asks for both. */
+  head?: boolean;
+  /** After lm_head (with the tail), the cross-entropy against generated labels, loss_parallel's way when the
+   *  logits stay vocab-sharded; compared as the module `loss` after lm_head. */
+  loss?: boolean;
+  /** The reference's top-k routing (by router module): with it, an all-to-all plan's expert dispatch is
+   *  lowered as real all_to_all_v with the counts this routing gives (the sharded run reuses it), and the
+   *  experts' backward GEMMs get their routed row counts. Without it, the all-reduce combine stands in. */
+  routing?: Routing;
   /** Append backward: each linear's input- and weight-gradient GEMMs with their real local shapes, and the
    *  binding's backward collectives after the module that issues them (timed, not compared). */
   backward?: boolean;
@@ -54,6 +66,16 @@ export interface Lowered {
   final: ModuleOutput;
   /** Where the programs differ from what the plan would run, said plainly. */
   notes: string[];
+}
+
+/** An experts module as backward sees it: per rank the experts it holds and the rows each receives. */
+interface ExpertsBackward {
+  module: string;
+  layer?: number;
+  entry?: EntryRef;
+  H: number;
+  seq: number;
+  perRank: { e0: number; e1: number; rows: [number, number][]; cols: [number, number][]; routed: { e: number; rows: number }[] }[];
 }
 
 export class LoweringError extends Error {
@@ -223,11 +245,18 @@ export function lower(o: LowerOptions): Lowered {
   };
 
   const env = new Map<string, Act>();
-  const linears: { module: string; layer?: number; x: string; rows: number; w: string; wLocal: number[][]; entry?: EntryRef }[] = [];
+  const linears: { module: string; layer?: number; x: string; rows: number; w: string; wLocal: number[][]; entry?: EntryRef; seq?: number }[] = [];
+  let flowSeq = 0;
+  // Experts modules in flow order, with the rows each local expert receives (backward's GEMM shapes).
+  const experts: ExpertsBackward[] = [];
+  // The router output each routing key belongs to, and the all-to-all dispatch counts per experts module.
+  const routingKeys = new Map<string, string>();
+  const dispatches = new Map<string, DispatchCounts>();
+  const head = (o.head ?? !!o.tail) && graph.flow.head.length > 0;
   // The layers' input: the embedding's output as the binding lays it out.
   const xAct = actQueue.get('model:x')?.[0];
   const xLayout = xAct ? toLayout(tpOf(xAct.placements), xAct.ndim) : R;
-  {
+  if (!head) {
     const H = cfg.hiddenSize;
     const id = `x#${nextId++}`;
     for (let r = 0; r < world; r++) {
@@ -261,7 +290,7 @@ export function lower(o: LowerOptions): Lowered {
           if (a.width > width) a = leadingColumns(a, width, module, label(), entry);
           // A per-head norm (q_norm, k_norm) normalises head_dim-wide groups, so heads sharded on the last dim are fine.
           const perHead = paramInfo.get(`${module}.weight`)!.shape[0] < width;
-          if (a.layout.kind === 'S' && a.layout.dim === 1 && !perHead) throw new LoweringError(`${module}: normalises an input sharded on the last dim; a norm needs the whole hidden dim`, module, entry);
+          if (a.layout.kind === 'S' && a.layout.dim === 1 && !perHead) throw new LoweringError(`${module}: normalises an input sharded on the last dim; a norm needs the whole hidden dim`, module, entry ?? a.shardedBy);
           const id = newAct(step.output, a.layout, width);
           emit(() => ({ op: 'rmsnorm', ins: [a.buf, w.id], outs: [id], attrs: { eps: cfg.rmsNormEps }, label: label() }));
           out = { buf: id, layout: a.layout, width };
@@ -296,7 +325,7 @@ export function lower(o: LowerOptions): Lowered {
           if (world === 1) layout = R;
           const id = newAct(step.output, layout, width);
           emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [id], attrs: { transB: 1 }, label: label() }));
-          linears.push({ module, layer, x: x.buf, rows: localRows(x.layout), w: w.id, wLocal: w.local, entry });
+          linears.push({ module, layer, x: x.buf, rows: localRows(x.layout), w: w.id, wLocal: w.local, entry, seq: flowSeq++ });
           out = { buf: id, layout, width };
           break;
         }
@@ -364,6 +393,7 @@ export function lower(o: LowerOptions): Lowered {
           emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [logits], attrs: { transB: 1 }, label: label() }));
           emit(() => ({ op: 'softmax', ins: [logits], outs: [probs], label: label() }));
           emit(() => ({ op: 'topk', ins: [probs], outs: [idx, wts], attrs: { k, normalize, routingKey: `${module}` }, label: label() }));
+          routingKeys.set(step.output, module);
           env.set(`${step.output}:idx`, { buf: idx, layout: R, width: k });
           env.set(`${step.output}:w`, { buf: wts, layout: R, width: k });
           out = { buf: probs, layout: R, width: E };
@@ -382,32 +412,110 @@ export function lower(o: LowerOptions): Lowered {
           const guP = params.get(gu);
           const dnP = params.get(dn);
           entry = locate(guP?.entry ?? dnP?.entry) ?? entry;
-          if (x.layout.kind !== 'R') throw new LoweringError(`${module}: experts need whole tokens, but their input is ${layoutName(x.layout)}`, module, entry);
-          const id = newAct(step.output, world > 1 && (guP?.placements.length || dnP?.placements.length) ? { kind: 'P' } : R, width);
+          const a2a = world > 1 && (sharded?.collectives ?? []).some((c) => c.module === module && c.op === 'all_to_all');
+          const routed = o.routing?.get(routingKeys.get(step.inputs[1]) ?? '');
+          const dispatch = a2a && !!routed;
+          if (x.layout.kind !== 'R' && !(dispatch && x.layout.kind === 'S' && x.layout.dim === 0))
+            throw new LoweringError(`${module}: experts need whole tokens, but their input is ${layoutName(x.layout)}`, module, entry);
           const flat = (rs: [number, number][]) => rs.flatMap(([a, b]) => [a, b]);
-          for (let r = 0; r < world; r++) {
+          const uniq = (rs: [number, number][]) => rs.filter((x, i) => rs.findIndex((y) => y[0] === x[0] && y[1] === x[1]) === i);
+          const held = Array.from({ length: world }, (_, r) => {
             const g = guP?.placements.length ? computeLayout(guInfo.shape, sizes, guP.placements, r).ranges : [guInfo.shape.map((n) => [0, n] as [number, number])];
             const d = dnP?.placements.length ? computeLayout(dnInfo.shape, sizes, dnP.placements, r).ranges : [dnInfo.shape.map((n) => [0, n] as [number, number])];
             const e0 = g[0][0][0];
             const e1 = g[0][0][1];
             const de = d[0][0];
             if (de[0] !== e0 || de[1] !== e1) throw new LoweringError(`${module}: rank ${r} holds experts ${e0}–${e1 - 1} of gate_up_proj but ${de[0]}–${de[1] - 1} of down_proj`, module, entry);
-            const uniq = (rs: [number, number][]) => rs.filter((x, i) => rs.findIndex((y) => y[0] === x[0] && y[1] === x[1]) === i);
             const rows = uniq(g.map((b) => b[1] as [number, number]));
             const cols = uniq(d.map((b) => b[2] as [number, number]));
             if (g.some((b) => b[2][0] !== 0 || b[2][1] !== H) || d.some((b) => b[1][0] !== 0 || b[1][1] !== H))
               throw new LoweringError(`${module}: the experts' hidden dim is sharded, which the token combine cannot sum`, module, entry);
-            ops[r].push({
-              op: 'experts',
-              ins: [x.buf, idx.buf, wts.buf],
-              outs: [id],
-              attrs: { numExperts: E, inter: I2 / 2, expertStart: e0, expertEnd: e1, gateUpKey: gu, downKey: dn, gateUpScale: 1 / Math.sqrt(H), downScale: 1 / Math.sqrt(I2 / 2), gateUpRows: flat(rows), downCols: flat(cols) },
-              label: label(),
-            });
+            return { e0, e1, rows, cols };
+          });
+          const expertAttrs = (r: number) => ({ numExperts: E, inter: I2 / 2, expertStart: held[r].e0, expertEnd: held[r].e1, gateUpKey: gu, downKey: dn, gateUpScale: 1 / Math.sqrt(H), downScale: 1 / Math.sqrt(I2 / 2), gateUpRows: flat(held[r].rows), downCols: flat(held[r].cols) });
+          const k = cfg.numExpertsPerTok ?? 2;
+          // Rows each rank's experts receive, per local expert: the backward GEMMs' real shapes.
+          const perExpert = (r: number, tokensOf: (e: number) => number) => Array.from({ length: held[r].e1 - held[r].e0 }, (_, i) => ({ e: held[r].e0 + i, rows: tokensOf(held[r].e0 + i) }));
+          const countOf = (e: number, times: number) => (routed ? routed.idx.reduce((a, v) => a + (v === e ? 1 : 0), 0) * times : Math.ceil((T * k) / E));
+          if (dispatch) {
+            // All-to-all dispatch: each rank sends its tokens' (token, slot) rows to the ranks owning the experts,
+            // the experts run on the rows they receive (k = 1), and the outputs travel back to be summed per token.
+            const bounds = expertBounds(held.map((h) => [h.e0, h.e1]), E);
+            if (!bounds || held.some((h) => h.rows.reduce((a, [s0, s1]) => a + s1 - s0, 0) !== I2 || h.cols.reduce((a, [s0, s1]) => a + s1 - s0, 0) !== I2 / 2))
+              throw new LoweringError(`${module}: all-to-all dispatch needs each expert whole on one rank, spread over the ranks in order`, module, entry);
+            const Tl = localRows(x.layout);
+            const rowStart = (r: number) => (x.layout.kind === 'S' ? r * Tl : 0);
+            const counts = dispatchCounts(routed.idx, k, bounds, Tl, rowStart);
+            const base = `${step.output}_dispatch`;
+            const ids = Object.fromEntries(['rows', 'experts', 'weights', 'tokens', 'recvRows', 'recvExperts', 'recvWeights', 'expertOut', 'back'].map((n) => [n, `${base}_${n}#${nextId++}`]));
+            const id = newAct(step.output, x.layout, width);
+            const S = Tl * k;
+            for (let r = 0; r < world; r++) {
+              const R0 = counts.recv[r].reduce((a, b) => a + b, 0);
+              const decl = (bid: string, shape: number[]) => buffers.push({ id: bid, rank: r, dtype: 'f32', shape });
+              decl(ids.rows, [S, H]);
+              decl(ids.experts, [S, 1]);
+              decl(ids.weights, [S, 1]);
+              decl(ids.tokens, [S, 1]);
+              decl(ids.recvRows, [R0, H]);
+              decl(ids.recvExperts, [R0, 1]);
+              decl(ids.recvWeights, [R0, 1]);
+              decl(ids.expertOut, [R0, H]);
+              decl(ids.back, [S, H]);
+            }
+            // The exchanges are the experts module's own (ep_dispatch_experts); the local ops keep the weights' entry.
+            const a2aEntry = locate((sharded?.collectives ?? []).find((c) => c.module === module && c.op === 'all_to_all')?.entry) ?? entry;
+            const lb = label();
+            const la: OpLabel = { ...lb, entry: a2aEntry?.key, file: a2aEntry?.file, line: a2aEntry?.line };
+            const there = (r: number) => ({ sendCounts: counts.send[r], recvCounts: counts.recv[r] });
+            const back = (r: number) => ({ sendCounts: counts.recv[r], recvCounts: counts.send[r] });
+            emit((r) => ({ op: 'dispatch_pack', ins: [x.buf, idx.buf, wts.buf], outs: [ids.rows, ids.experts, ids.weights, ids.tokens], attrs: { bounds, rowStart: rowStart(r), sendCounts: counts.send[r] }, label: lb }));
+            emit((r) => ({ op: 'all_to_all_v', ins: [ids.rows], outs: [ids.recvRows], group: 0, attrs: there(r), label: la }));
+            emit((r) => ({ op: 'all_to_all_v', ins: [ids.experts], outs: [ids.recvExperts], group: 0, attrs: there(r), label: la }));
+            emit((r) => ({ op: 'all_to_all_v', ins: [ids.weights], outs: [ids.recvWeights], group: 0, attrs: there(r), label: la }));
+            emit((r) => ({ op: 'experts', ins: [ids.recvRows, ids.recvExperts, ids.recvWeights], outs: [ids.expertOut], attrs: expertAttrs(r), label: lb }));
+            emit((r) => ({ op: 'all_to_all_v', ins: [ids.expertOut], outs: [ids.back], group: 0, attrs: back(r), label: la }));
+            emit(() => ({ op: 'scatter_add_rows', ins: [ids.back, ids.tokens], outs: [id], label: lb }));
+            dispatches.set(module, counts);
+            // Every rank dispatches its own rows: a token reaches an expert once per rank that holds it.
+            const copies = x.layout.kind === 'R' ? world : 1;
+            experts.push({ module, layer, entry, H, seq: flowSeq++, perRank: Array.from({ length: world }, (_, r) => ({ ...held[r], routed: perExpert(r, (e) => countOf(e, copies)) })) });
+            out = { buf: id, layout: x.layout, width };
+          } else {
+            const layout: Layout = world > 1 && (guP?.placements.length || dnP?.placements.length) ? { kind: 'P' } : R;
+            const id = newAct(step.output, layout, width);
+            for (let r = 0; r < world; r++) ops[r].push({ op: 'experts', ins: [x.buf, idx.buf, wts.buf], outs: [id], attrs: expertAttrs(r), label: label() });
+            experts.push({ module, layer, entry, H, seq: flowSeq++, perRank: Array.from({ length: world }, (_, r) => ({ ...held[r], routed: perExpert(r, (e) => countOf(e, 1)) })) });
+            out = { buf: id, layout, width };
+            if (a2a && !notes.some((n) => n.includes('all-to-all')))
+              notes.push(`${module}: the plan's all-to-all token dispatch is rehearsed as transformers' all-reduce combine (same numbers, other collectives); the reference's routing, passed to the lowering, rehearses the dispatch itself`);
           }
-          out = { buf: id, layout: world > 1 && (guP?.placements.length || dnP?.placements.length) ? { kind: 'P' } : R, width };
-          if ((sharded?.collectives ?? []).some((c) => c.module === module && c.op === 'all_to_all') && !notes.some((n) => n.includes('all-to-all')))
-            notes.push(`${module}: the plan's all-to-all token dispatch is rehearsed as transformers' all-reduce combine (same numbers, other collectives)`);
+          if (!routed && !notes.some((n) => n.includes('backward GEMMs of the experts'))) notes.push(`${module}: the backward GEMMs of the experts assume ⌈tokens·top-k / experts⌉ rows per expert (no routing was given to the lowering)`);
+          break;
+        }
+        case 'embedding': {
+          // Token ids → rows of the table as the plan shards it: a vocab slice per rank (rows outside it are
+          // zeros, summed by the collective the binding gives the output) or a slice of the hidden dim.
+          const pname = `${module}.weight`;
+          const info = paramInfo.get(pname);
+          if (!info) throw new LoweringError(`the model has no parameter ${pname}`, module);
+          const [V, H] = info.shape;
+          const p = params.get(pname);
+          entry = locate(p?.entry) ?? entry;
+          const pl = p?.placements.length ? p.placements : undefined;
+          const wp = tpOf(pl);
+          let layout: Layout = R;
+          if (world > 1 && (wp.kind === 'shard' || wp.kind === 'strided_shard')) layout = (wp.dim < 0 ? wp.dim + 2 : wp.dim) === 0 ? { kind: 'P' } : { kind: 'S', dim: 1 };
+          const ids = tokenIds('input_ids', T, V);
+          const id = newAct(step.output, layout, H);
+          for (let r = 0; r < world; r++) {
+            const ranges = pl ? computeLayout(info.shape, sizes, pl, r).ranges : [[[0, V], [0, H]] as [number, number][]];
+            if (ranges.length !== 1) throw new LoweringError(`${module}: rank ${r} holds its table in ${ranges.length} pieces; the lookup needs one slice per rank`, module, entry);
+            const [[v0, v1], [c0, c1]] = ranges[0];
+            if (c1 - c0 !== localWidth(layout, H)) throw new LoweringError(`${module}: rank ${r} holds columns ${c0}–${c1 - 1} of the table, which do not split the hidden dim evenly`, module, entry);
+            ops[r].push({ op: 'embedding', ins: [], outs: [id], attrs: { key: pname, vocab: V, hidden: H, ids, vocabStart: v0, vocabEnd: v1, colStart: c0, colEnd: c1, scale: 1 }, label: label() });
+          }
+          out = { buf: id, layout, width: H };
           break;
         }
         default:
@@ -419,6 +527,69 @@ export function lower(o: LowerOptions): Lowered {
       const ins = step.inputs.map((i) => env.get(i)).filter((a): a is Act => !!a);
       const shardedBy = out.shardedBy ?? (out.layout.kind === 'S' && out.layout.dim === 1 && !ins.some((a) => a.layout.kind === 'S' && a.layout.dim === 1) ? entry : ins.find((a) => a.shardedBy)?.shardedBy);
       env.set(step.output, { ...out, producer: rec, shardedBy });
+    }
+  };
+
+  /** The cross-entropy of the logits against generated labels; loss_parallel's three all-reduces where the logits stay vocab-sharded. */
+  const lowerLoss = () => {
+    const logits = env.get('logits')!;
+    const module = logits.producer?.module ?? 'lm_head';
+    const entry = logits.producer?.entry;
+    const V = logits.width;
+    if (logits.layout.kind === 'P' || (logits.layout.kind === 'S' && logits.layout.dim === 0))
+      throw new LoweringError(`${module}: the loss needs every token's logits, but they are ${layoutName(logits.layout)}`, module, entry ?? logits.shardedBy);
+    const vocabSharded = logits.layout.kind === 'S';
+    if (vocabSharded && !isLossParallel(sharded?.collectives ?? [], module))
+      throw new LoweringError(`${module}: its logits stay sharded on the vocab dim, but the loss gets no loss_parallel: gather them (colwise_gather_output) or use colwise_loss_parallel under loss_parallel()`, module, entry ?? logits.shardedBy);
+    const label: OpLabel = { module: 'loss', entry: entry?.key, file: entry?.file, line: entry?.line, pass: 'forward' };
+    const targets = tokenIds('labels', T, V);
+    const reduce = (buf: string, name: string, how: 'sum' | 'max'): string => {
+      if (!vocabSharded) return buf;
+      const to = newAct(name, R, 1);
+      emit(() => ({ op: 'all_reduce', ins: [buf], outs: [to], group: 0, attrs: { reduce: how }, label }));
+      return to;
+    };
+    const localMax = newAct('logits_max_local', R, 1);
+    emit(() => ({ op: 'row_max', ins: [logits.buf], outs: [localMax], label }));
+    const max = reduce(localMax, 'logits_max', 'max');
+    const localSum = newAct('sum_exp_local', R, 1);
+    emit(() => ({ op: 'row_sum_exp', ins: [logits.buf, max], outs: [localSum], label }));
+    const sum = reduce(localSum, 'sum_exp', 'sum');
+    const localTarget = newAct('target_logit_local', R, 1);
+    emit((r) => ({ op: 'target_logit', ins: [logits.buf], outs: [localTarget], attrs: { targets, vocabStart: vocabSharded ? (r * V) / world : 0 }, label }));
+    const target = reduce(localTarget, 'target_logit', 'sum');
+    const loss = `loss#${nextId++}`;
+    for (let r = 0; r < world; r++) buffers.push({ id: loss, rank: r, dtype: 'f32', shape: [1, 1] });
+    emit(() => ({ op: 'cross_entropy', ins: [max, sum, target], outs: [loss], label }));
+    outputs.push({ module: 'loss', buffer: loss, layout: R, width: 1, entry });
+  };
+
+  /** Backward of an experts module on every rank: per routed local expert, the down and gate_up GEMMs with its real row count. */
+  const expertsBackward = (x: ExpertsBackward) => {
+    const label: OpLabel = { layer: x.layer, module: x.module, entry: x.entry?.key, file: x.entry?.file, line: x.entry?.line, pass: 'backward' };
+    const g = `grad:${x.module}`;
+    const input = (id: string, r: number, shape: number[]) => buffers.push({ id, rank: r, dtype: 'f32', shape, init: { kind: 'input', key: id, globalShape: shape, ranges: [shape.map((n) => [0, n] as [number, number])], scale: 1 } });
+    for (let r = 0; r < world; r++) {
+      const h = x.perRank[r];
+      const I = h.cols.reduce((a, [s0, s1]) => a + s1 - s0, 0);
+      const I2 = h.rows.reduce((a, [s0, s1]) => a + s1 - s0, 0);
+      // One weight-sized scratch per rank: every local expert has the same local shape, and values do not matter (timed, not compared).
+      input(`${g}:down`, r, [x.H, I]);
+      input(`${g}:gate_up`, r, [I2, x.H]);
+      buffers.push({ id: `${g}:ddown`, rank: r, dtype: 'f32', shape: [x.H, I] }, { id: `${g}:dgate_up`, rank: r, dtype: 'f32', shape: [I2, x.H] });
+      for (const { e, rows } of h.routed) {
+        if (!rows) continue;
+        const p = `${g}:${e}`;
+        input(`${p}:dy`, r, [rows, x.H]);
+        input(`${p}:act`, r, [rows, I]);
+        input(`${p}:dh`, r, [rows, I2]);
+        input(`${p}:x`, r, [rows, x.H]);
+        buffers.push({ id: `${p}:dact`, rank: r, dtype: 'f32', shape: [rows, I] }, { id: `${p}:dx`, rank: r, dtype: 'f32', shape: [rows, x.H] });
+        ops[r].push({ op: 'gemm', ins: [`${p}:dy`, `${g}:down`], outs: [`${p}:dact`], attrs: { transB: 0 }, label });
+        ops[r].push({ op: 'gemm', ins: [`${p}:dy`, `${p}:act`], outs: [`${g}:ddown`], attrs: { transA: 1 }, label });
+        ops[r].push({ op: 'gemm', ins: [`${p}:dh`, `${g}:gate_up`], outs: [`${p}:dx`], attrs: { transB: 0 }, label });
+        ops[r].push({ op: 'gemm', ins: [`${p}:dh`, `${p}:x`], outs: [`${g}:dgate_up`], attrs: { transA: 1 }, label });
+      }
     }
   };
 
@@ -449,10 +620,48 @@ export function lower(o: LowerOptions): Lowered {
       });
     };
     let container: string | undefined;
-    for (const l of [...linears].reverse()) {
-      const parent = l.module.slice(0, l.module.lastIndexOf('.'));
+    const enter = (module: string) => {
+      const parent = module.slice(0, module.lastIndexOf('.'));
       if (container && container !== parent) emitCollectives((m) => m === container);
       container = parent;
+    };
+    // The all-to-all dispatch's backward: the combined outputs' gradient goes to the experts' ranks with the
+    // forward dispatch's counts (first), the dispatched rows' gradient comes back with the mirrored counts.
+    const exchange = (x: ExpertsBackward, which: 0 | 1) => {
+      const counts = dispatches.get(x.module);
+      const at = coll.map((c, i) => [c, i] as const).filter(([c, i]) => !done.has(i) && c.module === x.module && c.op === 'all_to_all')[0];
+      if (!counts || !at || world === 1) return;
+      const [c, i] = at;
+      done.add(i);
+      const send = which === 0 ? counts.send : counts.recv;
+      const recv = which === 0 ? counts.recv : counts.send;
+      const gin = `grad:${c.module}:${i}:in`;
+      const gout = `grad:${c.module}:${i}:out`;
+      const sum = (a: number[]) => a.reduce((u, v) => u + v, 0);
+      for (let r = 0; r < world; r++) {
+        const inShape = [sum(send[r]), x.H];
+        buffers.push({ id: gin, rank: r, dtype: 'f32', shape: inShape, init: { kind: 'input', key: gin, globalShape: inShape, ranges: [inShape.map((n) => [0, n] as [number, number])], scale: 1 } });
+        buffers.push({ id: gout, rank: r, dtype: 'f32', shape: [sum(recv[r]), x.H] });
+      }
+      const e = locate(c.entry);
+      emit((r) => ({ op: 'all_to_all_v', ins: [gin], outs: [gout], group: 0, attrs: { sendCounts: send[r], recvCounts: recv[r] }, label: { layer: c.layer, module: c.module, entry: e?.key, file: e?.file, line: e?.line, pass: 'backward' } }));
+    };
+    const pending = [...experts];
+    const flushExperts = (after: number) => {
+      while (pending.length && pending[pending.length - 1].seq > after) {
+        const x = pending.pop()!;
+        enter(x.module);
+        exchange(x, 0);
+        expertsBackward(x);
+        exchange(x, 1);
+        emitCollectives((m) => m === x.module);
+      }
+    };
+    let lastSeq = -1;
+    const seqs = linears.map((l) => (lastSeq = l.seq ?? lastSeq));
+    for (const [li, l] of [...linears.entries()].reverse()) {
+      flushExperts(seqs[li]);
+      enter(l.module);
       const label: OpLabel = { layer: l.layer, module: l.module, entry: l.entry?.key, file: l.entry?.file, line: l.entry?.line, pass: 'backward' };
       const dy = `grad:${l.module}:dy`;
       const dx = `grad:${l.module}:dx`;
@@ -467,9 +676,11 @@ export function lower(o: LowerOptions): Lowered {
       emit(() => ({ op: 'gemm', ins: [dy, l.x], outs: [dw], attrs: { transA: 1 }, label }));
       emitCollectives((m) => m === l.module);
     }
+    flushExperts(-Infinity);
     emitCollectives(() => true);
   };
 
+  if (head) walk(graph.flow.head, '', graph.basePrefix, undefined);
   for (const layer of o.layers) {
     const steps = moeLayers.has(layer) ? graph.flow.moe : graph.flow.dense;
     if (!steps) throw new LoweringError(`layer ${layer}: the model has no flow for it`, `${graph.basePrefix}.layers.${layer}`);
@@ -480,6 +691,7 @@ export function lower(o: LowerOptions): Lowered {
     env.set('x', env.get('y')!);
   }
   if (o.tail) walk(graph.flow.tail.map((s) => ({ ...s, inputs: s.inputs.map((i) => (i === 'y' ? 'x' : i)) })), '', graph.basePrefix, undefined);
+  if (o.tail && o.loss && env.has('logits')) lowerLoss();
   if (o.backward) lowerBackward();
   return { programs: { worldSize: world, groups, buffers, ranks: ops.map((o2, rank) => ({ rank, ops: o2 })) }, outputs, final: outputs[outputs.length - 1], notes };
 }

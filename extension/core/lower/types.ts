@@ -46,12 +46,36 @@ export interface BufferDecl {
  *   broadcast (attrs.root, a global rank in the group): each over RankOp.group.
  * - send (ins [x], attrs.peer) / recv (outs [y], attrs.peer): rendezvous, matched in program order.
  * - sleep: attrs.ms; a diagnostic op (slow-rank rehearsals, watchdog tests).
+ *
+ * The model's ends and the all-to-all expert dispatch (native/src/ops_dispatch.cc, interpret-ends.ts):
+ * - embedding: ins [], outs [y (T×(colEnd−colStart))]; attrs key, vocab, hidden, ids (T global token
+ *   ids), vocabStart/vocabEnd (this rank's rows of the [vocab, hidden] table), colStart/colEnd, scale.
+ *   y[t] = table[ids[t], colStart:colEnd] when vocabStart ≤ ids[t] < vocabEnd, else zeros (the vocab-
+ *   parallel lookup: an all-reduce or reduce-scatter sums the ranks' rows). Table rows are generated from
+ *   the counter generator for the looked-up ids only; the table is never materialised.
+ * - row_max: ins [x (M×N)] → [M×1] max over the last dim (−∞ when N = 0).
+ * - row_sum_exp: ins [x (M×N), m (M×1)] → [M×1] Σ exp(x − m).
+ * - target_logit: ins [x (M×N)]; attrs targets (M global class ids), vocabStart → [M×1]: x[i, t − vocabStart]
+ *   where this rank's columns hold target t, else 0 (the owning rank contributes, a sum all-reduce joins).
+ * - cross_entropy: ins [m, s, t (each M×1)] → [1×1] mean over rows of log(s) + m − t.
+ *   loss_parallel as PyTorch computes it: row_max → all_reduce max → row_sum_exp → all_reduce sum →
+ *   target_logit → all_reduce sum → cross_entropy.
+ * - dispatch_pack: ins [x (T×H), idx (R×k), weights (R×k)], outs [rows (T·k×H), experts (T·k×1),
+ *   weights (T·k×1), tokens (T·k×1)]; attrs bounds (n+1 expert boundaries: member i owns experts
+ *   [bounds[i], bounds[i+1])), rowStart (the routing row of x's first row, default 0), sendCounts
+ *   (optional check). Every (token, slot) pair ordered by destination member, then token, then slot.
+ *   A pair whose expert no member owns, or counts that differ from sendCounts, are errors.
+ * Expert dispatch with all_to_all_v: the counts are fixed at lowering time from the reference's routing
+ * (LowerOptions.routing; the sharded run reuses that routing, so the data-dependent counts are known).
+ * Lowered as dispatch_pack → all_to_all_v of rows, expert ids and weights → experts over the received
+ * rows (k = 1) → all_to_all_v back (counts mirrored) → scatter_add_rows into the tokens' rows.
  */
 export type OpName =
   | 'sleep'
   | 'gemm' | 'silu_mul' | 'add' | 'rmsnorm' | 'softmax' | 'topk' | 'gather_rows' | 'scatter_add_rows'
   | 'copy' | 'slice' | 'concat' | 'scale' | 'attention' | 'experts'
   | 'rope'
+  | 'embedding' | 'row_max' | 'row_sum_exp' | 'target_logit' | 'cross_entropy' | 'dispatch_pack'
   | 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'all_to_all' | 'all_to_all_v' | 'broadcast' | 'send' | 'recv'
   // A timed wait (runtime tests of timeouts and progress).
   | 'sleep';
