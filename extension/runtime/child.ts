@@ -1,13 +1,15 @@
 // The runtime child process: the only place the native addon is loaded, so a native crash takes down
 // this process and never the extension host. Talks to the parent through protocol.ts messages.
 import { addonCandidates, findAddon } from './addonPath';
-import { validateParentMessage, type ChildMessage, type NativeResult, type Discovery, type RankProgress } from './protocol';
+import { validateParentMessage, type ChildMessage, type NativeResult, type NativeEvent, type Discovery, type RankProgress, type RunOptionsWire } from './protocol';
 import type { RankPrograms } from '../core/lower/types';
 
 interface Addon {
-  run(programs: RankPrograms, options: { timeoutMs: number; outputs: string[]; data?: Record<string, Float32Array | Int32Array> }): Promise<NativeResult>;
+  run(programs: RankPrograms, options: Omit<RunOptionsWire, 'backend'> & { backend?: RunOptionsWire['backend'] }): Promise<NativeResult>;
   cancel(): boolean;
   progress(): RankProgress[] | null;
+  /** Events finished since the last call (absent from addons built before streaming). */
+  drainEvents?(): NativeEvent[] | null;
   discover(o: { dirs: string[] }): Discovery;
 }
 
@@ -39,17 +41,40 @@ process.on('message', (raw: unknown) => {
   if (!addon) return;
   if (m.type === 'cancel') { addon.cancel(); return; }
   if (m.type === 'discover') return send({ type: 'discovered', discovery: addon.discover({ dirs: m.dirs }) });
-  if (m.options.backend === 'cuda') return send({ type: 'error', message: 'the CUDA backend does not execute programs yet; use the CPU backend' });
+  if (m.options.backend === 'cuda') {
+    // Discovery says which library or call is missing; where everything loads, the backend itself answers.
+    const d = addon.discover({ dirs: m.options.libraryDirs ?? [] });
+    if (!d.cuda) return send({ type: 'error', message: `the CUDA backend cannot run here: ${d.reason ?? 'no GPU found'}` });
+    return send({ type: 'error', message: 'the CUDA backend does not execute programs yet; use the CPU backend' });
+  }
   let pending: Promise<NativeResult>;
   try {
     pending = addon.run(m.programs, m.options);
   } catch (e) {
     return send({ type: 'error', message: (e as Error).message });
   }
-  timer = setInterval(() => { const p = addon.progress(); if (p) send({ type: 'progress', ranks: p }); }, 100);
+  // Finished events go to the parent as they happen: soon after the first op, then in batches.
+  let polls = 0;
+  const drain = () => {
+    const events = addon.drainEvents?.();
+    if (events && events.length) send({ type: 'events', events });
+  };
+  let lastProgress = Date.now();
+  const poll = () => {
+    drain();
+    if (Date.now() - lastProgress >= 100) {
+      lastProgress = Date.now();
+      const p = addon.progress();
+      if (p) send({ type: 'progress', ranks: p });
+    }
+    timer = setTimeout(poll, ++polls < 50 ? 2 : 10);
+  };
+  if (m.options.trace !== false && addon.drainEvents) poll();
+  else timer = setInterval(() => { const p = addon.progress(); if (p) send({ type: 'progress', ranks: p }); }, 100);
+  const stop = () => { clearTimeout(timer); clearInterval(timer); };
   pending.then(
-    (result) => { clearInterval(timer); send({ type: 'result', result }); },
-    (e: Error) => { clearInterval(timer); send({ type: 'error', message: e.message }); },
+    (result) => { stop(); send({ type: 'result', result }); },
+    (e: Error) => { stop(); send({ type: 'error', message: e.message }); },
   );
 });
 send({ type: 'ready' });

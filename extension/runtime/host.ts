@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RankPrograms } from '../core/lower/types';
-import { validateChildMessage, type ChildMessage, type Discovery, type NativeResult, type RankProgress, type RuntimeBackend, type RunOptionsWire } from './protocol';
+import { validateChildMessage, type ChildMessage, type Discovery, type NativeEvent, type NativeResult, type RankProgress, type RuntimeBackend, type RunOptionsWire } from './protocol';
 
 export interface RunProgramsOptions {
   backend?: RuntimeBackend;
@@ -13,6 +13,14 @@ export interface RunProgramsOptions {
   outputs?: string[];
   data?: RunOptionsWire['data'];
   onProgress?(ranks: RankProgress[]): void;
+  /** Record events (default true). */
+  trace?: boolean;
+  /** Every event as the child streams it, per rank in op order; each event once, the rest at the end. */
+  onEvent?(e: NativeEvent): void;
+  /** Routing choices to reuse, by routingKey. */
+  routing?: RunOptionsWire['routing'];
+  /** Folders searched for the CUDA libraries (backend 'cuda'). */
+  libraryDirs?: string[];
   signal?: AbortSignal;
   /** The bundled child script (default: runtime-child.js beside this bundle, else dist/ of the cwd). */
   childPath?: string;
@@ -49,6 +57,22 @@ function startChild(opts: RunProgramsOptions): { child: ChildProcess; output: ()
 export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {}): Promise<NativeResult> {
   const timeoutMs = opts.timeoutMs ?? 30000;
   const wire: RunOptionsWire = { backend: opts.backend ?? 'cpu', timeoutMs, outputs: opts.outputs ?? [], data: opts.data };
+  if (opts.trace === false) wire.trace = false;
+  if (opts.routing) wire.routing = opts.routing;
+  if (opts.libraryDirs) wire.libraryDirs = opts.libraryDirs;
+  // Events already handed to onEvent, per rank (streamed events are per-rank prefixes in op order).
+  const streamed = new Map<number, number>();
+  const deliver = (events: NativeEvent[], fromResult: boolean) => {
+    if (!opts.onEvent) return;
+    const seen = new Map<number, number>();
+    for (const e of events) {
+      const k = seen.get(e.rank) ?? 0;
+      seen.set(e.rank, k + 1);
+      if (fromResult && k < (streamed.get(e.rank) ?? 0)) continue;
+      if (!fromResult) streamed.set(e.rank, (streamed.get(e.rank) ?? 0) + 1);
+      opts.onEvent(e);
+    }
+  };
   return new Promise((resolve, reject) => {
     const { child, output } = startChild(opts);
     let done = false;
@@ -86,7 +110,10 @@ export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {
         lastProgress = m.ranks;
         if (moved) armSilence();
         opts.onProgress?.(m.ranks);
-      } else if (m.type === 'result') finish(() => resolve(m.result));
+      } else if (m.type === 'events') {
+        armSilence();
+        deliver(m.events, false);
+      } else if (m.type === 'result') finish(() => { deliver(m.result.events, true); resolve(m.result); });
       else if (m.type === 'error') finish(() => reject(new RuntimeProgramError(m.message)));
     });
     child.on('error', (e) => finish(() => reject(new Error(`runtime child: ${e.message}`))));

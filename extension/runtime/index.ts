@@ -4,3 +4,4 @@ export { cudaLibraryDirs, nvidiaLibDirs, pythonSitePackages } from './libraryDir
 export { toTraceEvents } from './trace';
 export { findAddon, addonCandidates, ADDON_FILE } from './addonPath';
 export type { NativeEvent, NativeResult, RunReport, RankReport, RankProgress, Discovery, LibraryProbe, RuntimeBackend } from './protocol';
+export { nativeExecutor, nativeUnavailable, type NativeExecutorOptions } from './executor';

@@ -11,6 +11,17 @@ export interface RunOptionsWire {
   outputs: string[];
   /** Initial contents, keyed "rank/id" (Float32Array or Int32Array). */
   data?: Record<string, Float32Array | Int32Array>;
+  /** Record events (default true); off, no clock is read and no event comes back. */
+  trace?: boolean;
+  /** Routing choices to reuse, by the topk op's routingKey (the reference's choices, for the sharded run). */
+  routing?: Record<string, RoutingWire>;
+  /** Folders searched for the CUDA libraries (backend 'cuda'). */
+  libraryDirs?: string[];
+}
+
+export interface RoutingWire {
+  idx: Float32Array;
+  weights: Float32Array;
 }
 
 export type ParentMessage =
@@ -86,6 +97,8 @@ export interface Discovery {
 export type ChildMessage =
   | { type: 'ready' }
   | { type: 'progress'; ranks: RankProgress[] }
+  /** Events finished since the last message, streamed while the run goes on (per rank in op order). */
+  | { type: 'events'; events: NativeEvent[] }
   | { type: 'result'; result: NativeResult }
   | { type: 'discovered'; discovery: Discovery }
   | { type: 'error'; message: string };
@@ -93,6 +106,8 @@ export type ChildMessage =
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStrArr = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+const isEvent = (e: unknown): boolean => isObj(e) && isNum(e.rank) && isNum(e.op) && isNum(e.startNs) && isNum(e.endNs);
 
 /** Returns the message, or a string saying what is wrong with it. */
 export function validateParentMessage(m: unknown): ParentMessage | string {
@@ -109,6 +124,14 @@ export function validateParentMessage(m: unknown): ParentMessage | string {
       if (!isObj(o) || (o.backend !== 'cpu' && o.backend !== 'cuda') || !isNum(o.timeoutMs) || !isStrArr(o.outputs))
         return 'run: options must have backend (cpu|cuda), timeoutMs and outputs';
       if (o.data !== undefined && !isObj(o.data)) return 'run: options.data must be an object';
+      if (o.trace !== undefined && typeof o.trace !== 'boolean') return 'run: options.trace must be a boolean';
+      if (o.libraryDirs !== undefined && !isStrArr(o.libraryDirs)) return 'run: options.libraryDirs must be strings';
+      if (o.routing !== undefined) {
+        if (!isObj(o.routing)) return 'run: options.routing must be an object';
+        for (const [k, v] of Object.entries(o.routing))
+          if (!isObj(v) || !(v.idx instanceof Float32Array) || !(v.weights instanceof Float32Array) || v.idx.length !== v.weights.length)
+            return `run: options.routing['${k}'] must be { idx, weights } Float32Arrays of one length`;
+      }
       return m as ParentMessage;
     }
     default:
@@ -124,11 +147,13 @@ export function validateChildMessage(m: unknown): ChildMessage | string {
     case 'progress':
       return Array.isArray(m.ranks) && m.ranks.every((r) => isObj(r) && isNum(r.rank) && isNum(r.started) && isNum(r.finished))
         ? (m as ChildMessage) : 'progress: ranks malformed';
+    case 'events':
+      return Array.isArray(m.events) && m.events.every(isEvent) ? (m as ChildMessage) : 'events: malformed event';
     case 'result': {
       const r = m.result;
       if (!isObj(r) || !Array.isArray(r.events) || !isObj(r.outputs) || !isObj(r.report) || typeof r.report.ok !== 'boolean' || !Array.isArray(r.report.ranks))
         return 'result: events, outputs and report expected';
-      if (!r.events.every((e) => isObj(e) && isNum(e.rank) && isNum(e.op) && isNum(e.startNs) && isNum(e.endNs))) return 'result: malformed event';
+      if (!r.events.every(isEvent)) return 'result: malformed event';
       return m as ChildMessage;
     }
     case 'discovered':

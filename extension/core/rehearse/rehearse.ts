@@ -6,14 +6,21 @@ import { parsePlanSource, type PlanDocument, type PlanEntry } from '../plan';
 import { loadModel, graphFromConfig, type ModelGraph } from '../models';
 import { bindPlan, planInputsFromDocument, type ShardedModel } from '../analysis';
 import { lineColumn } from '../util/json';
-import { lower, LoweringError, interpret, ProgramError, compareModules, predict, defaultCostModel, scaledConfig, layerElements, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
+import { lower, LoweringError, ProgramError, compareModules, predict, defaultCostModel, scaledConfig, layerElements, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
 import type { Trace, TraceEvent, EventCategory } from '../trace/types';
 import { summarizeCollectives, type CollectiveSummary } from './trace-export';
+import { interpreterExecutor, type Executor, type ExecuteResult } from './executor';
 
 export interface RehearseOptions {
   /** Ranks to run; default the plan's tensor-parallel group (CPU: at most 16 rank threads). */
   ranks?: number;
   backend?: 'cpu' | 'cuda' | 'auto';
+  /** Where the programs run: the native addon in the runtime child (extension/runtime's nativeExecutor()).
+   *  Absent or unavailable: the JS interpreter in this process, said in the notes. */
+  executor?: Executor;
+  /** The model, when the caller resolved it (a Python plan in the editor: the same model the diagnostics
+   *  use); otherwise the plan's "model" is loaded. */
+  model?: ModelGraph;
   /** Decoder layers; default the plan's run.layers, else one dense and one MoE layer where the model has both. */
   layers?: number[];
   /** Tokens (batch 1); default 8, rounded up to a multiple of the ranks. */
@@ -95,14 +102,18 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     const { line, column } = lineColumn(src.text, syntax.range.start);
     throw new RehearsalError(`${src.uri}:${line}:${column}: ${syntax.code}: ${syntax.message}`);
   }
-  if (!doc.model) throw new RehearsalError(`${src.uri}:1:1: the plan names no "model"`);
+  if (!doc.model && !opts.model) throw new RehearsalError(`${src.uri}:1:1: the plan names no "model" (pick one for the file, or add "model" to the plan)`);
   const backendWanted = opts.backend ?? doc.run?.backend ?? 'auto';
   const backend: 'cpu' | 'cuda' = backendWanted === 'cuda' ? 'cuda' : 'cpu';
-  if (backend === 'cuda') throw new RehearsalError('the CUDA backend needs the native runtime, which this build does not include; use --backend cpu');
   const notes: string[] = [];
+  const executor = opts.executor && !opts.executor.unavailable ? opts.executor : interpreterExecutor;
+  if (executor === interpreterExecutor) {
+    if (backend === 'cuda') throw new RehearsalError(`the CUDA backend needs the native runtime${opts.executor?.unavailable ? `: ${opts.executor.unavailable}` : ''}; use --backend cpu`);
+    notes.push(`ran on the JS interpreter in this process: ${opts.executor?.unavailable ?? 'no native runtime was given'}`);
+  }
   let graph: ModelGraph;
   try {
-    graph = loadModel(doc.model.ref, dirname(resolve(src.uri)));
+    graph = opts.model ?? loadModel(doc.model!.ref, dirname(resolve(src.uri)));
   } catch (e) {
     throw new RehearsalError(`${src.uri}: ${(e as Error).message}`);
   }
@@ -161,28 +172,29 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.module, planEntry: e.entry?.key, file: e.entry?.file, line: e.entry?.line } };
   }
   notes.push(...lowered.notes);
-  log(`${n} rank${n > 1 ? 's' : ''} on the CPU, layers ${layers.join(', ')}, ${tokens} tokens${factor > 1 ? `, widths 1/${factor}` : ''}`);
+  log(`${n} rank${n > 1 ? 's' : ''} on the ${backend === 'cuda' ? 'GPUs' : 'CPU'} (${executor.name}), layers ${layers.join(', ')}, ${tokens} tokens${factor > 1 ? `, widths 1/${factor}` : ''}`);
   // The reference runs first only where the sharded run must reuse its top-k routing (MoE layers);
   // dense layers start the sharded run at once, so its first event comes early.
   const needsRouting = layers.some((l) => moe.has(l));
-  const runReference = () => interpret(ref.programs, { trace: false, signal: opts.signal });
-  let refRun: ReturnType<typeof interpret> | undefined;
+  // Both runs return only the module outputs the comparison reads (and the reference its routing).
+  const runReference = () => executor.execute({ programs: ref.programs, backend, outputs: ref.outputs.map((o) => o.buffer), trace: false, signal: opts.signal });
+  let refRun: ExecuteResult | undefined;
   const measured: TraceEvent[] = [];
-  let origin: number | undefined;
-  const toEvent = (e: OpEvent): TraceEvent => {
-    origin ??= e.startNs;
-    return eventOf(e, (e.startNs - origin) / 1e3, (e.endNs - e.startNs) / 1e3, 'measured', 'measured');
-  };
-  let run;
+  // Executors time events from the start of the run.
+  const toEvent = (e: OpEvent): TraceEvent => eventOf(e, e.startNs / 1e3, (e.endNs - e.startNs) / 1e3, 'measured', 'measured');
+  let run: ExecuteResult;
   let stage = 'reference';
   try {
     if (needsRouting) {
       progress('running the reference', 0.2);
-      refRun = runReference();
+      refRun = await runReference();
     }
     stage = 'sharded';
     progress('running the sharded layers', 0.4);
-    run = interpret(lowered.programs, {
+    run = await executor.execute({
+      programs: lowered.programs,
+      backend,
+      outputs: lowered.outputs.map((o) => o.buffer),
       routing: refRun?.routing,
       trace: opts.trace !== false,
       signal: opts.signal,
@@ -191,11 +203,12 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     if (!refRun) {
       stage = 'reference';
       progress('running the reference', 0.7);
-      refRun = runReference();
+      refRun = await runReference();
     }
   } catch (e) {
     if (!(e instanceof ProgramError)) throw e;
     if (stage === 'reference') return { ...base, ...empty, verdict: 'error', error: { message: `the reference cannot run: ${e.message}`, module: e.label?.module } };
+    if (e.message === 'cancelled') return { ...base, ...empty, verdict: 'error', error: { message: 'the run was cancelled' } };
     return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.label?.module, planEntry: e.label?.entry, file: e.label?.file, line: e.label?.line } };
   }
   for (const e of run.events) measured.push(toEvent(e));
@@ -212,7 +225,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   }
   const predicted = predictedEvents(lowered.programs, model);
   const events = [...measured, ...predicted];
-  const trace: Trace = { meta: { version: '1', origin: 'shardscope', model: cfg.modelType, mesh: dims.map((d) => `${d.name}=${d.size}`).join(','), backend, devices: Array.from({ length: n }, (_, r) => `cpu:${r}`) }, ranks: Array.from({ length: n }, (_, r) => r), events };
+  const trace: Trace = { meta: { version: '1', origin: 'shardscope', model: cfg.modelType, mesh: dims.map((d) => `${d.name}=${d.size}`).join(','), backend, devices: Array.from({ length: n }, (_, r) => `${backend}:${r}`) }, ranks: Array.from({ length: n }, (_, r) => r), events };
   return {
     ...base,
     verdict: first ? 'mismatch' : 'match',
