@@ -2,7 +2,7 @@
 // interpreter (extension/core/lower/interpret.ts, the reference): attention (GQA, causal, per-sequence
 // batches, value head dim apart from the query/key head dim), experts (Σ over the routed local experts,
 // their weights generated here for routed experts only), the lowering's topk (routing reused by key),
-// slice by index/parts, gemm transA (weight gradients) and the grouped (per-head) rmsnorm. All fp32.
+// slice by index/parts, gemm transA (weight gradients), the grouped (per-head) rmsnorm and rope. All fp32.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -173,7 +173,8 @@ void runRoutedTopK(Op& op, OpEnv& env) {
 }
 
 // ---- attention: ins [q [T, hq·d], k [T, hk·d], v [T, hk·dv]] → [T, hq·dv]; causal within each of
-// attrs.batch sequences; query head h reads kv head ⌊h / (hq/hk)⌋; scores scaled by 1/√d.
+// attrs.batch sequences; query head h reads kv head ⌊h / (hq/hk)⌋; scores scaled by attrs.scale
+// (default 1/√d).
 struct AttnDims { int64_t T, qw, kw, vw, d, dv, batch, hq, hk; };
 AttnDims attnDims(const Op& op) {
   AttnDims a{};
@@ -202,7 +203,7 @@ void runAttention(Op& op, OpEnv&) {
   const int64_t per = a.hq / a.hk, S = a.T / a.batch;
   std::vector<float> y(size_t(a.T * a.hq * a.dv), 0.0f);
   std::vector<double> sc(static_cast<size_t>(S)), acc(static_cast<size_t>(a.dv));
-  const double scale = 1 / std::sqrt(double(a.d));
+  const double scale = op.num("scale", 1 / std::sqrt(double(a.d)));
   for (int64_t b = 0; b < a.batch; b++)
     for (int64_t h = 0; h < a.hq; h++) {
       const int64_t kh = h / per;
@@ -321,13 +322,56 @@ void runExperts(Op& op, OpEnv&) {
   std::memcpy(op.outs[0]->f32(), y.data(), y.size() * 4);
 }
 
+// ---- rope: ins [x [T, …]] → y: each token's values read as heads of d = 2·len(invFreq), rotated by
+// position p = positionOffset + (t mod T/batch): θᵢ = p·invFreq[i], c = cos θᵢ·attnFactor,
+// s = sin θᵢ·attnFactor; pairs (a, b) = (x[2i], x[2i+1]) when interleaved, else (x[i], x[i+d/2]);
+// y[i] = a·c − b·s, y[i+d/2] = b·c + a·s (an interleaved input comes out de-interleaved).
+std::string validateRope(const Op& op) {
+  std::string e = needF32(op, 1, 1);
+  if (!e.empty()) return e;
+  const std::vector<double> inv = op.list("invFreq");
+  if (inv.empty()) return "attribute invFreq missing";
+  const Buffer& x = *op.ins[0];
+  const int64_t T = x.rows(), d = 2 * int64_t(inv.size()), batch = int64_t(op.num("batch", 1));
+  if (T == 0 || x.numel % T || (x.numel / T) % d) return "rotates " + std::to_string(d) + "-wide heads in rows of " + std::to_string(T ? x.numel / T : 0) + " values";
+  if (batch < 1 || T % batch) return std::to_string(T) + " tokens do not split into " + std::to_string(batch) + " sequences";
+  if (op.outs[0]->numel != x.numel) return "output '" + op.outs[0]->id + "' differs in size from the input";
+  return "";
+}
+void runRope(Op& op, OpEnv&) {
+  const std::vector<double> inv = op.list("invFreq");
+  Buffer& xb = *op.ins[0];
+  const float* x = xb.f32();
+  const int64_t T = xb.rows(), half = int64_t(inv.size()), d = 2 * half, per = xb.numel / T, heads = per / d;
+  const bool interleaved = op.num("interleaved", 0) != 0;
+  const double f = op.num("attnFactor", 1), offset = op.num("positionOffset", 0);
+  const int64_t S = T / int64_t(op.num("batch", 1));
+  std::vector<float> y(size_t(xb.numel));
+  for (int64_t t = 0; t < T; t++) {
+    const double p = offset + double(t % S);
+    for (int64_t i = 0; i < half; i++) {
+      const double th = p * inv[size_t(i)];
+      const double c = std::cos(th) * f, sn = std::sin(th) * f;
+      for (int64_t h = 0; h < heads; h++) {
+        const int64_t o = t * per + h * d;
+        const double a = interleaved ? x[o + 2 * i] : x[o + i];
+        const double b = interleaved ? x[o + 2 * i + 1] : x[o + half + i];
+        y[size_t(o + i)] = float(a * c - b * sn);
+        y[size_t(o + half + i)] = float(b * c + a * sn);
+      }
+    }
+  }
+  std::memcpy(op.outs[0]->f32(), y.data(), y.size() * 4);
+}
+
 const OpHandler kGemmTransA{"gemm", claimsGemmTransA, validateGemmTransA, runGemmTransA};
 const OpHandler kGroupedRmsNorm{"rmsnorm", claimsGroupedRmsNorm, validateGroupedRmsNorm, runGroupedRmsNorm};
 const OpHandler kSliceParts{"slice", claimsSliceParts, validateSliceParts, runSliceParts};
 const OpHandler kRoutedTopK{"topk", claimsRoutedTopK, validateRoutedTopK, runRoutedTopK};
 const OpHandler kAttention{"attention", nullptr, validateAttention, runAttention};
 const OpHandler kExperts{"experts", nullptr, validateExperts, runExperts};
-const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts);
+const OpHandler kRope{"rope", nullptr, validateRope, runRope};
+const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts), r7(&kRope);
 
 }  // namespace
 }  // namespace ss
