@@ -2,6 +2,7 @@
 // CommDebugMode's counts beside the trace's own.
 import type { CollectiveSummary, CommDebugModule, HangReport } from '../extension/core/trace/types';
 import { summaryToCsv } from '../extension/core/trace/summary';
+import { commDebugTotals } from '../extension/core/trace/comm-debug-mode';
 import { h, fmtUs } from './dom';
 
 export function summaryTable(s: CollectiveSummary, onCsv: (csv: string) => void): HTMLElement {
@@ -31,19 +32,26 @@ export function hangView(r: HangReport): HTMLElement {
       ...pgs.map((pg) => h('tr', {}, h('td', {}, pg), ...r.ranks.map((k) => h('td', {}, String(last.get(`${pg}|${k}`) ?? '—')))))));
 }
 
+/**
+ * CommDebugMode's counts per module (as PyTorch counts them: a module includes its submodules) and its
+ * totals beside the trace's own count per rank of each collective.
+ */
 export function commDebugView(mods: CommDebugModule[], ours?: CollectiveSummary): HTMLElement {
   const ops = [...new Set(mods.flatMap((m) => [...Object.keys(m.forward), ...Object.keys(m.backward)]))].sort();
-  const total = (op: string, pass: 'forward' | 'backward'): number => mods.reduce((a, m) => a + (m[pass][op] ?? 0), 0);
+  const totals = commDebugTotals(mods);
   return h('div', { class: 'comm-debug', 'data-testid': 'comm-debug' },
+    h('p', {}, 'Collectives per module as CommDebugMode counted them on one rank: a module includes its submodules.'),
     h('table', { class: 'grid' },
-      h('tr', {}, h('th', {}, 'module'), ...ops.flatMap((o) => [h('th', {}, `${o} fwd`), h('th', {}, `${o} bwd`)])),
+      h('tr', {}, h('th', {}, 'module'), h('th', {}, 'type'), ...ops.flatMap((o) => [h('th', {}, `${o} fwd`), h('th', {}, `${o} bwd`)]), h('th', {}, 'parameters')),
       ...mods.map((m) => {
         const name = h('td', {}, m.fqn);
         name.style.paddingLeft = `${m.depth * 12 + 4}px`;
-        return h('tr', {}, name, ...ops.flatMap((o) => [h('td', {}, String(m.forward[o] ?? '')), h('td', {}, String(m.backward[o] ?? ''))]));
+        const params = (m.parameters ?? []).map((p) => `${p.name} ${p.placements}`).join(', ');
+        return h('tr', { 'data-fqn': m.fqn }, name, h('td', {}, m.moduleType ?? ''),
+          ...ops.flatMap((o) => [h('td', {}, String(m.forward[o] ?? '')), h('td', {}, String(m.backward[o] ?? ''))]), h('td', {}, params));
       })),
     h('h3', {}, 'totals: CommDebugMode beside this trace (per rank)'),
     h('table', { class: 'grid' },
       h('tr', {}, ...['collective', 'CommDebugMode fwd+bwd', 'trace'].map((c) => h('th', {}, c))),
-      ...ops.map((o) => h('tr', {}, h('td', {}, o), h('td', {}, String(total(o, 'forward') + total(o, 'backward'))), h('td', {}, String(ours?.collectives.find((c) => c.op === o)?.count ?? '—'))))));
+      ...ops.map((o) => h('tr', {}, h('td', {}, o), h('td', {}, String(totals[o] ?? 0)), h('td', {}, String(ours?.collectives.find((c) => c.op === o)?.count ?? '—'))))));
 }

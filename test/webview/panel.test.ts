@@ -182,10 +182,13 @@ test('hang view from Flight Recorder dumps and CommDebugMode counts beside the t
   assert.deepEqual(rows, ['groupseqopenterednever enterednot completed', '05all_reduce0, 1, 230, 1, 2']);
   await p.shot('hang');
   await p.send(await timelineMsg(`${F}/shardscope-2rank.json`, 'ours'));
-  const cdm = await readTraceFile(`${F}/comm_debug_mode.json`);
+  const cdm = await readTraceFile(`${F}/comm_debug_mode_torch.json`);
   await p.send({ type: 'commDebug', modules: (cdm as { modules: unknown }).modules });
   const totals = await p.page.locator('[data-testid=comm-debug] table').nth(1).locator('tr').allTextContents();
-  assert.deepEqual(totals, ['collectiveCommDebugMode fwd+bwdtrace', 'all_gather11', 'all_reduce41']);
+  assert.deepEqual(totals, ['collectiveCommDebugMode fwd+bwdtrace', 'all_gather11', 'all_reduce141']);
+  const attn = await p.page.locator('[data-testid=comm-debug] tr[data-fqn="Model.layers.0.self_attn.o_proj"] td').allTextContents();
+  assert.deepEqual(attn, ['Model.layers.0.self_attn.o_proj', 'Linear', '', '', '1', '', 'weight (Shard(dim=1),)']);
+  await p.shot('comm-debug-mode');
   await p.page.click('button[data-tab=summary]');
   const sum = await p.page.locator('[data-testid=summary] tr').allTextContents();
   assert.deepEqual(sum.slice(1), ['all_reduce150.0 µs223.70 GB/s20.0 µs', 'all_gather130.0 µs69.91 GB/s4.00 µs']);

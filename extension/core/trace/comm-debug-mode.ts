@@ -1,5 +1,8 @@
-// CommDebugMode's JSON dump (torch.distributed.tensor.debug): a module tree whose nodes carry the
-// collectives each module issued in forward and backward. Flattened to counts per module.
+// CommDebugMode's JSON dump (torch.distributed.tensor.debug, `generate_json_dump`): a module tree rooted at
+// "Global" whose nodes carry `module_type`, `parameters` as [name, placements] pairs, and the collectives
+// issued in forward and backward as [op, count] pairs. CommDebugMode counts a collective for every module
+// on the stack when it runs, so a module's counts include its submodules' and the root holds the totals.
+// Flattened here to one row per module, depth first.
 import type { CommDebugModule } from './types';
 import { canonicalOp } from './ops';
 
@@ -10,35 +13,76 @@ export function isCommDebugDump(v: unknown): boolean {
   return !!v && typeof v === 'object' && !Array.isArray(v) && typeof (v as Obj).fqn === 'string';
 }
 
+/** `c10d_functional.all_gather_into_tensor` (an op packet as PyTorch prints it) → `all_gather`. */
+export function commDebugOp(name: string): string {
+  return canonicalOp(name.replace(/^_?c10d_functional\.|^aten\.|\.default$/g, ''));
+}
+
+/**
+ * Counts by canonical op. PyTorch writes a list of [op, count] pairs; a list of names (one each), of
+ * {name, count} objects, or an {op: count} object are read too.
+ */
 function counts(v: unknown): Record<string, number> {
   const out: Record<string, number> = {};
-  const add = (name: string, n: number): void => {
-    const op = canonicalOp(name.replace(/^c10d_functional\.|^_c10d_functional\.|\.default$/g, ''));
-    out[op] = (out[op] ?? 0) + n;
+  const add = (name: unknown, n: unknown): void => {
+    const k = Number(n);
+    if (typeof name !== 'string' || !Number.isFinite(k)) return;
+    const op = commDebugOp(name);
+    out[op] = (out[op] ?? 0) + k;
   };
   if (Array.isArray(v)) {
     for (const x of v) {
       if (typeof x === 'string') add(x, 1);
-      else if (x && typeof x === 'object') add(String((x as Obj).name ?? (x as Obj).op ?? 'unknown'), Number((x as Obj).count ?? 1));
+      else if (Array.isArray(x)) add(x[0], x[1]);
+      else if (x && typeof x === 'object') add((x as Obj).name ?? (x as Obj).op, (x as Obj).count ?? 1);
     }
   } else if (v && typeof v === 'object') {
-    for (const [k, n] of Object.entries(v as Obj)) add(k, Number(n) || 0);
+    for (const [k, n] of Object.entries(v as Obj)) add(k, n);
   }
   return out;
 }
 
-/** Every module of the dump, depth first, with its own collective counts. */
+/** `class 'torch.nn.modules.linear.Linear'` → `Linear`. */
+function moduleType(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !v) return undefined;
+  const m = /^class '(.*)'$/.exec(v);
+  return (m ? m[1] : v).split('.').pop();
+}
+
+function parameters(v: unknown): { name: string; placements: string }[] | undefined {
+  if (!Array.isArray(v) || !v.length) return undefined;
+  const out: { name: string; placements: string }[] = [];
+  for (const x of v) if (Array.isArray(x) && typeof x[0] === 'string') out.push({ name: x[0], placements: String(x[1] ?? '') });
+  return out.length ? out : undefined;
+}
+
+/** Every module of the dump, depth first, with its counts (including its submodules', as CommDebugMode counts). */
 export function commDebugModules(root: unknown): CommDebugModule[] {
   const out: CommDebugModule[] = [];
   const walk = (node: Obj, depth: number): void => {
-    out.push({
+    const m: CommDebugModule = {
       fqn: String(node.fqn),
       depth,
       forward: counts(node.collectives_forward),
       backward: counts(node.collectives_backward),
-    });
+    };
+    const type = moduleType(node.module_type);
+    if (type) m.moduleType = type;
+    const params = parameters(node.parameters);
+    if (params) m.parameters = params;
+    out.push(m);
     if (Array.isArray(node.children)) for (const c of node.children) if (c && typeof c === 'object') walk(c as Obj, depth + 1);
   };
   walk(root as Obj, 0);
+  return out;
+}
+
+/** Collectives per op over the whole dump, forward plus backward: the roots' counts, which include every module below them. */
+export function commDebugTotals(mods: CommDebugModule[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of mods) {
+    if (m.depth !== 0) continue;
+    for (const pass of [m.forward, m.backward]) for (const [op, n] of Object.entries(pass)) out[op] = (out[op] ?? 0) + n;
+  }
   return out;
 }

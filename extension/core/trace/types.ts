@@ -84,12 +84,16 @@ export interface CollectiveSummary {
   collectives: CollectiveSummaryRow[];
 }
 
-/** CommDebugMode's per-module collective counts. */
+/** CommDebugMode's per-module collective counts (a module's counts include its submodules'). */
 export interface CommDebugModule {
   fqn: string;
   depth: number;
   forward: Record<string, number>;
   backward: Record<string, number>;
+  /** The module's class (`Linear`), where the dump names it. */
+  moduleType?: string;
+  /** Parameters with their DTensor placements as PyTorch prints them (`(Shard(dim=0),)`). */
+  parameters?: { name: string; placements: string }[];
 }
 
 /** Flight Recorder: what one rank last did in one process group. */

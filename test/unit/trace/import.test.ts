@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readTraceFile, TraceReadError } from '../../../extension/core/trace/read';
 import { matchCollectives } from '../../../extension/core/trace/match';
+import { commDebugOp, commDebugTotals } from '../../../extension/core/trace/comm-debug-mode';
+import { readFileSync } from 'node:fs';
 import type { LoadedTrace, Trace, TraceExtras } from '../../../extension/core/trace/types';
 
 const F = 'test/fixtures/trace';
@@ -79,14 +81,30 @@ test('our trace JSON: lanes by thread_name, predicted apart, plan entries kept',
   assert.equal(ar.straggler, 1);
 });
 
-test('CommDebugMode dump: counts per module and pass', async () => {
-  const l = await readTraceFile(`${F}/comm_debug_mode.json`);
+test('CommDebugMode dump from real PyTorch: counts per module and pass as PyTorch counted them, types, placements, totals', async () => {
+  const l = await readTraceFile(`${F}/comm_debug_mode_torch.json`);
   assert.equal(l.kind, 'comm-debug-mode');
   if (l.kind !== 'comm-debug-mode') return;
-  assert.deepEqual(l.modules.map((m) => [m.fqn, m.depth]), [['Global', 0], ['model', 1], ['model.layers.0.self_attn', 2], ['model.layers.0.mlp', 2]]);
-  assert.deepEqual(l.modules[2].forward, { all_reduce: 1 });
-  assert.deepEqual(l.modules[3].backward, { all_reduce: 1 });
-  assert.deepEqual(l.modules[1].forward, { all_gather: 1 });
+  // PyTorch's own counts from the same run (comm_module_counts and get_comm_counts), op names as it prints them
+  const expected = JSON.parse(readFileSync(`${F}/comm_debug_mode_torch.expected.json`, 'utf8')) as {
+    torch: string; totals: Record<string, number>; modules: Record<string, { forward: Record<string, number>; backward: Record<string, number> }>;
+  };
+  const canon = (c: Record<string, number>) => Object.fromEntries(Object.entries(c).map(([k, v]) => [commDebugOp(k), v]));
+  assert.deepEqual(l.modules.map((m) => m.fqn).sort(), Object.keys(expected.modules).sort());
+  for (const m of l.modules) {
+    assert.deepEqual(m.forward, canon(expected.modules[m.fqn].forward), `${m.fqn} forward`);
+    assert.deepEqual(m.backward, canon(expected.modules[m.fqn].backward), `${m.fqn} backward`);
+  }
+  assert.deepEqual(commDebugTotals(l.modules), canon(expected.totals));
+  // the numbers themselves: 2 blocks × (o_proj + down_proj) + the embedding = 5 all-reduces forward and the
+  // lm_head's all-gather; backward 2 × (q, k, v, up) + lm_head = 9 all-reduces
+  assert.deepEqual(commDebugTotals(l.modules), { all_reduce: 14, all_gather: 1 });
+  const byFqn = new Map(l.modules.map((m) => [m.fqn, m]));
+  assert.deepEqual(byFqn.get('Model.layers.1.self_attn')!.backward, { all_reduce: 3 });
+  assert.equal(byFqn.get('Model.layers.1.self_attn')!.depth, 3);
+  assert.equal(byFqn.get('Model.lm_head')!.moduleType, 'Linear');
+  assert.deepEqual(byFqn.get('Model.layers.0.mlp.down_proj')!.parameters, [{ name: 'weight', placements: '(Shard(dim=1),)' }]);
+  assert.deepEqual(l.modules.slice(0, 3).map((m) => [m.fqn, m.depth]), [['Global', 0], ['Model', 1], ['Model.embed_tokens', 2]]);
 });
 
 test('Flight Recorder dumps: rank 3 never entered collective 5, ranks 0-2 never finished it', async () => {
