@@ -16,6 +16,7 @@
 #include "discovery.h"
 #include "materialize.h"
 #include "op_registry.h"
+#include "cuda/executor.h"
 
 namespace ss {
 namespace {
@@ -61,6 +62,10 @@ struct Run {
   std::vector<std::map<Buffer*, size_t>> lastUse;
   std::set<Buffer*> keep;  // outputs and buffers given as data
   RoutingMap routing;
+  // Backend "cpu" (rank threads here) or "cuda" (cuda/executor.h), its library search order and NCCL log.
+  std::string backend = "cpu";
+  std::vector<std::string> libraryDirs;
+  std::string ncclLog;
   int64_t t0 = 0;
   Run(size_t n) : started(n), finished(n) {}
 };
@@ -455,6 +460,12 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
     }
   }
   if (opts.Has("trace")) run->trace = opts.Get("trace").ToBoolean().Value();
+  if (opts.Has("backend") && opts.Get("backend").IsString()) run->backend = opts.Get("backend").As<Napi::String>().Utf8Value();
+  if (run->backend != "cpu" && run->backend != "cuda") throw ProgramError("backend must be 'cpu' or 'cuda', not '" + run->backend + "'");
+  if (opts.Has("libraryDirs") && opts.Get("libraryDirs").IsArray()) {
+    auto a = opts.Get("libraryDirs").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) run->libraryDirs.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
   // Routing to reuse: { routingKey: { idx: Float32Array, weights: Float32Array } }.
   if (opts.Has("routing") && opts.Get("routing").IsObject()) {
     auto ro = opts.Get("routing").As<Napi::Object>();
@@ -588,6 +599,31 @@ Napi::Object eventObject(Napi::Env env, const Run& run, int r, const Event& e) {
   return o;
 }
 
+// The CUDA backend reports into the same bookkeeping as the rank threads above.
+cuda::Job cudaJob(Run& run) {
+  cuda::Job job;
+  job.worldSize = run.worldSize;
+  job.ranks = &run.ranks;
+  for (auto& c : run.comms) job.comms.push_back(c->members);
+  job.dirs = run.libraryDirs;
+  job.timeoutMs = run.ctl.timeoutMs;
+  job.stop = &run.ctl.stop;
+  for (const std::string& k : run.outputKeys) {
+    const auto slash = k.find('/');
+    job.downloads.insert(&run.ranks[std::atoi(k.substr(0, slash).c_str())].buffers[k.substr(slash + 1)]);
+  }
+  job.fillHost = [](Buffer& b) { materialize(b); };
+  job.releaseHost = [&run](Buffer& b) { if (!run.keep.count(&b)) release(b); };
+  job.hostStorage = [](Buffer& b) { b.data.assign(b.bytes(), 0); b.ready = true; };
+  job.onStarted = [&run](int r, size_t i) { run.started[r] = int(i) + 1; };
+  job.onFinished = [&run](int r, size_t i, const Event& ev) {
+    if (run.trace) run.events[r][i] = ev;
+    run.finished[r].store(int(i) + 1, std::memory_order_release);
+  };
+  job.onFailure = [&run](const cuda::Failure& f) { fail(run, f.kind, f.message, f.rank, f.op, f.comm, f.seq, f.missing); };
+  return job;
+}
+
 class RunWorker : public Napi::AsyncWorker {
  public:
   RunWorker(Napi::Env env, std::unique_ptr<Run> run) : Napi::AsyncWorker(env), run_(std::move(run)), deferred_(Napi::Promise::Deferred::New(env)) {}
@@ -596,9 +632,14 @@ class RunWorker : public Napi::AsyncWorker {
     t0_ = nowNs();
     run_->t0 = t0_;
     { std::lock_guard<std::mutex> lk(gActiveM); gActive = run_.get(); }
-    std::vector<std::thread> threads;
-    for (int r = 0; r < run_->worldSize; r++) threads.emplace_back(rankThread, std::ref(*run_), r);
-    for (auto& t : threads) t.join();
+    if (run_->backend == "cuda") {
+      cuda::Job job = cudaJob(*run_);
+      run_->ncclLog = cuda::execute(job);
+    } else {
+      std::vector<std::thread> threads;
+      for (int r = 0; r < run_->worldSize; r++) threads.emplace_back(rankThread, std::ref(*run_), r);
+      for (auto& t : threads) t.join();
+    }
     { std::lock_guard<std::mutex> lk(gActiveM); gActive = nullptr; }
     if (run_->ctl.cancelled && run_->failKind.empty()) run_->failKind = "cancelled", run_->failMessage = "the run was cancelled";
   }
@@ -636,6 +677,7 @@ class RunWorker : public Napi::AsyncWorker {
       }
     }
     res.Set("outputs", outs);
+    if (run.backend == "cuda") res.Set("ncclLog", run.ncclLog);
     auto report = Napi::Object::New(env);
     report.Set("ok", run.failKind.empty());
     if (!run.failKind.empty()) {
@@ -678,6 +720,9 @@ Napi::Value RunPrograms(const Napi::CallbackInfo& info) {
   std::unique_ptr<Run> run;
   try {
     run = parseRun(info[0].As<Napi::Object>(), opts);
+    if (run->backend == "cuda") cuda::prepare(cudaJob(*run));  // libraries, GPUs, ops, kernels: before any work
+  } catch (const cuda::Refused& e) {
+    throw Napi::Error::New(env, e.what());
   } catch (const ProgramError& e) {
     throw Napi::Error::New(env, e.what());
   } catch (const Napi::Error&) {

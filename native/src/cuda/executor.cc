@@ -1,0 +1,673 @@
+#include "executor.h"
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+#include "compile.h"
+#include "kernelSource.h"
+#include "libraries.h"
+
+namespace ss {
+namespace cuda {
+
+namespace {
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string where(int rank, size_t i, const Op& op) {
+  return "rank " + std::to_string(rank) + ", op " + std::to_string(i) + " (" + op.name + ")";
+}
+
+struct CallError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What stays loaded per GPU for the process: the primary context (retained once, never released, so
+// the module and the cuBLAS handle in it stay valid), the kernels' module and the cuBLAS handle.
+struct DeviceState {
+  CUdevice dev = 0;
+  CUcontext ctx = nullptr;
+  int ccMajor = 0, ccMinor = 0;
+  CUmodule module = nullptr;
+  CUfunction fn[kKernelCount] = {};
+  cublasHandle_t blas = nullptr;
+};
+
+std::mutex gDevM;
+std::map<std::pair<const Api*, int>, std::unique_ptr<DeviceState>> gDevices;
+
+void cuCheck(const Api& api, CUresult r, const char* call) {
+  if (r != 0) throw CallError(api.cuError(r, call));
+}
+void ncclCheck(const Api& api, ncclResult_t r, const char* call) {
+  if (r != 0 && r != 7 /* ncclInProgress */) throw CallError(api.ncclError(r, call));
+}
+void blasCheck(cublasStatus_t r, const char* call) {
+  if (r != 0) throw CallError(std::string(call) + " failed: cuBLAS status " + std::to_string(r));
+}
+#define CU(call, ...) cuCheck(api, api.call(__VA_ARGS__), #call)
+#define NCCL(call, ...) ncclCheck(api, api.call(__VA_ARGS__), #call)
+
+void capability(const Api& api, int ordinal, CUdevice& dev, int& major, int& minor) {
+  CU(cuDeviceGet, &dev, ordinal);
+  CU(cuDeviceGetAttribute, &major, SS_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
+  CU(cuDeviceGetAttribute, &minor, SS_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+}
+
+// Makes the device's primary context current on this thread, loading the kernels into it the first time.
+DeviceState& useDevice(const Api& api, int ordinal) {
+  std::lock_guard<std::mutex> lk(gDevM);
+  auto& slot = gDevices[{&api, ordinal}];
+  if (!slot) {
+    auto d = std::make_unique<DeviceState>();
+    capability(api, ordinal, d->dev, d->ccMajor, d->ccMinor);
+    CU(cuDevicePrimaryCtxRetain, &d->ctx, d->dev);
+    CU(cuCtxSetCurrent, d->ctx);
+    const Image& img = compileKernels(api, d->ccMajor, d->ccMinor);
+    CU(cuModuleLoadData, &d->module, img.bytes.data());
+    for (int k = 0; k < kKernelCount; k++) CU(cuModuleGetFunction, &d->fn[k], d->module, kKernelNames[k]);
+    blasCheck(api.cublasCreate_v2(&d->blas), "cublasCreate_v2");
+    slot = std::move(d);
+  }
+  CU(cuCtxSetCurrent, slot->ctx);
+  return *slot;
+}
+
+// The buffer's size whether or not its host storage exists.
+size_t bytesOf(const Buffer& b) { return size_t(b.numel) * dtypeSize(b.dtype); }
+
+int ncclType(DType t) { return t == DType::F32 ? SS_ncclFloat32 : t == DType::BF16 ? SS_ncclBfloat16 : SS_ncclInt32; }
+int blasType(DType t) { return t == DType::F32 ? SS_CUDA_R_32F : SS_CUDA_R_16BF; }
+
+// Why op cannot run on the CUDA backend, or "".
+std::string unsupported(const Op& op) {
+  switch (op.kind) {
+    case OpKind::Gemm: {
+      const DType a = op.ins[0]->dtype, b = op.ins[1]->dtype, c = op.outs[0]->dtype;
+      if (a == DType::I32 || b == DType::I32 || c == DType::I32) return "gemm on i32 buffers is not supported on the CUDA backend";
+      if (a != b) return "gemm with A " + std::string(dtypeName(a)) + " and B " + dtypeName(b) + " is not supported on the CUDA backend (cuBLAS needs one operand type)";
+      if (a == DType::F32 && c == DType::BF16) return "gemm with f32 operands and a bf16 output is not supported on the CUDA backend";
+      const int64_t K = op.ins[0]->lastDim(), M = K ? op.ins[0]->numel / K : 0, N = op.outs[0]->lastDim();
+      if (M > INT_MAX || N > INT_MAX || K > INT_MAX) return "gemm dimensions beyond 2^31 are not supported on the CUDA backend";
+      return "";
+    }
+    case OpKind::RmsNorm:
+      return op.ins[1]->numel == op.ins[0]->lastDim() ? "" : "rmsnorm with a weight shorter than the last dim is not supported on the CUDA backend";
+    case OpKind::SiluMul: case OpKind::Add: case OpKind::Scale: case OpKind::Copy: case OpKind::Softmax: case OpKind::TopK:
+    case OpKind::GatherRows: case OpKind::ScatterAddRows: case OpKind::Slice: case OpKind::Concat: case OpKind::Sleep:
+      return "";
+    case OpKind::AllReduce: case OpKind::AllGather: case OpKind::ReduceScatter: case OpKind::AllToAll: case OpKind::AllToAllV:
+    case OpKind::Broadcast:
+      return op.ins[0]->dtype == op.outs[0]->dtype ? "" : "a collective between buffers of different dtypes is not supported on the CUDA backend";
+    case OpKind::Send: case OpKind::Recv:
+      return "";
+    default:
+      return "'" + op.name + "'" + (op.kind == OpKind::Extra ? " with these attributes" : "") + " is not supported on the CUDA backend yet (use the CPU backend)";
+  }
+}
+
+// A blocking barrier of the rank threads that gives up when the run stops.
+struct HostBarrier {
+  std::mutex m;
+  std::condition_variable cv;
+  int n, count = 0;
+  uint64_t gen = 0;
+  explicit HostBarrier(int n_) : n(n_) {}
+  bool wait(const std::atomic<bool>& stop) {
+    std::unique_lock<std::mutex> lk(m);
+    const uint64_t g = gen;
+    if (++count == n) { count = 0; gen++; cv.notify_all(); return !stop; }
+    while (gen == g) {
+      if (stop) return false;
+      cv.wait_for(lk, std::chrono::milliseconds(20));
+    }
+    return !stop;
+  }
+};
+
+struct Shared {
+  Job& job;
+  const Api& api;
+  std::vector<ncclUniqueId> ids;          // per communicator (only those used)
+  std::vector<bool> used;                 // communicators some op uses
+  std::vector<std::atomic<size_t>> done;  // ops finished per rank
+  // Per rank, per communicator: op indices of its collectives in order (for the timeout report).
+  std::vector<std::map<int, std::vector<size_t>>> collOps;
+  HostBarrier barrier;
+  std::mutex failM;
+  bool failed = false;
+  Shared(Job& j, const Api& a) : job(j), api(a), done(size_t(j.worldSize)), barrier(j.worldSize) {}
+  void fail(Failure f) {
+    {
+      std::lock_guard<std::mutex> lk(failM);
+      if (failed) return;
+      failed = true;
+    }
+    job.onFailure(f);
+    job.stop->store(true);
+    barrier.cv.notify_all();
+  }
+};
+
+int indexOf(const std::vector<int>& members, int rank) {
+  for (size_t i = 0; i < members.size(); i++) if (members[i] == rank) return int(i);
+  return -1;
+}
+
+unsigned gridFor(int64_t work) {
+  const int64_t blocks = (work + 255) / 256;
+  return unsigned(std::max<int64_t>(1, std::min<int64_t>(blocks, 4096)));
+}
+
+class RankRunner {
+ public:
+  RankRunner(Shared& s, int rank) : s_(s), api_(s.api), r_(rank), rp_((*s.job.ranks)[rank]) {}
+
+  void run() {
+    const Api& api = api_;
+    bool ready = false;
+    try {
+      dev_ = &useDevice(api, r_);
+      CU(cuStreamCreate, &stream_, SS_CU_STREAM_NON_BLOCKING);
+      blasCheck(api.cublasSetStream_v2(dev_->blas, stream_), "cublasSetStream_v2");
+      for (auto& [id, b] : rp_.buffers) upload(b);
+      CU(cuMemAlloc_v2, &errWord_, 16);
+      CU(cuMemsetD8Async, errWord_, 0, 16, stream_);
+      events_.resize(rp_.ops.size() * 2);
+      for (auto& e : events_) CU(cuEventCreate, &e, SS_CU_EVENT_DEFAULT);
+      CU(cuEventCreate, &ev0_, SS_CU_EVENT_DEFAULT);
+      CU(cuStreamSynchronize, stream_);
+      ready = true;
+    } catch (const std::exception& e) {
+      s_.fail(setupFailure(std::string("(GPU ") + std::to_string(r_) + "): " + e.what()));
+    }
+    // Communicators only once every rank has its buffers: a rank that failed never leaves its peers
+    // waiting in ncclCommInitRank.
+    if (s_.barrier.wait(*s_.job.stop) && ready && initComms() && s_.barrier.wait(*s_.job.stop)) runOps();
+    cleanup();
+  }
+
+ private:
+  Shared& s_;
+  const Api& api_;
+  int r_;
+  RankProgram& rp_;
+  DeviceState* dev_ = nullptr;
+  CUstream stream_ = nullptr;
+  CUdeviceptr errWord_ = 0;
+  std::map<const Buffer*, CUdeviceptr> ptr_;
+  std::vector<CUevent> events_;  // start and end of op i at 2i, 2i+1
+  CUevent ev0_ = nullptr;
+  int64_t hostBase_ = 0;
+  std::map<int, ncclComm_t> comms_;
+  std::vector<int64_t> seqOf_;
+  size_t done_ = 0, enqueued_ = 0;
+  bool commsOk_ = true;
+
+  void upload(Buffer& b) {
+    const Api& api = api_;
+    CUdeviceptr p = 0;
+    const size_t bytes = bytesOf(b);
+    if (bytes == 0) { ptr_[&b] = 0; return; }
+    if (CUresult r = api.cuMemAlloc_v2(&p, bytes))
+      throw CallError(api.cuError(r, "cuMemAlloc_v2") + " for buffer '" + b.id + "' (" + std::to_string(bytes) + " bytes)");
+    ptr_[&b] = p;
+    s_.job.fillHost(b);
+    CU(cuMemcpyHtoD_v2, p, b.data.data(), bytes);
+    s_.job.releaseHost(b);
+  }
+
+  CUdeviceptr dp(const Buffer* b) const { return ptr_.at(b); }
+
+  Failure setupFailure(const std::string& what) const {
+    Failure f;
+    f.kind = "error";
+    f.message = "rank " + std::to_string(r_) + ": " + what;
+    f.rank = r_;
+    return f;
+  }
+
+  bool initComms() {
+    const Api& api = api_;
+    try {
+      NCCL(ncclGroupStart);
+      for (size_t c = 0; c < s_.job.comms.size(); c++) {
+        if (!s_.used[c]) continue;
+        const int me = indexOf(s_.job.comms[c], r_);
+        if (me < 0) continue;
+        ncclComm_t comm = nullptr;
+        const ncclResult_t rc = api.ncclCommInitRank(&comm, int(s_.job.comms[c].size()), s_.ids[c], me);
+        if (rc != 0 && rc != 7) { api.ncclGroupEnd(); throw CallError(api.ncclError(rc, "ncclCommInitRank")); }
+        comms_[int(c)] = comm;
+      }
+      NCCL(ncclGroupEnd);
+      return true;
+    } catch (const std::exception& e) {
+      commsOk_ = false;
+      s_.fail(setupFailure(e.what()));
+      return false;
+    }
+  }
+
+  void launch(Kernel k, int64_t work, SsArgs a) {
+    const Api& api = api_;
+    if (work <= 0) return;
+    void* params[] = {&a};
+    CU(cuLaunchKernel, dev_->fn[k], gridFor(work), 1, 1, 256, 1, 1, 0, stream_, params, nullptr);
+  }
+
+  static SsArgs args() { SsArgs a; std::memset(&a, 0, sizeof a); return a; }
+
+  void blockCopy(CUdeviceptr dst, CUdeviceptr src, int64_t rows, int64_t cols, int64_t srcStride, int64_t dstStride) {
+    SsArgs a = args();
+    a.p0 = src; a.p2 = dst; a.rows = rows; a.cols = cols; a.a0 = srcStride; a.a1 = dstStride;
+    launch(kBlockCopy, rows * cols, a);
+  }
+
+  void enqueueCompute(Op& op, size_t i) {
+    const Api& api = api_;
+    SsArgs a = args();
+    auto in = [&](size_t k) { return op.ins[k]; };
+    auto out = [&](size_t k) { return op.outs[k]; };
+    switch (op.kind) {
+      case OpKind::Gemm: {
+        const Buffer &A = *in(0), &B = *in(1), &C = *out(0);
+        const bool transB = op.num("transB", 0) != 0, acc = op.num("accumulate", 0) != 0;
+        const int K = int(A.lastDim()), M = K ? int(A.numel / K) : 0, N = int(C.lastDim());
+        if (M == 0 || N == 0) return;
+        const float alpha = 1.0f, beta = acc ? 1.0f : 0.0f;
+        // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: B comes first.
+        blasCheck(api.cublasGemmEx(dev_->blas, transB ? SS_CUBLAS_OP_T : SS_CUBLAS_OP_N, SS_CUBLAS_OP_N, N, M, K, &alpha,
+                                   reinterpret_cast<const void*>(dp(&B)), blasType(B.dtype), transB ? K : N,
+                                   reinterpret_cast<const void*>(dp(&A)), blasType(A.dtype), K, &beta,
+                                   reinterpret_cast<void*>(dp(&C)), blasType(C.dtype), N, SS_CUBLAS_COMPUTE_32F, SS_CUBLAS_GEMM_DEFAULT),
+                  "cublasGemmEx");
+        return;
+      }
+      case OpKind::SiluMul: case OpKind::Add:
+        a.p0 = dp(in(0)); a.t0 = int(in(0)->dtype); a.p1 = dp(in(1)); a.t1 = int(in(1)->dtype);
+        a.p2 = dp(out(0)); a.t2 = int(out(0)->dtype); a.n = out(0)->numel;
+        return launch(op.kind == OpKind::Add ? kAdd : kSiluMul, a.n, a);
+      case OpKind::Scale:
+        a.p0 = dp(in(0)); a.t0 = int(in(0)->dtype); a.p2 = dp(out(0)); a.t2 = int(out(0)->dtype);
+        a.n = out(0)->numel; a.f0 = float(op.num("factor", 1));
+        return launch(kScale, a.n, a);
+      case OpKind::Copy:
+        if (in(0)->dtype == out(0)->dtype) {
+          if (in(0) != out(0) && bytesOf(*in(0))) CU(cuMemcpyDtoDAsync_v2, dp(out(0)), dp(in(0)), bytesOf(*in(0)), stream_);
+          return;
+        }
+        a.p0 = dp(in(0)); a.t0 = int(in(0)->dtype); a.p2 = dp(out(0)); a.t2 = int(out(0)->dtype); a.n = out(0)->numel;
+        return launch(kConvert, a.n, a);
+      case OpKind::RmsNorm: case OpKind::Softmax: {
+        const Buffer& x = *in(0);
+        a.p0 = dp(&x); a.t0 = int(x.dtype); a.p2 = dp(out(0)); a.t2 = int(out(0)->dtype);
+        a.cols = x.lastDim(); a.rows = a.cols ? x.numel / a.cols : 0;
+        if (op.kind == OpKind::RmsNorm) { a.p1 = dp(in(1)); a.t1 = int(in(1)->dtype); a.d0 = op.num("eps", 1e-6); }
+        return launch(op.kind == OpKind::RmsNorm ? kRmsNorm : kSoftmax, a.rows, a);
+      }
+      case OpKind::TopK: {
+        const Buffer& x = *in(0);
+        a.p0 = dp(&x); a.t0 = int(x.dtype); a.p2 = dp(out(0)); a.t2 = int(out(0)->dtype); a.p3 = dp(out(1)); a.t3 = int(out(1)->dtype);
+        a.cols = x.lastDim(); a.rows = a.cols ? x.numel / a.cols : 0; a.a0 = int64_t(op.num("k", 1));
+        a.a1 = op.num("normalize", 0) != 0; a.a2 = op.str("scoring", "softmax") == "softmax";
+        return launch(kTopK, a.rows, a);
+      }
+      case OpKind::GatherRows: {
+        const Buffer &x = *in(0), &idx = *in(1), &y = *out(0);
+        const int64_t H = x.rows() ? x.numel / x.rows() : 0;
+        a.p0 = dp(&x); a.p1 = dp(&idx); a.t1 = int(idx.dtype); a.p2 = dp(&y); a.p4 = errWord_; a.a1 = int64_t(i);
+        a.rows = idx.numel; a.cols = H * int64_t(dtypeSize(x.dtype)) / 2; a.a0 = x.rows();
+        return launch(kGatherRows, a.rows * a.cols, a);
+      }
+      case OpKind::ScatterAddRows: {
+        const Buffer &y = *in(0), &idx = *in(1), &x = *out(0);
+        a.p0 = dp(&y); a.t0 = int(y.dtype); a.p1 = dp(&idx); a.t1 = int(idx.dtype); a.p2 = dp(&x); a.t2 = int(x.dtype);
+        if (op.ins.size() > 2) { a.p3 = dp(in(2)); a.t3 = int(in(2)->dtype); }
+        a.rows = x.rows(); a.cols = x.rows() ? x.numel / x.rows() : 0; a.n = idx.numel; a.a0 = op.num("accumulate", 0) != 0;
+        a.p4 = errWord_; a.a1 = int64_t(i);
+        return launch(kScatterAddRows, a.rows * a.cols, a);
+      }
+      case OpKind::Slice: case OpKind::Concat: {
+        // In 2-byte units: every dtype is a whole number of them.
+        const Buffer& ref = op.kind == OpKind::Slice ? *in(0) : *out(0);
+        int dim = int(op.num("dim", 0));
+        if (dim < 0) dim += int(ref.shape.size());
+        int64_t outer = 1, inner = 1;
+        for (int d = 0; d < int(ref.shape.size()); d++) { if (d < dim) outer *= ref.shape[d]; else if (d > dim) inner *= ref.shape[d]; }
+        const int64_t u = int64_t(dtypeSize(ref.dtype)) / 2 * inner;  // units per index along dim
+        if (op.kind == OpKind::Slice) {
+          const Buffer& b = *out(0);
+          const int64_t start = int64_t(op.num("start", 0));
+          blockCopy(dp(&b), dp(&ref) + CUdeviceptr(start * u * 2), outer, b.shape[dim] * u, ref.shape[dim] * u, b.shape[dim] * u);
+        } else {
+          int64_t off = 0;
+          for (Buffer* p : op.ins) {
+            blockCopy(dp(&ref) + CUdeviceptr(off * u * 2), dp(p), outer, p->shape[dim] * u, p->shape[dim] * u, ref.shape[dim] * u);
+            off += p->shape[dim];
+          }
+        }
+        return;
+      }
+      default:
+        throw CallError(unsupported(op));
+    }
+  }
+
+  void enqueueCollective(Op& op) {
+    const Api& api = api_;
+    const auto& members = s_.job.comms[op.group];
+    ncclComm_t comm = comms_.at(op.group);
+    const int n = int(members.size());
+    switch (op.kind) {
+      case OpKind::AllReduce: {
+        const Buffer &x = *op.ins[0], &y = *op.outs[0];
+        NCCL(ncclAllReduce, reinterpret_cast<const void*>(dp(&x)), reinterpret_cast<void*>(dp(&y)), size_t(x.numel), ncclType(x.dtype),
+             op.str("reduce", "sum") == "max" ? SS_ncclMax : SS_ncclSum, comm, stream_);
+        return;
+      }
+      case OpKind::AllGather: {
+        const Buffer &x = *op.ins[0], &y = *op.outs[0];
+        NCCL(ncclAllGather, reinterpret_cast<const void*>(dp(&x)), reinterpret_cast<void*>(dp(&y)), size_t(x.numel), ncclType(x.dtype), comm, stream_);
+        return;
+      }
+      case OpKind::ReduceScatter: {
+        const Buffer &x = *op.ins[0], &y = *op.outs[0];
+        NCCL(ncclReduceScatter, reinterpret_cast<const void*>(dp(&x)), reinterpret_cast<void*>(dp(&y)), size_t(y.numel), ncclType(x.dtype),
+             op.str("reduce", "sum") == "max" ? SS_ncclMax : SS_ncclSum, comm, stream_);
+        return;
+      }
+      case OpKind::Broadcast: {
+        const Buffer &x = *op.ins[0], &y = *op.outs[0];
+        const int root = indexOf(members, int(op.num("root", members[0])));
+        NCCL(ncclBroadcast, reinterpret_cast<const void*>(dp(&x)), reinterpret_cast<void*>(dp(&y)), size_t(x.numel), ncclType(x.dtype), root, comm, stream_);
+        return;
+      }
+      case OpKind::AllToAll: case OpKind::AllToAllV: {
+        // Grouped sends and receives: member j gets block j of every member, in member order.
+        const Buffer &x = *op.ins[0], &y = *op.outs[0];
+        const size_t es = dtypeSize(x.dtype);
+        std::vector<int64_t> sc(static_cast<size_t>(n)), rc(static_cast<size_t>(n));
+        if (op.kind == OpKind::AllToAll) {
+          for (int j = 0; j < n; j++) sc[j] = rc[j] = x.numel / n;
+        } else {
+          const int64_t w = x.rows() ? x.numel / x.rows() : y.rows() ? y.numel / y.rows() : 0;
+          auto s = op.list("sendCounts"), r = op.list("recvCounts");
+          for (int j = 0; j < n; j++) { sc[j] = int64_t(s[j]) * w; rc[j] = int64_t(r[j]) * w; }
+        }
+        NCCL(ncclGroupStart);
+        int64_t so = 0, ro = 0;
+        for (int j = 0; j < n; j++) {
+          if (sc[j]) NCCL(ncclSend, reinterpret_cast<const void*>(dp(&x) + CUdeviceptr(so * es)), size_t(sc[j]), ncclType(x.dtype), j, comm, stream_);
+          if (rc[j]) NCCL(ncclRecv, reinterpret_cast<void*>(dp(&y) + CUdeviceptr(ro * es)), size_t(rc[j]), ncclType(y.dtype), j, comm, stream_);
+          so += sc[j];
+          ro += rc[j];
+        }
+        NCCL(ncclGroupEnd);
+        return;
+      }
+      case OpKind::Send: {
+        const Buffer& x = *op.ins[0];
+        NCCL(ncclSend, reinterpret_cast<const void*>(dp(&x)), size_t(x.numel), ncclType(x.dtype), indexOf(members, int(op.num("peer", -1))), comm, stream_);
+        return;
+      }
+      case OpKind::Recv: {
+        const Buffer& y = *op.outs[0];
+        NCCL(ncclRecv, reinterpret_cast<void*>(dp(&y)), size_t(y.numel), ncclType(y.dtype), indexOf(members, int(op.num("peer", -1))), comm, stream_);
+        return;
+      }
+      default:
+        throw CallError(unsupported(op));
+    }
+  }
+
+  // Finished ops in order: times from the events, reported to the caller.
+  bool poll() {
+    const Api& api = api_;
+    bool moved = false;
+    while (done_ < enqueued_) {
+      const CUresult q = api.cuEventQuery(events_[2 * done_ + 1]);
+      if (q == SS_CUDA_ERROR_NOT_READY) break;
+      cuCheck(api, q, "cuEventQuery");
+      const Op& op = rp_.ops[done_];
+      float ms0 = 0, ms1 = 0;
+      CU(cuEventElapsedTime, &ms0, ev0_, events_[2 * done_]);
+      CU(cuEventElapsedTime, &ms1, ev0_, events_[2 * done_ + 1]);
+      Event ev;
+      ev.op = int32_t(done_);
+      ev.startNs = hostBase_ + int64_t(double(ms0) * 1e6);
+      ev.endNs = std::max(ev.startNs, hostBase_ + int64_t(double(ms1) * 1e6));
+      if (isCollective(op.kind)) {
+        ev.group = op.group;
+        ev.seq = seqOf_[done_];
+        ev.bytes = op.ins.empty() ? int64_t(bytesOf(*op.outs[0])) : int64_t(bytesOf(*op.ins[0]));
+      } else {
+        for (Buffer* b : op.ins) ev.bytes += int64_t(bytesOf(*b));
+        for (Buffer* b : op.outs) if (std::find(op.ins.begin(), op.ins.end(), b) == op.ins.end()) ev.bytes += int64_t(bytesOf(*b));
+      }
+      s_.job.onFinished(r_, done_, ev);
+      done_++;
+      s_.done[r_].store(done_);
+      moved = true;
+    }
+    return moved;
+  }
+
+  void timeout() {
+    const Op& op = rp_.ops[done_];
+    Failure f;
+    f.kind = "timeout";
+    f.rank = r_;
+    f.op = int(done_);
+    if (isCollective(op.kind)) {
+      f.comm = op.group;
+      f.seq = seqOf_[done_];
+      for (int m : s_.job.comms[op.group]) {
+        const auto& list = s_.collOps[m][op.group];
+        // A member that has no such collective, or has not finished what comes before it, never entered it.
+        if (size_t(f.seq) >= list.size() || s_.done[m].load() < list[size_t(f.seq)]) f.missing.push_back(m);
+      }
+      f.message = where(r_, done_, op) + ": waited " + std::to_string(s_.job.timeoutMs) + " ms in collective #" + std::to_string(f.seq) + " of group " + std::to_string(op.group);
+    } else {
+      f.message = where(r_, done_, op) + ": no progress for " + std::to_string(s_.job.timeoutMs) + " ms";
+    }
+    s_.fail(f);
+  }
+
+  void runOps() {
+    const Api& api = api_;
+    std::vector<int64_t> seqs(s_.job.comms.size(), 0);
+    seqOf_.assign(rp_.ops.size(), -1);
+    size_t i = 0;
+    try {
+      CU(cuEventRecord, ev0_, stream_);
+      hostBase_ = nowNs();  // the stream is idle: it reaches ev0 now
+      for (; i < rp_.ops.size(); i++) {
+        if (s_.job.stop->load()) return;
+        Op& op = rp_.ops[i];
+        s_.job.onStarted(r_, i);
+        CU(cuEventRecord, events_[2 * i], stream_);
+        if (op.kind == OpKind::Sleep) {  // the host waits (a slow rank); the stream goes on with what it has
+          const int64_t until = nowNs() + int64_t(op.num("ms", 0) * 1e6);
+          while (nowNs() < until && !s_.job.stop->load()) { poll(); std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
+        } else if (isCollective(op.kind)) {
+          seqOf_[i] = seqs[op.group]++;
+          enqueueCollective(op);
+        } else {
+          enqueueCompute(op, i);
+        }
+        CU(cuEventRecord, events_[2 * i + 1], stream_);
+        enqueued_ = i + 1;
+        poll();
+      }
+      int64_t last = nowNs();
+      while (done_ < enqueued_) {
+        if (s_.job.stop->load()) return;
+        if (poll()) last = nowNs();
+        else if (nowNs() - last > s_.job.timeoutMs * 1000000) return timeout();
+        else std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      checkErrorWord();
+    } catch (const std::exception& e) {
+      const size_t at = std::min(i, rp_.ops.size() - 1);
+      Failure f = setupFailure(e.what());
+      f.message = where(r_, at, rp_.ops[at]) + ": " + e.what();
+      f.op = int(at);
+      s_.fail(f);
+    }
+  }
+
+  // A kernel that met a bad row index left (op + 1, index) in the error word.
+  void checkErrorWord() {
+    const Api& api = api_;
+    long long w[2] = {0, 0};
+    CU(cuMemcpyDtoH_v2, w, errWord_, sizeof w);
+    if (w[0] == 0) return;
+    const size_t i = size_t(w[0] - 1);
+    const Op& op = rp_.ops[i];
+    const Buffer& table = op.kind == OpKind::GatherRows ? *op.ins[0] : *op.outs[0];
+    Failure f = setupFailure("");
+    f.message = where(r_, i, op) + ": row index " + std::to_string(w[1]) + " is outside 0.." + std::to_string(table.rows() - 1);
+    f.op = int(i);
+    s_.fail(f);
+  }
+
+  void cleanup() {
+    const Api& api = api_;
+    const bool ok = !s_.job.stop->load();
+    for (auto& [c, comm] : comms_) ok && commsOk_ ? api.ncclCommDestroy(comm) : api.ncclCommAbort(comm);
+    if (stream_) {
+      const bool synced = api.cuStreamSynchronize(stream_) == 0;
+      if (synced)
+        for (auto& [b, p] : ptr_) {
+          if (!s_.job.downloads.count(b)) continue;
+          Buffer& buf = const_cast<Buffer&>(*b);
+          s_.job.hostStorage(buf);
+          if (p) api.cuMemcpyDtoH_v2(buf.data.data(), p, bytesOf(buf));
+        }
+    }
+    for (auto& [b, p] : ptr_) if (p) api.cuMemFree_v2(p);
+    if (errWord_) api.cuMemFree_v2(errWord_);
+    for (CUevent e : events_) if (e) api.cuEventDestroy_v2(e);
+    if (ev0_) api.cuEventDestroy_v2(ev0_);
+    if (stream_) api.cuStreamDestroy_v2(stream_);
+  }
+};
+
+// NCCL writes its log (NCCL_DEBUG=INFO unless set) to NCCL_DEBUG_FILE (a temporary file unless set):
+// the run returns what it added to that file.
+struct NcclLog {
+  std::string path;
+  std::streamoff from = 0;
+  NcclLog() {
+    if (!std::getenv("NCCL_DEBUG")) setenv("NCCL_DEBUG", "INFO", 1);
+    const char* f = std::getenv("NCCL_DEBUG_FILE");
+    if (f && std::string(f).find('%') == std::string::npos) path = f;
+    else if (!f) {
+      static std::string made;
+      if (made.empty()) {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/shardscope-nccl-XXXXXX";
+        if (mkdtemp(&tmpl[0])) made = tmpl + "/nccl.log";
+      }
+      path = made;
+      if (!path.empty()) setenv("NCCL_DEBUG_FILE", path.c_str(), 1);
+    }
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (in) from = in.tellg();
+  }
+  std::string read() const {
+    if (path.empty()) return "";
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    in.seekg(from);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string s = ss.str();
+    const size_t cap = 1 << 20;
+    return s.size() > cap ? s.substr(s.size() - cap) : s;
+  }
+};
+
+}  // namespace
+
+void prepare(const Job& job) {
+  std::string error;
+  const Api* api = loadApi(job.dirs, error);
+  if (!api) throw Refused("the CUDA backend cannot start: " + error);
+  if (api->deviceCount < job.worldSize) {
+    const char* vis = std::getenv("CUDA_VISIBLE_DEVICES");
+    throw Refused("the program has " + std::to_string(job.worldSize) + " ranks but the driver shows " + std::to_string(api->deviceCount) +
+                  " GPU(s)" + (vis ? std::string(" (CUDA_VISIBLE_DEVICES=") + vis + ")" : std::string()) + ": one GPU per rank is needed");
+  }
+  for (const auto& rp : *job.ranks)
+    for (size_t i = 0; i < rp.ops.size(); i++) {
+      const std::string why = unsupported(rp.ops[i]);
+      if (!why.empty()) throw Refused(where(rp.rank, i, rp.ops[i]) + ": " + why);
+    }
+  // Kernels compiled here, at first use in this process, so a compile error is a clear error up front.
+  std::set<std::pair<int, int>> caps;
+  try {
+    for (int r = 0; r < job.worldSize; r++) {
+      CUdevice dev;
+      int major = 0, minor = 0;
+      capability(*api, r, dev, major, minor);
+      caps.insert({major, minor});
+    }
+    for (const auto& [major, minor] : caps) compileKernels(*api, major, minor);
+  } catch (const std::exception& e) {
+    throw Refused(std::string("the CUDA backend cannot compile its kernels: ") + e.what());
+  }
+}
+
+std::string execute(Job& job) {
+  std::string error;
+  const Api* api = loadApi(job.dirs, error);
+  if (!api) {
+    Failure f;
+    f.kind = "error";
+    f.message = "the CUDA backend cannot start: " + error;
+    job.onFailure(f);
+    return "";
+  }
+  NcclLog log;
+  Shared s(job, *api);
+  s.used.assign(job.comms.size(), false);
+  s.ids.resize(job.comms.size());
+  s.collOps.resize(size_t(job.worldSize));
+  for (const auto& rp : *job.ranks)
+    for (size_t i = 0; i < rp.ops.size(); i++)
+      if (isCollective(rp.ops[i].kind)) {
+        s.used[size_t(rp.ops[i].group)] = true;
+        s.collOps[size_t(rp.rank)][rp.ops[i].group].push_back(i);
+      }
+  for (size_t c = 0; c < job.comms.size(); c++)
+    if (s.used[c])
+      if (ncclResult_t r = api->ncclGetUniqueId(&s.ids[c])) {
+        Failure f;
+        f.kind = "error";
+        f.message = api->ncclError(r, "ncclGetUniqueId");
+        job.onFailure(f);
+        return log.read();
+      }
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<RankRunner>> runners;
+  for (int r = 0; r < job.worldSize; r++) runners.push_back(std::make_unique<RankRunner>(s, r));
+  for (int r = 0; r < job.worldSize; r++) threads.emplace_back([&runners, r] { runners[size_t(r)]->run(); });
+  for (auto& t : threads) t.join();
+  return log.read();
+}
+
+}  // namespace cuda
+}  // namespace ss
