@@ -9,6 +9,7 @@ import { lineColumn } from '../util/json';
 import { lower, LoweringError, ProgramError, compareModules, predict, defaultCostModel, scaledConfig, layerElements, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
 import type { Trace, TraceEvent, EventCategory } from '../trace/types';
 import { summarizeCollectives, type CollectiveSummary } from './trace-export';
+import { chooseWidths } from './widths';
 import { interpreterExecutor, type Executor, type ExecuteResult } from './executor';
 
 export interface RehearseOptions {
@@ -25,9 +26,13 @@ export interface RehearseOptions {
   layers?: number[];
   /** Tokens (batch 1); default 8, rounded up to a multiple of the ranks. */
   tokens?: number;
-  /** Force a width scale (power of two); default: the smallest that fits `budgetElements`. */
+  /** Force a width scale (power of two; 1: real widths); default: real widths when the estimated peak fits
+   *  `budgetBytes`, else the smallest power of two that fits and keeps the plan's divisibilities. */
   widthScale?: number;
-  /** Weight elements the reference may materialise for the chosen layers (default 16M, 64 MiB per copy). */
+  /** Peak memory the rehearsal may use (default 8 GiB): weights of the reference and of every rank, routed
+   *  experts only, gradients in training, activations, and the process itself. */
+  budgetBytes?: number;
+  /** A budget for the buffers alone, in fp32 elements (small rehearsals in tests); overrides budgetBytes. */
   budgetElements?: number;
   /** Also run the final norm and lm_head. */
   tail?: boolean;
@@ -131,16 +136,15 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   const moe = new Set(cfg.moeLayers ?? []);
   const layers = opts.layers ?? doc.run?.layers ?? defaultLayers(cfg.numLayers, moe);
   for (const l of layers) if (l < 0 || l >= cfg.numLayers) throw new RehearsalError(`${src.uri}: layer ${l} does not exist (the model has ${cfg.numLayers})`);
-  const elements = layers.reduce((a, l) => a + layerElements(cfg, moe.has(l), tokens), 0) + (opts.tail ? 2 * cfg.vocabSize * cfg.hiddenSize : 0);
-  let factor = 1;
-  if (opts.widthScale !== 1) {
-    const sc = opts.widthScale ? scaledConfig(cfg, elements * opts.widthScale ** 2, elements, 2 * n) : scaledConfig(cfg, elements, opts.budgetElements ?? 16e6, 2 * n);
-    if (sc.factor > 1) {
-      graph = graphFromConfig(sc.raw, `${cfg.modelType} at 1/${sc.factor} width`);
-      factor = sc.factor;
-      notes.push(`widths scaled by 1/${factor} to fit (hidden ${graph.config.hiddenSize}, intermediate ${graph.config.moeIntermediateSize ?? graph.config.intermediateSize}, head dim ${graph.config.headDim}); head and expert counts as in the model`);
-    }
-  }
+  // The width: real when the estimated peak fits the budget, else the smallest scale that fits.
+  const widths = chooseWidths({
+    doc, graph, tpName: tp.name, ranks: n, layers, tokens, tail: opts.tail, backward: opts.backward ?? doc.run?.mode === 'training', widthScale: opts.widthScale,
+    budgetBytes: opts.budgetElements !== undefined ? 4 * opts.budgetElements : opts.budgetBytes,
+    runtimeBytes: opts.budgetElements !== undefined ? 0 : undefined,
+  });
+  graph = widths.graph;
+  const factor = widths.factor;
+  notes.push(...widths.notes);
   const base = { backend, ranks: n, layers, tokens, widthScale: factor, notes, tolerance: TOL_FP32 };
   const empty = { declaredBytes: 0, modules: [], trace: { meta: { version: '1', origin: 'shardscope' as const, backend }, ranks: [], events: [] }, collectives: [], predictedOverMeasured: {}, maxRelError: NaN, firstMismatch: null };
   progress('binding the plan', 0.05);

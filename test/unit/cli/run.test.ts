@@ -15,7 +15,8 @@ async function cli(argv: string[]) {
 test('shardscope run --json: the contract fields; match exits 0 and writes a Chrome trace', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ss-run-'));
   const trace = join(dir, 't.json');
-  const r = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--layers', '0', '--tokens', '8', '--json', '--out', trace]);
+  // Real widths are the default; these contract checks run at 1/16 width to stay quick.
+  const r = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--layers', '0', '--tokens', '8', '--width-scale', '16', '--json', '--out', trace]);
   assert.equal(r.code, 0, r.err.join('\n'));
   const j = JSON.parse(r.out[0]);
   assert.equal(j.backend, 'cpu');
@@ -31,12 +32,12 @@ test('shardscope run --json: the contract fields; match exits 0 and writes a Chr
 });
 
 test('shardscope run: a mismatch exits 1 and names the module and the plan line', async () => {
-  const r = await cli(['run', 'test/fixtures/rehearse/wrong-kv-split.shardplan.json', '--json']);
+  const r = await cli(['run', 'test/fixtures/rehearse/wrong-kv-split.shardplan.json', '--width-scale', '16', '--json']);
   assert.equal(r.code, 1);
   const j = JSON.parse(r.out[0]);
   assert.equal(j.verdict, 'mismatch');
   assert.deepEqual(j.first_mismatch, { module: 'model.layers.0.self_attn', plan_entry: 'layers.*.self_attn.q_proj', file: 'test/fixtures/rehearse/wrong-kv-split.shardplan.json', line: 8 });
-  const text = await cli(['run', 'test/fixtures/rehearse/wrong-kv-split.shardplan.json']);
+  const text = await cli(['run', 'test/fixtures/rehearse/wrong-kv-split.shardplan.json', '--width-scale', '16']);
   assert.match(text.err[0], /^test\/fixtures\/rehearse\/wrong-kv-split\.shardplan\.json:8: numbers differ: first at model\.layers\.0\.self_attn/);
 });
 

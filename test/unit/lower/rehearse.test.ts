@@ -107,14 +107,6 @@ for (const file of ['examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtra
     assert.ok(r.modules.at(-1)!.relError <= 1e-5);
   });
 
-test('default settings stay far under 8 GiB: Llama-3-8B at the default width scale on 8 ranks', async () => {
-  const r = await rehearse('examples/llama-3-8b/tp.shardplan.json', { layers: [0], backward: false });
-  assert.equal(r.verdict, 'match');
-  assert.ok(r.declaredBytes > 0 && r.declaredBytes < 8 * 2 ** 30, String(r.declaredBytes));
-  // Reference and shards each hold one copy of the layer's weights: about twice the budgeted elements.
-  assert.ok(r.declaredBytes < 2 * 4 * 16e6 * 1.2, String(r.declaredBytes));
-});
-
 test('a plan whose tp group exceeds the ranks allowed is refused with the counts', async () => {
   await assert.rejects(rehearse('examples/llama-3-8b/tp.shardplan.json', { ranks: 4 }), /tp group has 8 ranks; this run allows 4/);
 });

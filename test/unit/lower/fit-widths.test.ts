@@ -1,0 +1,174 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import fc from 'fast-check';
+import { fitWidths, estimateMemory, scaleWidths, copiesFromLocalShapes, SHARDABLE_WIDTHS, HEAD_WIDTHS } from '../../../extension/core/lower';
+import { graphFromConfig, loadModel } from '../../../extension/core/models';
+import { parsePlanSource } from '../../../extension/core/plan';
+import { bindPlan, planInputsFromDocument } from '../../../extension/core/analysis';
+import { chooseWidths } from '../../../extension/core/rehearse/widths';
+import { rehearse } from '../../../extension/core/rehearse';
+
+const GiB = 2 ** 30;
+
+function example(file: string, layers?: number[]) {
+  const doc = parsePlanSource(file, readFileSync(file, 'utf8'));
+  const graph = loadModel(doc.model!.ref as string, dirname(file));
+  const tp = doc.mesh!.dims.find((d) => d.name === 'tp')!;
+  const n = tp.size;
+  return chooseWidths({ doc, graph, tpName: 'tp', ranks: n, layers: layers ?? doc.run?.layers ?? [0, 1], tokens: n * Math.max(1, Math.ceil(8 / n)), backward: doc.run?.mode === 'training' });
+}
+
+test('examples at the default 8 GiB: Llama-3-8B (two layers, training) and Qwen3-30B-A3B at real widths; Mixtral and DeepSeek-V3 at 1/2', () => {
+  const llama = example('examples/llama-3-8b/tp.shardplan.json', [0, 1]);
+  assert.equal(llama.factor, 1);
+  assert.equal(llama.graph.config.hiddenSize, 4096);
+  // Reference, the 8 ranks' shards (each weight split once over the ranks) and the weight gradients: 3 × 2 layers × 218M fp32.
+  const layerParams = 4096 * (4096 + 1024 + 1024 + 4096) + 3 * 4096 * 14336 + 2 * 4096;
+  assert.ok(Math.abs(llama.fit.estimate.referenceWeights - 2 * layerParams * 4) < 1e6);
+  assert.ok(Math.abs(llama.fit.estimate.shardedWeights - 2 * (layerParams + 7 * 2 * 4096) * 4) < 1e6);
+  assert.ok(llama.fit.estimate.total < 8 * GiB && llama.fit.estimate.total > 5 * GiB);
+  assert.match(llama.notes[0], /^real widths: 5\.\d GiB estimated peak of the 8\.0 GiB budget$/);
+
+  const qwen = example('examples/qwen3-30b-a3b/tp.shardplan.json');
+  assert.equal(qwen.factor, 1);
+  // 8 tokens × top-8 reach at most 64 of the 128 experts: only those are counted.
+  assert.equal(qwen.fit.estimate.routedExperts, 64);
+
+  const mixtral = example('examples/mixtral-8x7b/tp.shardplan.json');
+  assert.equal(mixtral.factor, 2);
+  assert.equal(mixtral.graph.config.hiddenSize, 2048);
+  assert.equal(mixtral.graph.config.numExperts, 8);
+  assert.ok(mixtral.fit.realEstimate.total > 8 * GiB && mixtral.fit.estimate.total <= 8 * GiB);
+  assert.match(mixtral.notes[0], /widths scaled by 1\/2 to fit 8\.0 GiB \(11\.\d GiB estimated at real widths/);
+
+  const ds = example('examples/deepseek-v3/ep.shardplan.json');
+  assert.equal(ds.factor, 2);
+  const c = ds.graph.config;
+  assert.deepEqual([c.hiddenSize, c.kvLoraRank, c.qLoraRank, c.qkRopeHeadDim, c.qkNopeHeadDim, c.vHeadDim, c.numHeads, c.numExperts], [3584, 256, 768, 32, 64, 64, 128, 256]);
+  assert.match(ds.notes[0], /kv_lora_rank 256, rope 32, nope 64, v 64; head and expert counts as in the model, every width the 8 ranks split still divides, 64 routed experts per MoE layer/);
+});
+
+test('copies per parameter come from the binding: split weights once, replicated norms once per rank', () => {
+  const file = 'examples/llama-3-8b/tp.shardplan.json';
+  const doc = parsePlanSource(file, readFileSync(file, 'utf8'));
+  const graph = loadModel('examples/llama-3-8b/config.json');
+  const bound = bindPlan(graph, planInputsFromDocument(doc, graph), { dims: [{ name: 'tp', size: 8 }] }, { run: { batch: 1, seqLen: 8, mode: 'inference' } });
+  const copies = copiesFromLocalShapes(bound.params, 8);
+  assert.equal(copies('model.layers.0.self_attn.q_proj.weight'), 1);
+  assert.equal(copies('model.layers.0.mlp.down_proj.weight'), 1);
+  assert.equal(copies('model.layers.0.input_layernorm.weight'), 8);
+  // A name the binding does not know is counted as replicated (the bound).
+  assert.equal(copies('no.such.param'), 8);
+});
+
+test('a forced width is lowered to the largest admissible factor; a budget nothing fits says so at the largest factor', () => {
+  const cfg = graphFromConfig(JSON.parse(readFileSync('examples/deepseek-v3/config.json', 'utf8'))).config;
+  // qk_rope_head_dim 64 must stay even: 1/32 is the floor (rope 2).
+  const tiny = fitWidths(cfg, [0, 3], 8, 8, { budgetBytes: 1024 });
+  assert.equal(tiny.fits, false);
+  assert.equal(tiny.factor, 32);
+  assert.equal(tiny.maxFactor, 32);
+  assert.equal(tiny.raw.qk_rope_head_dim, 2);
+  const forced = fitWidths(cfg, [0], 8, 8, { factor: 48 });
+  assert.equal(forced.factor, 32);
+  assert.equal(fitWidths(cfg, [0], 8, 8, { factor: 1 }).factor, 1);
+  // Llama-3-8B on 3 ranks: intermediate 14336 = 2^11·7 is no multiple of 3, hidden 4096 neither; only evenness binds.
+  const llama = graphFromConfig(JSON.parse(readFileSync('examples/llama-3-8b/config.json', 'utf8'))).config;
+  assert.equal(scaleWidths(llama.raw, llama, 64, 3)?.head_dim, 2);
+  // On 16 ranks, 14336/2^f stays a multiple of 16 up to f = 2^7 but head_dim 128/128 = 1 is odd: 64 is the floor.
+  assert.equal(scaleWidths(llama.raw, llama, 64, 16)?.intermediate_size, 224);
+  assert.equal(scaleWidths(llama.raw, llama, 128, 16), undefined);
+});
+
+test('a memory budget bounds what the rehearsal declares, and the verdict says the scale', async () => {
+  const r = await rehearse('examples/llama-3-8b/tp.shardplan.json', { layers: [0], backward: false, budgetBytes: 512 * 2 ** 20 });
+  assert.equal(r.verdict, 'match', JSON.stringify(r.error ?? r.firstMismatch));
+  assert.equal(r.widthScale, 4);
+  assert.ok(r.declaredBytes > 0 && r.declaredBytes < 512 * 2 ** 20 - 256 * 2 ** 20, String(r.declaredBytes));
+  assert.ok(r.notes.some((n) => /widths scaled by 1\/4 to fit 512 MiB \(2\.0 GiB estimated at real widths/.test(n)), r.notes.join('\n'));
+});
+
+// Random decoder configs (dense, MoE, MLA) on random rank counts and budgets.
+const configArb = fc
+  .record({
+    kind: fc.constantFrom('llama', 'mixtral', 'deepseek_v3'),
+    heads: fc.constantFrom(4, 8, 16, 32, 64),
+    headDim: fc.constantFrom(32, 64, 96, 128, 256),
+    hiddenMul: fc.integer({ min: 1, max: 6 }),
+    inter: fc.integer({ min: 1, max: 64 }).map((k) => k * 256),
+    experts: fc.constantFrom(4, 8, 16, 64),
+    topk: fc.integer({ min: 1, max: 4 }),
+    ranks: fc.constantFrom(1, 2, 3, 4, 8, 16),
+    budgetMiB: fc.integer({ min: 16, max: 16384 }),
+    layers: fc.constantFrom([0], [0, 1]),
+    backward: fc.boolean(),
+  })
+  .map((a) => {
+    const hidden = a.heads * a.headDim * a.hiddenMul;
+    const base = { hidden_size: hidden, intermediate_size: a.inter, num_hidden_layers: 2, num_attention_heads: a.heads, num_key_value_heads: a.heads / 2, vocab_size: 32000, head_dim: a.headDim };
+    const raw =
+      a.kind === 'llama'
+        ? { model_type: 'llama', ...base }
+        : a.kind === 'mixtral'
+          ? { model_type: 'mixtral', ...base, num_local_experts: a.experts, num_experts_per_tok: Math.min(a.topk, a.experts) }
+          : { model_type: 'deepseek_v3', ...base, head_dim: undefined, num_key_value_heads: a.heads, moe_intermediate_size: a.inter / 4, n_routed_experts: a.experts, num_experts_per_tok: Math.min(a.topk, a.experts), n_shared_experts: 1, first_k_dense_replace: 1, kv_lora_rank: 512, q_lora_rank: 1536, qk_rope_head_dim: 64, qk_nope_head_dim: a.headDim, v_head_dim: a.headDim };
+    return { ...a, raw };
+  });
+
+test('property: the chosen scale keeps every divisibility and fits the budget, and no smaller admissible scale fits', () => {
+  fc.assert(
+    fc.property(configArb, (a) => {
+      const cfg = graphFromConfig(a.raw).config;
+      const tokens = a.ranks * 2;
+      const budget = a.budgetMiB * 2 ** 20;
+      const fit = fitWidths(cfg, a.layers, tokens, a.ranks, { budgetBytes: budget, backward: a.backward });
+      const f = fit.factor;
+      assert.ok([1, 2, 4, 8, 16, 32, 64].includes(f));
+      for (const k of SHARDABLE_WIDTHS) {
+        const v = a.raw[k as keyof typeof a.raw];
+        if (typeof v !== 'number') continue;
+        assert.equal(fit.raw[k], v / f);
+        assert.ok(Number.isInteger(v / f) && v / f >= 1);
+        if (v % a.ranks === 0) assert.equal((v / f) % a.ranks, 0, `${k} ${v}/${f} on ${a.ranks} ranks`);
+      }
+      for (const k of HEAD_WIDTHS) {
+        const v = fit.raw[k];
+        if (typeof v === 'number') assert.ok(Number.isInteger(v) && v % 2 === 0 && v >= 2, `${k} = ${v}`);
+      }
+      // The scaled model still builds, with the model's head and expert counts.
+      const scaled = graphFromConfig(fit.raw).config;
+      assert.equal(scaled.numHeads, cfg.numHeads);
+      assert.equal(scaled.numExperts, cfg.numExperts);
+      if (fit.fits) assert.ok(fit.estimate.total <= budget);
+      else assert.equal(f, fit.maxFactor);
+      // Minimal: the next smaller admissible factor does not fit.
+      for (let g = f / 2; g >= 1; g /= 2) {
+        const raw = scaleWidths(cfg.raw, cfg, g, a.ranks);
+        if (!raw) continue;
+        const e = estimateMemory(g === 1 ? graphFromConfig(cfg.raw) : graphFromConfig(raw), a.layers, tokens, a.ranks, { backward: a.backward });
+        assert.ok(e.total > budget, `1/${g} would fit: ${e.total} ≤ ${budget}`);
+        break;
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('property: the estimate shrinks as the widths do', () => {
+  fc.assert(
+    fc.property(configArb, (a) => {
+      const cfg = graphFromConfig(a.raw).config;
+      let prev = Infinity;
+      for (let f = 1; f <= 64; f *= 2) {
+        const raw = scaleWidths(cfg.raw, cfg, f, a.ranks);
+        if (!raw) continue;
+        const e = estimateMemory(graphFromConfig(raw), a.layers, a.ranks * 2, a.ranks);
+        assert.ok(e.total < prev);
+        prev = e.total;
+      }
+    }),
+    { numRuns: 60 },
+  );
+});
