@@ -16,6 +16,7 @@
 #include "discovery.h"
 #include "materialize.h"
 #include "op_registry.h"
+#include "collective_dim.h"
 #include "cuda/executor.h"
 
 namespace ss {
@@ -540,7 +541,7 @@ void rankThread(Run& run, int r) {
         ev.group = op.group;
         ev.seq = seqs[op.group]++;
         ev.bytes = op.ins.empty() ? int64_t(op.outs[0]->bytes()) : int64_t(op.ins[0]->bytes());
-        WaitResult w = runCollective(op, comm, comm.indexOf(r), run.ctl);
+        WaitResult w = runCollectiveAlongDim(op, comm, comm.indexOf(r), run.ctl);
         if (w == WaitResult::Timeout) {
           std::vector<int> missing;
           {
