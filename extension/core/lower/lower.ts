@@ -189,7 +189,20 @@ export function lower(o: LowerOptions): Lowered {
     const g = { group: 0 };
     if (a.layout.kind === 'P' && to.kind === 'R') emit(() => ({ op: 'all_reduce', ins: [a.buf], outs: [out], ...g, label }));
     else if (a.layout.kind === 'P' && to.kind === 'S') emit(() => ({ op: 'reduce_scatter', ins: [a.buf], outs: [out], ...g, attrs: { dim: to.dim }, label }));
-    else if (a.layout.kind === 'S' && to.kind === 'R') emit(() => ({ op: 'all_gather', ins: [a.buf], outs: [out], ...g, attrs: { dim: a.layout.kind === 'S' ? a.layout.dim : 0 }, label }));
+    else if (a.layout.kind === 'S' && to.kind === 'R' && a.layout.dim === 1) {
+      // Gathered along the last dim as torch does it: an all-gather of whole blocks (member order along dim 0),
+      // then each member's [tokens, width/n] block cut out and the blocks joined side by side.
+      const lw = localWidth(a.layout, a.width);
+      const stacked = `${a.buf.split('#')[0]}_gathered#${nextId++}`;
+      const blocks = Array.from({ length: world }, (_, m) => `${a.buf.split('#')[0]}_block${m}#${nextId++}`);
+      for (let r = 0; r < world; r++) {
+        buffers.push({ id: stacked, rank: r, dtype: 'f32', shape: [world * T, lw] });
+        for (const b of blocks) buffers.push({ id: b, rank: r, dtype: 'f32', shape: [T, lw] });
+      }
+      emit(() => ({ op: 'all_gather', ins: [a.buf], outs: [stacked], ...g, attrs: { dim: 0 }, label }));
+      blocks.forEach((b, m) => emit(() => ({ op: 'slice', ins: [stacked], outs: [b], attrs: { dim: 0, start: m * T }, label })));
+      emit(() => ({ op: 'concat', ins: blocks, outs: [out], attrs: { dim: 1 }, label }));
+    } else if (a.layout.kind === 'S' && to.kind === 'R') emit(() => ({ op: 'all_gather', ins: [a.buf], outs: [out], ...g, attrs: { dim: 0 }, label }));
     else if (a.layout.kind === 'R' && to.kind === 'S') emit((r) => ({ op: 'slice', ins: [a.buf], outs: [out], attrs: { dim: to.dim, index: r, parts: world }, label }));
     else if (a.layout.kind === 'S' && to.kind === 'S') {
       const mid = convert(a, R, label, module, entry);
@@ -473,7 +486,9 @@ export function lower(o: LowerOptions): Lowered {
             emit((r) => ({ op: 'all_to_all_v', ins: [ids.rows], outs: [ids.recvRows], group: 0, attrs: there(r), label: la }));
             emit((r) => ({ op: 'all_to_all_v', ins: [ids.experts], outs: [ids.recvExperts], group: 0, attrs: there(r), label: la }));
             emit((r) => ({ op: 'all_to_all_v', ins: [ids.weights], outs: [ids.recvWeights], group: 0, attrs: there(r), label: la }));
-            emit((r) => ({ op: 'experts', ins: [ids.recvRows, ids.recvExperts, ids.recvWeights], outs: [ids.expertOut], attrs: expertAttrs(r), label: lb }));
+            // A rank that receives no rows has nothing to compute (its experts are never materialised).
+            for (let r = 0; r < world; r++)
+              if (counts.recv[r].some((c) => c > 0)) ops[r].push({ op: 'experts', ins: [ids.recvRows, ids.recvExperts, ids.recvWeights], outs: [ids.expertOut], attrs: expertAttrs(r), label: lb });
             emit((r) => ({ op: 'all_to_all_v', ins: [ids.expertOut], outs: [ids.back], group: 0, attrs: back(r), label: la }));
             emit(() => ({ op: 'scatter_add_rows', ins: [ids.back, ids.tokens], outs: [id], label: lb }));
             dispatches.set(module, counts);

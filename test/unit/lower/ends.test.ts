@@ -29,11 +29,13 @@ test('sequence-parallel embedding (vocab_reduce_scatter): the lookup reduce-scat
   assert.equal(modules.at(-1)!.module, 'lm_head');
 });
 
-test('hidden-parallel embedding (embedding_colwise): each rank looks up its hidden slice of every row, then an all-gather', () => {
+test('hidden-parallel embedding (embedding_colwise): each rank looks up its hidden slice of every row, then an all-gather along the hidden dim', () => {
   const { sharded, modules } = lowerPlan('test/fixtures/lower/embed-colwise.shardplan.json', { tail: true });
   for (const m of modules) assert.ok(m.relError <= 1e-5, `${m.module}: ${m.relError}`);
   const emb = opsOf(sharded.programs, 1, (o) => o.label.module === 'model.embed_tokens');
-  assert.deepEqual(emb.map((o) => o.op), ['embedding', 'all_gather']);
+  // The gather along the hidden dim: whole blocks gathered, then laid side by side.
+  assert.deepEqual(emb.map((o) => o.op), ['embedding', 'all_gather', 'slice', 'slice', 'slice', 'slice', 'concat']);
+  assert.equal(emb[1].attrs!.dim, 0);
   assert.equal(emb[0].attrs!.vocabStart, 0);
   assert.ok(Number(emb[0].attrs!.colStart) > 0);
 });
