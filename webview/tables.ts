@@ -13,6 +13,9 @@ export function summaryTable(s: CollectiveSummary, onCsv: (csv: string) => void)
       ...s.collectives.map((c) => h('tr', {}, h('td', {}, c.op), h('td', {}, String(c.count)), h('td', {}, fmtUs(c.total_us)), h('td', {}, `${c.mean_busbw_gbps.toFixed(2)} GB/s`), h('td', {}, fmtUs(c.max_skew_us))))));
 }
 
+/** How many of a group's latest collectives the per-rank grid shows. */
+const HANG_GRID_ROWS = 24;
+
 export function hangView(r: HangReport): HTMLElement {
   const last = new Map<string, number>();
   for (const rec of r.records) {
@@ -26,10 +29,35 @@ export function hangView(r: HangReport): HTMLElement {
       h('tr', {}, ...['group', 'seq', 'op', 'entered', 'never entered', 'not completed'].map((c) => h('th', {}, c))),
       ...r.findings.map((f) => h('tr', {}, h('td', {}, f.pg), h('td', {}, String(f.seq)), h('td', {}, f.op), h('td', {}, f.entered.join(', ')),
         h('td', { class: f.missing.length ? 'missing' : '' }, f.missing.join(', ') || '—'), h('td', {}, f.notCompleted.join(', ') || '—')))),
+    ...(r.groups ?? []).map((g) => hangGrid(r, g)),
     h('h3', {}, 'last collective per rank'),
     h('table', { class: 'grid' },
       h('tr', {}, h('th', {}, 'group'), ...r.ranks.map((k) => h('th', {}, `rank ${k}`))),
       ...pgs.map((pg) => h('tr', {}, h('td', {}, pg), ...r.ranks.map((k) => h('td', {}, String(last.get(`${pg}|${k}`) ?? '—')))))));
+}
+
+/**
+ * One group's latest collectives, one row per sequence number and one column per member: what each rank
+ * recorded (completed, or still waiting in it), "never entered" where a member never reached it.
+ */
+function hangGrid(r: HangReport, g: { pg: string; desc?: string; members: number[] }): HTMLElement {
+  const recs = r.records.filter((x) => x.pg === g.pg);
+  const seqs = [...new Set(recs.map((x) => x.seq))].sort((a, b) => a - b).slice(-HANG_GRID_ROWS);
+  const missing = new Map(r.findings.filter((f) => f.pg === g.pg).map((f) => [f.seq, new Set(f.missing)]));
+  return h('div', { class: 'hang-group', 'data-testid': `hang-grid-${g.pg}` },
+    h('h4', {}, `group ${g.pg}${g.desc ? ` (${g.desc})` : ''}: ranks ${g.members.join(', ')}`),
+    h('table', { class: 'grid' },
+      h('tr', {}, h('th', {}, 'seq'), h('th', {}, 'op'), h('th', {}, 'sizes'), ...g.members.map((m) => h('th', {}, `rank ${m}`))),
+      ...seqs.map((seq) => {
+        const at = recs.filter((x) => x.seq === seq);
+        return h('tr', { 'data-seq': String(seq) }, h('td', {}, String(seq)), h('td', {}, at[0]?.op ?? ''), h('td', {}, (at[0]?.inputSizes ?? []).map((s) => `[${s.join(', ')}]`).join(' ')),
+          ...g.members.map((m) => {
+            const rec = at.find((x) => x.rank === m);
+            if (missing.get(seq)?.has(m)) return h('td', { class: 'missing' }, 'never entered');
+            if (!rec) return h('td', { class: 'unknown' }, '—');
+            return h('td', { class: rec.state === 'completed' ? 'done' : 'waiting' }, rec.state === 'completed' ? 'completed' : `waiting (${rec.state})`);
+          }));
+      })));
 }
 
 /**

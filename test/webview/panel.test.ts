@@ -181,6 +181,20 @@ test('hang view from Flight Recorder dumps and CommDebugMode counts beside the t
   const rows = await p.page.locator('[data-testid=hang] table').first().locator('tr').allTextContents();
   assert.deepEqual(rows, ['groupseqopenterednever enterednot completed', '05all_reduce0, 1, 230, 1, 2']);
   await p.shot('hang');
+  // real dumps (gloo, pickled as PyTorch writes them): the grid per group shows who never entered
+  const real = await readTraceFile(`${F}/flight-recorder-torch/pickle`);
+  await p.send({ type: 'hang', report: (real as { report: unknown }).report });
+  const grid = await p.page.locator('[data-testid=hang-grid-0] tr').allTextContents();
+  assert.deepEqual(grid, [
+    'seqopsizesrank 0rank 1rank 2rank 3',
+    '1all_reduce[4, 8]completedcompletedcompletedcompleted',
+    '2all_gather[4, 8]completedcompletedcompletedcompleted',
+    '3broadcast[4, 8]completedcompletedcompletedcompleted',
+    '4all_reduce[2, 3]waiting (scheduled)waiting (scheduled)waiting (scheduled)never entered',
+  ]);
+  assert.equal(await p.page.locator('[data-testid=hang-grid-0] tr[data-seq="4"] td.missing').count(), 1);
+  assert.deepEqual(await p.page.locator('[data-testid=hang-grid-1] tr').allTextContents(), ['seqopsizesrank 0rank 1', '1all_reduce[16]completedcompleted']);
+  await p.shot('hang-torch-gloo');
   await p.send(await timelineMsg(`${F}/shardscope-2rank.json`, 'ours'));
   const cdm = await readTraceFile(`${F}/comm_debug_mode_torch.json`);
   await p.send({ type: 'commDebug', modules: (cdm as { modules: unknown }).modules });

@@ -1,5 +1,8 @@
-// PyTorch Flight Recorder dumps (as JSON, one per rank): the last collectives of each rank per process
-// group. The hang view asks, per group and sequence number, which ranks never entered and which never finished.
+// PyTorch Flight Recorder dumps (one per rank, pickled as PyTorch writes them by default, or JSON): the last
+// collectives of each rank per process group. The hang view asks, per group and sequence number, which
+// ranks never entered and which never finished. A group's members come from `pg_config` where it lists
+// them (NCCL); gloo's dumps leave it empty, and then the members are the ranks whose dump knows the group
+// (in `pg_status` or an entry): a rank outside a group never creates it.
 import type { FlightRecord, HangFinding, HangReport } from './types';
 import { canonicalOp, parseRankList } from './ops';
 
@@ -11,18 +14,23 @@ export function isFlightRecorderDump(v: unknown): boolean {
 }
 
 /** Records of one rank's dump; the rank comes from the dump's `rank` or the caller (file name). */
-export function flightRecords(dump: Obj, fallbackRank: number): { rank: number; records: FlightRecord[]; pgRanks: Map<string, number[]>; lastEnqueued: Map<string, number> } {
+export function flightRecords(dump: Obj, fallbackRank: number): { rank: number; records: FlightRecord[]; pgRanks: Map<string, number[]>; lastEnqueued: Map<string, number>; pgs: Set<string> } {
   const rank = typeof dump.rank === 'number' ? dump.rank : fallbackRank;
   const pgRanks = new Map<string, number[]>();
   const cfg = (dump.pg_config ?? {}) as Obj;
   for (const [k, v] of Object.entries(cfg)) {
     const ranks = parseRankList((v as Obj)?.ranks);
-    if (ranks) pgRanks.set(k, ranks);
+    if (ranks?.length) pgRanks.set(k, ranks);
   }
   const lastEnqueued = new Map<string, number>();
+  const lastCompleted = new Map<string, number>();
+  const pgs = new Set<string>(Object.keys((dump.pg_status ?? {}) as Obj));
   for (const [k, v] of Object.entries((dump.pg_status ?? {}) as Obj)) {
+    // JSON dumps write these as strings, pickles as ints
     const n = Number((v as Obj)?.last_enqueued_collective);
     if (Number.isFinite(n)) lastEnqueued.set(k, n);
+    const c = Number((v as Obj)?.last_completed_collective);
+    if (Number.isFinite(c)) lastCompleted.set(k, c);
   }
   const records: FlightRecord[] = [];
   for (const raw of dump.entries as unknown[]) {
@@ -33,15 +41,19 @@ export function flightRecords(dump: Obj, fallbackRank: number): { rank: number; 
     const pgDesc = Array.isArray(pgField) ? String(pgField[1]) : undefined;
     const seq = Number(e.collective_seq_id);
     if (!Number.isFinite(seq)) continue;
+    pgs.add(pg);
+    const created = Number(e.time_created_ns);
     records.push({
       rank, pg, pgDesc, seq,
       op: canonicalOp(String(e.profiling_name ?? 'unknown')),
-      state: String(e.state ?? 'scheduled'),
+      // gloo leaves every entry "scheduled": the group's last completed sequence number says more
+      state: seq <= (lastCompleted.get(pg) ?? -Infinity) ? 'completed' : String(e.state ?? 'scheduled'),
       inputSizes: Array.isArray(e.input_sizes) ? (e.input_sizes as number[][]) : undefined,
       frames: Array.isArray(e.frames) ? (e.frames as FlightRecord['frames']) : undefined,
+      ...(Number.isFinite(created) && created > 0 ? { timeCreatedNs: created } : {}),
     });
   }
-  return { rank, records, pgRanks, lastEnqueued };
+  return { rank, records, pgRanks, lastEnqueued, pgs };
 }
 
 /** Merges the ranks' dumps into the hang view: the collectives some ranks never entered or never completed. */
@@ -51,9 +63,11 @@ export function hangReport(dumps: { dump: Obj; rank: number }[]): HangReport {
   const pgRanks = new Map<string, number[]>();
   for (const p of parts) for (const [k, v] of p.pgRanks) if (!pgRanks.has(k)) pgRanks.set(k, v);
   const findings: HangFinding[] = [];
+  const groups: NonNullable<HangReport['groups']> = [];
   const pgs = new Set(records.map((r) => r.pg));
   for (const pg of pgs) {
-    const members = pgRanks.get(pg) ?? [...new Set(parts.map((p) => p.rank))].sort((a, b) => a - b);
+    const members = pgRanks.get(pg) ?? parts.filter((p) => p.pgs.has(pg)).map((p) => p.rank).sort((a, b) => a - b);
+    groups.push({ pg, desc: records.find((r) => r.pg === pg && r.pgDesc)?.pgDesc, members });
     const inPg = records.filter((r) => r.pg === pg);
     // A ring buffer drops old entries: only sequence numbers every rank could still hold are judged.
     const floor = Math.max(...parts.map((p) => {
@@ -69,5 +83,5 @@ export function hangReport(dumps: { dump: Obj; rank: number }[]): HangReport {
       if (missing.length || notCompleted.length) findings.push({ pg, seq, op: at[0].op, entered, missing, notCompleted });
     }
   }
-  return { ranks: parts.map((p) => p.rank).sort((a, b) => a - b), records, findings };
+  return { ranks: parts.map((p) => p.rank).sort((a, b) => a - b), records, findings, groups };
 }

@@ -1,5 +1,6 @@
 // Reads trace files in Node (extension host, CLI): our trace JSON, Kineto traces (a file per rank, or a
-// tensorboard_trace_handler folder), CommDebugMode dumps and Flight Recorder dumps. Big files stream.
+// tensorboard_trace_handler folder), CommDebugMode dumps and Flight Recorder dumps (pickled, as PyTorch
+// writes them by default, or JSON). Big files stream.
 import { createReadStream, readdirSync, statSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -9,11 +10,24 @@ import { KinetoRankBuilder, mergeKineto } from './kineto';
 import { ChromeTraceBuilder } from './chrome-trace';
 import { hangReport, isFlightRecorderDump } from './flight-recorder';
 import { commDebugModules, isCommDebugDump } from './comm-debug-mode';
+import { readPickle, PickleError } from './pickle';
 
 /** A bad trace file, located as file:line:col. */
 export class TraceReadError extends Error {}
 
 const TRACE_FILE = /\.json(\.gz)?$/i;
+/** Flight Recorder's own dump names (TORCH_FR_DUMP_TEMP_FILE, default `nccl_trace_rank_<r>`) and pickles. */
+const FR_FILE = /trace_rank_\d+$|\.pkl$|\.pickle$/i;
+
+function isPickle(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    return readSync(fd, b, 0, 1, 0) === 1 && b[0] === 0x80; // PROTO: pickle protocol 2 and later
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function isGzip(path: string): boolean {
   const fd = openSync(path, 'r');
@@ -86,12 +100,13 @@ export async function readKinetoFiles(paths: string[]): Promise<Trace & TraceExt
 
 /** The trace files of a folder (tensorboard_trace_handler writes `<host>_<pid>.<time>.pt.trace.json[.gz]`). */
 export function traceFilesIn(dir: string): string[] {
-  return readdirSync(dir).filter((f) => TRACE_FILE.test(f)).sort().map((f) => join(dir, f));
+  return readdirSync(dir).filter((f) => TRACE_FILE.test(f) || FR_FILE.test(f)).sort().map((f) => join(dir, f));
 }
 
 type Kind = 'shardscope' | 'kineto' | 'flight-recorder' | 'comm-debug-mode';
 
 function sniff(path: string): Kind {
+  if (isPickle(path)) return 'flight-recorder';
   const h = head(path);
   if (/"shardscope"\s*:/.test(h)) return 'shardscope';
   if (/"traceEvents"\s*:/.test(h) || /^\s*\[/.test(h)) {
@@ -101,7 +116,7 @@ function sniff(path: string): Kind {
   }
   if (/"entries"\s*:/.test(h) && /"pg_(config|status)"\s*:/.test(h)) return 'flight-recorder';
   if (/"fqn"\s*:/.test(h)) return 'comm-debug-mode';
-  throw new TraceReadError(`${path}:1:1: expected a trace: a JSON object with "traceEvents" (Kineto or Shardscope), a Flight Recorder dump ("entries", "pg_config") or a CommDebugMode dump ("fqn")`);
+  throw new TraceReadError(`${path}:1:1: expected a trace: a JSON object with "traceEvents" (Kineto or Shardscope), a Flight Recorder dump (pickled, or JSON with "entries" and "pg_config") or a CommDebugMode dump ("fqn")`);
 }
 
 function parseWhole(path: string): unknown {
@@ -113,6 +128,17 @@ function parseWhole(path: string): unknown {
     const at = m ? Number(m[1]) : 0;
     const before = text.slice(0, at).split('\n');
     throw new TraceReadError(`${path}:${before.length}:${before[before.length - 1].length + 1}: invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** A Flight Recorder dump, pickled or JSON; a pickle that would run code is refused, never loaded. */
+function parseDump(path: string): unknown {
+  if (!isPickle(path)) return parseWhole(path);
+  try {
+    return readPickle(new Uint8Array(readFileSync(path)));
+  } catch (err) {
+    if (err instanceof PickleError) throw new TraceReadError(`${path}:1:${err.offset + 1}: not a Flight Recorder pickle: ${err.message}`);
+    throw err;
   }
 }
 
@@ -153,7 +179,7 @@ export async function readTraceFile(pathOrPaths: string | string[]): Promise<Loa
   }
   if (kind === 'flight-recorder') {
     const dumps = files.map((f, i) => {
-      const dump = parseWhole(f);
+      const dump = parseDump(f);
       if (!isFlightRecorderDump(dump)) throw new TraceReadError(`${f}:1:1: expected a Flight Recorder dump with "entries" and "pg_config"`);
       return { dump: dump as Record<string, unknown>, rank: rankFromName(f, i) };
     });

@@ -106,6 +106,8 @@ export interface FlightRecord {
   state: 'scheduled' | 'started' | 'completed' | string;
   inputSizes?: number[][];
   frames?: { name: string; filename: string; line: number }[];
+  /** When the rank enqueued it (ns since the epoch, as the dump records it). */
+  timeCreatedNs?: number;
 }
 
 /** A collective some ranks of its group never entered (or never finished). */
@@ -122,6 +124,8 @@ export interface HangReport {
   ranks: number[];
   records: FlightRecord[];
   findings: HangFinding[];
+  /** Each process group with its members (from pg_config, or the ranks whose dumps know the group). */
+  groups?: { pg: string; desc?: string; members: number[] }[];
 }
 
 /** What readTraceFile found: a timeline, CommDebugMode counts, or a Flight Recorder hang report. */

@@ -6,7 +6,7 @@ import { readTraceFile, TraceReadError } from '../../../extension/core/trace/rea
 import { matchCollectives } from '../../../extension/core/trace/match';
 import { commDebugOp, commDebugTotals } from '../../../extension/core/trace/comm-debug-mode';
 import { readFileSync } from 'node:fs';
-import type { LoadedTrace, Trace, TraceExtras } from '../../../extension/core/trace/types';
+import type { HangReport, LoadedTrace, Trace, TraceExtras } from '../../../extension/core/trace/types';
 
 const F = 'test/fixtures/trace';
 function timeline(l: LoadedTrace): Trace & TraceExtras {
@@ -113,6 +113,36 @@ test('Flight Recorder dumps: rank 3 never entered collective 5, ranks 0-2 never 
   if (l.kind !== 'flight-recorder') return;
   assert.deepEqual(l.report.ranks, [0, 1, 2, 3]);
   assert.deepEqual(l.report.findings, [{ pg: '0', seq: 5, op: 'all_reduce', entered: [0, 1, 2], missing: [3], notCompleted: [0, 1, 2] }]);
+});
+
+test('Flight Recorder from real PyTorch (gloo, 4 ranks): pickled dumps as written by default, rank 3 never entered all_reduce 4', async () => {
+  const expected = JSON.parse(readFileSync(`${F}/flight-recorder-torch/expected.json`, 'utf8')) as {
+    ranks: Record<string, { process_group: [string, string]; collective_seq_id: number; profiling_name: string; input_sizes: number[][]; time_created_ns: number }[]>;
+  };
+  const l = await readTraceFile(`${F}/flight-recorder-torch/pickle`);
+  assert.equal(l.kind, 'flight-recorder');
+  if (l.kind !== 'flight-recorder') return;
+  const report: HangReport = l.report;
+  assert.deepEqual(report.ranks, [0, 1, 2, 3]);
+  // every entry Python's pickle read, read here the same
+  for (const [rank, entries] of Object.entries(expected.ranks)) {
+    const mine = report.records.filter((r) => r.rank === Number(rank));
+    assert.deepEqual(mine.map((r) => [r.pg, r.pgDesc, r.seq, r.inputSizes, r.timeCreatedNs]),
+      entries.map((e) => [e.process_group[0], e.process_group[1], e.collective_seq_id, e.input_sizes, e.time_created_ns]), `rank ${rank}`);
+    assert.deepEqual(mine.map((r) => r.op), entries.map((e) => ({ 'gloo:all_reduce': 'all_reduce', 'gloo:all_gather': 'all_gather', 'gloo:broadcast': 'broadcast' } as Record<string, string>)[e.profiling_name]));
+  }
+  // gloo leaves entries "scheduled"; pg_status says 1-3 completed. Group 1 (ranks 0 and 1) is not judged
+  // against ranks 2 and 3, which never created it.
+  assert.deepEqual(l.report.findings, [{ pg: '0', seq: 4, op: 'all_reduce', entered: [0, 1, 2], missing: [3], notCompleted: [0, 1, 2] }]);
+  // the JSON form of the same recorders (dumped a moment later) names the same missing rank
+  const j = await readTraceFile(`${F}/flight-recorder-torch/json`);
+  assert.equal(j.kind, 'flight-recorder');
+  if (j.kind !== 'flight-recorder') return;
+  assert.deepEqual(j.report.findings.map((f) => [f.pg, f.seq, f.op, f.entered, f.missing]), [['0', 4, 'all_reduce', [0, 1, 2], [3]]]);
+});
+
+test('a pickle that would run code is refused with a located error', async () => {
+  await assert.rejects(readTraceFile(`${F}/pickle/refused_reduce.pkl`), (e: Error) => e instanceof TraceReadError && /refused_reduce\.pkl:1:\d+: not a Flight Recorder pickle: refused opcode GLOBAL/.test(e.message));
 });
 
 test('bad input: a located error, never a stack trace', async () => {
