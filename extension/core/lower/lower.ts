@@ -257,6 +257,23 @@ export function lower(o: LowerOptions): Lowered {
     return { buf: ctx, layout, width: heads * dv, producer: q.producer };
   };
 
+  /** The rotary embedding of whole heads (head_dim wide), or none where the config rotates part of each head. */
+  const headRope = (module: string): RopeSpec | undefined => {
+    const partial = cfg.raw.partial_rotary_factor;
+    if (typeof partial === 'number' && partial !== 1) {
+      if (!notes.some((n) => n.includes('partial_rotary_factor'))) notes.push(`rotary embedding left out: partial_rotary_factor ${partial} rotates part of each head, which the rope op does not`);
+      return undefined;
+    }
+    return ropeFor(cfg, cfg.headDim, module);
+  };
+  /** `a` rotated per head; tokens sharded over the ranks start at their own positions. */
+  const rotary = (a: Act, spec: RopeSpec, lab: OpLabel): string => {
+    const id = newAct(`${a.buf.split('#')[0]}_rot`, a.layout, a.width);
+    const tokenSharded = a.layout.kind === 'S' && a.layout.dim === 0;
+    emit((r) => ({ op: 'rope', ins: [a.buf], outs: [id], attrs: { invFreq: spec.invFreq, interleaved: spec.interleaved, attnFactor: spec.attnFactor, positionOffset: tokenSharded ? (r * T) / world : 0 }, label: lab }));
+    return id;
+  };
+
   const env = new Map<string, Act>();
   const linears: { module: string; layer?: number; x: string; rows: number; w: string; wLocal: number[][]; entry?: EntryRef; seq?: number }[] = [];
   let flowSeq = 0;
@@ -356,8 +373,12 @@ export function lower(o: LowerOptions): Lowered {
               throw new LoweringError(`${module}: queries are ${layoutName(q.layout)} but keys/values are ${layoutName(a.layout)}`, module, a.producer?.entry ?? entry);
           // Queries sharded while keys stay whole regroups heads: the numbers will tell; blame the keys' entry.
           if (!same(k.layout, q.layout)) entry = k.producer?.entry ?? q.shardedBy ?? entry;
+          // Rotary embedding on queries and keys, head by head: a split by heads keeps whole heads on a rank.
+          const spec = headRope(module);
+          const qr = spec ? rotary(q, spec, label()) : q.buf;
+          const kr = spec ? rotary(k, spec, label()) : k.buf;
           const id = newAct(step.output, layout, width);
-          emit(() => ({ op: 'attention', ins: [q.buf, k.buf, v.buf], outs: [id], attrs: { headDim: cfg.headDim, vHeadDim: cfg.headDim, batch: 1 }, label: label() }));
+          emit(() => ({ op: 'attention', ins: [qr, kr, v.buf], outs: [id], attrs: { headDim: cfg.headDim, vHeadDim: cfg.headDim, batch: 1 }, label: label() }));
           out = { buf: id, layout, width };
           break;
         }

@@ -48,7 +48,7 @@ function lowered(file: string) {
 test('MLA sharded by heads on 4 ranks: addon and interpreter agree op by op (reference and sharded)', { skip }, async () => {
   const { ref, sharded } = lowered('test/fixtures/lower/mla-tp.shardplan.json');
   const ops = new Set(sharded.programs.ranks[0].ops.map((o) => o.op));
-  for (const op of ['rope', 'concat', 'slice', 'copy', 'attention']) assert.ok(ops.has(op), `no ${op} op`);
+  for (const op of ['rope', 'concat', 'slice', 'copy', 'attention'] as const) assert.ok(ops.has(op), `no ${op} op`);
   const refRun = interpret(ref.programs, { trace: false });
   await agree(ref.programs, refRun.routing);
   await agree(sharded.programs, refRun.routing);

@@ -102,7 +102,7 @@ const configArb = fc
     topk: fc.integer({ min: 1, max: 4 }),
     ranks: fc.constantFrom(1, 2, 3, 4, 8, 16),
     budgetMiB: fc.integer({ min: 16, max: 16384 }),
-    layers: fc.constantFrom([0], [0, 1]),
+    layers: fc.constantFrom<number[]>([0], [0, 1]),
     backward: fc.boolean(),
   })
   .map((a) => {
