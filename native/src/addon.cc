@@ -100,9 +100,13 @@ void initBuffer(Buffer& b, const Napi::Object& decl) {
   b.counter = true;
   b.seed = keySeed(init.Get("key").As<Napi::String>().Utf16Value());
   b.scale = init.Has("scale") ? init.Get("scale").As<Napi::Number>().DoubleValue() : 1.0;
-  const size_t nd = b.shape.size();
+  size_t nd = b.shape.size();
   auto gshape = init.Has("globalShape") && init.Get("globalShape").IsArray() ? init.Get("globalShape").As<Napi::Array>() : Napi::Array::New(decl.Env());
-  for (size_t d = 0; d < nd; d++) b.globalShape.push_back(d < gshape.Length() ? gshape.Get(uint32_t(d)).As<Napi::Number>().Int64Value() : b.shape[d]);
+  // Boxes index the global tensor, whose rank may differ from the buffer's (a flat buffer of a 3-D shard).
+  if (gshape.Length() > 0) {
+    nd = gshape.Length();
+    for (uint32_t d = 0; d < nd; d++) b.globalShape.push_back(gshape.Get(d).As<Napi::Number>().Int64Value());
+  } else b.globalShape = b.shape;
   auto ranges = init.Has("ranges") && init.Get("ranges").IsArray() ? init.Get("ranges").As<Napi::Array>() : Napi::Array::New(decl.Env());
   auto isPair = [](const Napi::Value& v) {
     if (!v.IsArray()) return false;
@@ -129,7 +133,11 @@ void initBuffer(Buffer& b, const Napi::Object& decl) {
     if (boxesSize(b.boxes) == b.numel) return;
     b.boxes.clear();
   }
-  // Per-dim interval lists (or no usable ranges: the leading corner of the global tensor).
+  // Per-dim interval lists over the buffer's own dims (or no usable ranges: the leading corner of the
+  // global tensor).
+  nd = b.shape.size();
+  b.globalShape.resize(nd);
+  for (size_t d = 0; d < nd; d++) b.globalShape[d] = d < gshape.Length() ? gshape.Get(uint32_t(d)).As<Napi::Number>().Int64Value() : b.shape[d];
   b.dimIndex.assign(nd, {});
   for (size_t d = 0; d < nd; d++) {
     if (d < ranges.Length() && ranges.Get(uint32_t(d)).IsArray()) {
