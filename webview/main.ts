@@ -5,7 +5,7 @@ import { validateHostMessage, type HostMessage, type ShapesPayload, type Timelin
 import type { CommDebugModule, HangReport } from '../extension/core/trace/types';
 import { h, clear } from './dom';
 import { loadState, saveState, vscode, type PanelState } from './state';
-import { Timeline } from './timeline';
+import { Timeline, STRAGGLER, UNCERTAIN } from './timeline';
 import { ShapesView } from './shapes';
 import { summaryTable, hangView, commDebugView } from './tables';
 
@@ -58,6 +58,20 @@ function stepPicker(p: TimelinePayload): HTMLElement | string {
   return sel;
 }
 
+/** Legend entries for the marks on collectives: the straggler of each, and matches made by order alone. */
+function marks(p: TimelinePayload): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const item = (color: string, label: string, testid: string): HTMLElement => {
+    const sw = h('span', { class: 'swatch' });
+    sw.style.background = color;
+    return h('span', { class: 'legend-item', 'data-testid': testid }, sw, label);
+  };
+  if (p.matches.some((m) => m.events.length > 1)) out.push(item(STRAGGLER, 'straggler (left edge)', 'legend-straggler'));
+  const uncertain = p.matches.filter((m) => m.uncertain).length;
+  if (uncertain) out.push(item(UNCERTAIN, `uncertain match (underline): ${uncertain} of ${p.matches.length}`, 'legend-uncertain'));
+  return out;
+}
+
 function render(): void {
   if (!TABS.find(([id, , has]) => id === state.tab && has())) state.tab = TABS.find(([, , has]) => has())?.[0] ?? state.tab;
   clear(tabsBar);
@@ -78,7 +92,7 @@ function render(): void {
             const sw = h('span', { class: 'swatch', 'data-kind': k });
             sw.style.background = `var(--ss-kind-${k}, ${kindSwatch(k)})`;
             return h('span', { class: 'legend-item' }, sw, k);
-          })));
+          }), ...marks(data.timeline)));
         body.append(timeline.root);
         timeline.invalidate();
       }

@@ -11,8 +11,10 @@ import { kindColor } from './colors';
 import { TimelineLod, EXACT_CLASS_GAP } from './lod';
 
 const LANE_H = 22, RULER_H = 26, GUTTER = 150;
-/** The straggler's mark at the left edge of its collective. */
-const STRAGGLER = '#d62728';
+/** The straggler's mark at the left edge of its collective: magenta, unlike every kind's colour. */
+export const STRAGGLER = '#ff00e6';
+/** The stripe under a collective matched across ranks by order alone (or with ranks missing). */
+export const UNCERTAIN = '#ffcc00';
 
 export interface TimelineStats {
   frames: number;
@@ -255,9 +257,11 @@ export class Timeline {
           if (w >= 8) {
             this.batch(k, x0, top, w, hh);
             const m = p.match[i];
-            if (m >= 0 && p.matches[m].straggler === lane.rank && p.matches[m].events.length > 1) {
+            if (m >= 0) {
+              const match = p.matches[m];
               // the straggler: everyone else waited for this rank
-              this.batch(-1, x0, top, 3, hh);
+              if (match.straggler === lane.rank && match.events.length > 1) this.batch(-1, x0, top, 3, hh);
+              if (match.uncertain) this.batch(-2, x0, top + hh - 3, w, 3);
             }
             if (w > 40) this.label(i, x0, y + LANE_H / 2, w);
             j++;
@@ -284,7 +288,7 @@ export class Timeline {
     // One fillStyle per colour: rectangles were batched by kind while walking the lanes.
     for (const [k, rects] of this.rects) {
       if (!rects.n) continue;
-      ctx.fillStyle = k < 0 ? STRAGGLER : this.colors[k];
+      ctx.fillStyle = k === -1 ? STRAGGLER : k === -2 ? UNCERTAIN : this.colors[k];
       const a = rects.a;
       for (let j = 0; j < rects.n; j += 4) ctx.fillRect(a[j], a[j + 1], a[j + 2], a[j + 3]);
       rects.n = 0;
@@ -469,6 +473,8 @@ export class Timeline {
       rows.push(['bus bandwidth', `${busBwGbps(kind, bytes, p.dur[i], n).toFixed(2)} GB/s`]);
     }
     if (p.groupSize[i]) rows.push(['group size', String(p.groupSize[i])]);
+    const mi = p.match[i];
+    if (mi >= 0) rows.push(['group', `ranks ${[...new Set(p.matches[mi].events.map((j) => p.lanes[p.lane[j]].rank))].sort((a, b) => a - b).join(', ')}`]);
     if (p.seq[i] >= 0) rows.push(['sequence number', String(p.seq[i])]);
     const table = h('table', { class: 'kv' }, ...rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))));
     this.details.append(h('h3', {}, p.names[p.name[i]]), table);
@@ -482,6 +488,9 @@ export class Timeline {
       const first = Math.min(...match.events.map((j) => p.start[j]));
       this.details.append(
         h('h4', {}, `${match.op} on every rank — matched by ${match.key}${match.uncertain ? ' (uncertain)' : ''}, skew ${fmtUs(match.skewUs)}`),
+        match.uncertain ? h('p', { class: 'uncertain', 'data-testid': 'uncertain' }, match.key === 'group-order'
+          ? 'Uncertain: the trace has no communicator id or sequence number here, so ranks were paired by the order of their collectives in the group.'
+          : 'Uncertain: some ranks of the group have no matching event.') : '',
         h('table', { class: 'ranks', 'data-testid': 'match-table' },
           h('tr', {}, h('th', {}, 'rank'), h('th', {}, 'start'), h('th', {}, 'skew'), h('th', {}, 'duration')),
           ...[...match.events].sort((a, b) => p.lanes[p.lane[a]].rank - p.lanes[p.lane[b]].rank).map((j) => {

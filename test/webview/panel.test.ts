@@ -131,6 +131,50 @@ test('selecting a collective shows its details and the same collective on every 
   await p.close();
 });
 
+test('uncertain matches are shown as such: an underline on the canvas, the legend, the details say why', { skip }, async () => {
+  const p = await openPanel();
+  // old Kineto: no sequence numbers, so collectives are paired by their order in the group
+  const msg = await timelineMsg(`${F}/kineto-old`, 'old');
+  const payload = msg.payload;
+  assert.ok(payload.matches.length > 0 && payload.matches.every((m) => m.uncertain && m.key === 'group-order'));
+  await p.send(msg);
+  assert.equal(await p.page.textContent('[data-testid=legend-uncertain]'), `uncertain match (underline): ${payload.matches.length} of ${payload.matches.length}`);
+  const idx = payload.matches[0].events[0];
+  const pt = await p.page.evaluate((i) => (window as unknown as Win).__shardscope.timeline.eventPoint(i), idx);
+  // the underline: the 3 px at the bottom of the event (lanes are 22 px, events inset by 2) in amber
+  const under = await p.page.evaluate(([x, y]) => {
+    const c = document.querySelector('canvas')!;
+    const dpr = window.devicePixelRatio || 1;
+    const d = c.getContext('2d')!.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data;
+    return [d[0], d[1], d[2]];
+  }, [pt.x, pt.y + 11 - 2 - 1.5] as const);
+  assert.deepEqual(under, [0xff, 0xcc, 0x00]);
+  // the straggler (rank 3 entered last) carries the magenta mark at its left edge
+  const m0 = payload.matches[0];
+  const late = m0.events.find((j) => payload.lanes[payload.lane[j]].rank === m0.straggler)!;
+  const edge = await p.page.evaluate((i) => {
+    const tl = (window as unknown as { __shardscope: { timeline: { t0: number; t1: number } } }).__shardscope.timeline;
+    return { t0: tl.t0, t1: tl.t1, w: document.querySelector('canvas')!.clientWidth - 150, i };
+  }, late);
+  const xLeft = 150 + ((payload.start[late] - edge.t0) / (edge.t1 - edge.t0)) * edge.w + 1.5;
+  const ptLate = await p.page.evaluate((i) => (window as unknown as Win).__shardscope.timeline.eventPoint(i), late);
+  const mark = await p.page.evaluate(([x, y]) => {
+    const dpr = window.devicePixelRatio || 1;
+    const d = document.querySelector('canvas')!.getContext('2d')!.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data;
+    return [d[0], d[1], d[2]];
+  }, [xLeft, ptLate.y - 4] as const);
+  assert.deepEqual(mark, [0xff, 0x00, 0xe6]);
+  assert.equal(m0.straggler, 3);
+  const box = (await p.page.locator('canvas').boundingBox())!;
+  await p.page.mouse.click(box.x + pt.x, box.y + pt.y - 4);
+  assert.equal((await view(p)).selected, idx);
+  assert.match((await p.page.textContent('[data-testid=details] h4'))!, /matched by group-order \(uncertain\)/);
+  assert.match((await p.page.textContent('[data-testid=uncertain]'))!, /paired by the order of their collectives/);
+  assert.match((await p.page.textContent('[data-testid=details]'))!, /groupranks 0, 1, 2, 3/);
+  await p.shot('timeline-uncertain');
+  await p.close();
+});
+
 test('markup in event names is shown as text, never run', { skip }, async () => {
   const p = await openPanel();
   const msg = await timelineMsg(`${F}/markup.json`, '<b>title</b>');
