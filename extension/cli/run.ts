@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { register } from './commands';
 import { UsageError, optString, flag, type ParsedArgs } from './args';
 import { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
+import { nativeExecutor, cudaLibraryDirs } from '../runtime';
 import { CalibrationError } from '../core/lower';
 
 function intOpt(args: ParsedArgs, name: string): number | undefined {
@@ -66,7 +67,7 @@ register({
     if (backend && backend !== 'cpu' && backend !== 'cuda') throw new UsageError(`--backend: expected cpu or cuda, got ${backend}`);
     let r: RehearsalResult;
     try {
-      r = await rehearse(file, { ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args) });
+      r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({}) }), ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args) });
     } catch (e) {
       if (e instanceof RehearsalError || e instanceof CalibrationError) throw new UsageError(e.message, 1);
       throw e;
