@@ -45,7 +45,6 @@ process.on('message', (raw: unknown) => {
     // Discovery says which library or call is missing; where everything loads, the backend itself answers.
     const d = addon.discover({ dirs: m.options.libraryDirs ?? [] });
     if (!d.cuda) return send({ type: 'error', message: `the CUDA backend cannot run here: ${d.reason ?? 'no GPU found'}` });
-    return send({ type: 'error', message: 'the CUDA backend does not execute programs yet; use the CPU backend' });
   }
   let pending: Promise<NativeResult>;
   try {

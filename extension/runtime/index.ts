@@ -3,5 +3,6 @@ export { runPrograms, discoverCuda, defaultChildPath, RuntimeProgramError, type 
 export { cudaLibraryDirs, nvidiaLibDirs, pythonSitePackages } from './libraryDirs';
 export { toTraceEvents } from './trace';
 export { findAddon, addonCandidates, ADDON_FILE } from './addonPath';
-export type { NativeEvent, NativeResult, RunReport, RankReport, RankProgress, Discovery, LibraryProbe, RuntimeBackend } from './protocol';
+export type { NativeEvent, NativeResult, RunReport, RankReport, RankProgress, Discovery, LibraryProbe, RuntimeBackend, GpuTopology, GpuDevice, GpuLink, PcieAncestor } from './protocol';
+export { groupLink } from './topology';
 export { nativeExecutor, nativeUnavailable, type NativeExecutorOptions } from './executor';

@@ -78,6 +78,8 @@ export interface NativeResult {
   events: NativeEvent[];
   outputs: Record<string, Float32Array | Int32Array>;
   report: RunReport;
+  /** Backend 'cuda': what NCCL logged during the run (NCCL_DEBUG=INFO unless the user set NCCL_DEBUG). */
+  ncclLog?: string;
 }
 
 export interface LibraryProbe {
@@ -92,6 +94,34 @@ export interface Discovery {
   devices: number;
   cuda: boolean;
   reason?: string;
+  /** When the CUDA backend can run: the GPUs the driver shows and how each pair is joined. */
+  topology?: GpuTopology;
+}
+
+export interface GpuDevice {
+  /** CUDA ordinal after CUDA_VISIBLE_DEVICES: the rank that runs on it. */
+  index: number;
+  name: string;
+  busId: string;
+  computeCapability: string;
+  memoryBytes: number;
+}
+
+/** NVML's common PCIe ancestor of two GPUs: one switch, several switches, the host bridge, the NUMA node, or across nodes. */
+export type PcieAncestor = 'internal' | 'single' | 'multiple' | 'hostbridge' | 'node' | 'system';
+
+export interface GpuLink {
+  a: number;
+  b: number;
+  kind: 'nvlink' | 'pcie';
+  ancestor?: PcieAncestor;
+}
+
+export interface GpuTopology {
+  devices: GpuDevice[];
+  /** One per pair a < b. Empty, with `error`, when NVML is missing. */
+  links: GpuLink[];
+  error?: string;
 }
 
 export type ChildMessage =

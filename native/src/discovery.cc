@@ -2,6 +2,8 @@
 #include <dlfcn.h>
 #include <string>
 #include <vector>
+#include "cuda/libraries.h"
+#include "cuda/topology.h"
 
 namespace ss {
 namespace {
@@ -132,6 +134,17 @@ Napi::Value Discover(const Napi::CallbackInfo& info) {
       else if (int rc = f()) err = "nvmlInit_v2 failed with " + std::to_string(rc);
     }
     add(nvml, "", err);
+  }
+  // Everything the CUDA backend binds (every symbol, cuInit, a GPU), and the link between each pair of GPUs.
+  if (reason.empty() && devices > 0) {
+    std::string err;
+    if (const cuda::Api* api = cuda::loadApi(dirs, err)) {
+      std::string nvmlErr;
+      const cuda::Nvml* nvmlApi = cuda::loadNvml(dirs, nvmlErr);
+      res.Set("topology", cuda::topologyToJs(env, cuda::readTopology(*api, nvmlApi, nvmlErr)));
+    } else {
+      reason = err;
+    }
   }
   res.Set("libraries", libs);
   res.Set("devices", devices);

@@ -1,4 +1,5 @@
 #include "libraries.h"
+#include <dirent.h>
 #include <dlfcn.h>
 #include <map>
 #include <memory>
@@ -18,6 +19,25 @@ const std::vector<std::string>& sonamesOf(const std::string& name) {
   return k.at(name);
 }
 
+namespace {
+
+// NVRTC loads libnvrtc-builtins.so.<major>.<minor> by soname at compile time; the wheels (nvidia/cu13/lib)
+// carry it beside libnvrtc without a search path that finds it. Loading it first from the same folder
+// makes that lookup succeed (the loader matches the soname of an object already loaded).
+void preloadNvrtcBuiltins(const std::string& dir, const std::string& soname) {
+  const std::string major = soname.substr(soname.rfind(".so.") + 4);
+  const std::string prefix = "libnvrtc-builtins.so." + major;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string f = e->d_name;
+      if (f.rfind(prefix, 0) == 0 && (f.size() == prefix.size() || f[prefix.size()] == '.')) dlopen((dir + "/" + f).c_str(), RTLD_NOW | RTLD_GLOBAL);
+    }
+    closedir(d);
+  }
+}
+
+}  // namespace
+
 Library openLibrary(const std::string& name, const std::vector<std::string>& sonames, const std::vector<std::string>& dirs) {
   Library f;
   f.name = name;
@@ -25,7 +45,10 @@ Library openLibrary(const std::string& name, const std::vector<std::string>& son
   for (const auto& d : dirs)
     for (const auto& so : sonames) {
       const std::string p = d + "/" + so;
-      if (void* h = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL)) { f.handle = h; f.path = p; return f; }
+      if (void* h = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+        if (name == "nvrtc" && so.find(".so.") != std::string::npos) preloadNvrtcBuiltins(d, so);
+        f.handle = h; f.path = p; return f;
+      }
     }
   for (const auto& so : sonames) {
     if (void* h = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL)) { f.handle = h; f.path = so; return f; }

@@ -1,0 +1,129 @@
+// The same programs on the CUDA backend (stand-in, or real GPUs) and the CPU backend give the same numbers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Prog, values, assertClose } from '../runtime/helpers';
+import { runCpu, runCuda, target } from './target';
+import type { NativeResult } from '../../../extension/runtime';
+
+function same(cpu: NativeResult, gpu: NativeResult, tol: number): void {
+  assert.equal(cpu.report.ok, true, cpu.report.message);
+  assert.equal(gpu.report.ok, true, gpu.report.message);
+  assert.deepEqual(Object.keys(gpu.outputs).sort(), Object.keys(cpu.outputs).sort());
+  for (const k of Object.keys(cpu.outputs)) assertClose(gpu.outputs[k], cpu.outputs[k], tol, k);
+}
+
+async function both(p: Prog, data: Record<string, Float32Array | Int32Array>, outputs: string[], tol = 1e-5) {
+  const t = await target();
+  const [cpu, gpu] = [await runCpu(p.p, { data, outputs }), await runCuda(p.p, t, { data, outputs })];
+  same(cpu, gpu, tol);
+  return { cpu, gpu };
+}
+
+for (const n of [1, 2, 3, 4, 8]) {
+  test(`every collective over ${n} GPU(s) matches the CPU backend, with one event and sequence number per rank`, async (t) => {
+    if (n > (await target()).gpus) return t.skip(`needs ${n} GPUs`);
+    const g = new Prog(n);
+    const data: Record<string, Float32Array> = {};
+    const E = 7;
+    for (let r = 0; r < n; r++) {
+      data[`${r}/x`] = values(E * n, 100 + r);
+      data[`${r}/s`] = values(E, 200 + r);
+      g.buf(r, 'x', [n, E]).buf(r, 'ar', [n, E]).buf(r, 's', [E]).buf(r, 'ag', [n * E]).buf(r, 'rs', [E]).buf(r, 'a2a', [n, E])
+        .buf(r, 'bc', [n, E]).buf(r, 'mx', [n, E]).buf(r, 'h', [n, E], 'bf16').buf(r, 'hs', [n, E], 'bf16');
+      g.op(r, 'all_reduce', ['x'], ['ar'], { group: 0 })
+        .op(r, 'all_gather', ['s'], ['ag'], { group: 0 })
+        .op(r, 'reduce_scatter', ['x'], ['rs'], { group: 0 })
+        .op(r, 'all_to_all', ['x'], ['a2a'], { group: 0 })
+        .op(r, 'broadcast', ['x'], ['bc'], { group: 0, attrs: { root: n - 1 } })
+        .op(r, 'all_reduce', ['x'], ['mx'], { group: 0, attrs: { reduce: 'max' } })
+        .op(r, 'copy', ['x'], ['h'])
+        .op(r, 'all_reduce', ['h'], ['hs'], { group: 0 })
+        .op(r, 'all_reduce', ['x'], ['x'], { group: 0 });
+    }
+    const outputs = Array.from({ length: n }, (_, r) => ['ar', 'ag', 'rs', 'a2a', 'bc', 'mx', 'hs', 'x'].map((b) => `${r}/${b}`)).flat();
+    const { gpu } = await both(g, data, outputs, 1e-2 / 4);
+    const coll = gpu.events.filter((e) => e.seq !== undefined);
+    assert.equal(coll.length, 8 * n);
+    for (let s = 0; s < 8; s++) assert.deepEqual(coll.filter((e) => e.seq === s).map((e) => e.rank).sort(), Array.from({ length: n }, (_, r) => r));
+    assert.equal(gpu.events.length, 9 * n);
+    for (const e of gpu.events) assert.ok(e.endNs >= e.startNs && e.startNs >= 0, JSON.stringify(e));
+    assert.equal(coll[0].bytes, n * E * 4);
+  });
+}
+
+test('subset groups, uneven all_to_all_v and send/recv pairs match the CPU backend', async (t) => {
+  if ((await target()).gpus < 6) return t.skip('needs 6 GPUs');
+  const groups = [[1, 3, 4], [0, 2, 5], [0, 1, 2, 3, 4, 5]];
+  const g = new Prog(6, groups);
+  const data: Record<string, Float32Array> = {};
+  const W = 3;
+  // all_to_all_v over group 2: rank r sends (r + j) % 3 rows to member j.
+  const rows = (r: number, j: number) => (r + j) % 3;
+  for (let r = 0; r < 6; r++) {
+    const send = Array.from({ length: 6 }, (_, j) => rows(r, j)), recv = Array.from({ length: 6 }, (_, j) => rows(j, r));
+    const sr = send.reduce((a, b) => a + b, 0), rr = recv.reduce((a, b) => a + b, 0);
+    data[`${r}/x`] = values(5, r);
+    data[`${r}/v`] = values(sr * W, 50 + r);
+    g.buf(r, 'x', [5]).buf(r, 'y', [5]).buf(r, 'v', [sr, W]).buf(r, 'vo', [rr, W]).buf(r, 'p', [5]);
+    g.op(r, 'all_reduce', ['x'], ['y'], { group: r === 1 || r === 3 || r === 4 ? 0 : 1 })
+      .op(r, 'all_to_all_v', ['v'], ['vo'], { group: 2, attrs: { sendCounts: send, recvCounts: recv } });
+    // A ring of sends: r → r+1, and r receives from r−1 (even ranks send first, odd ranks receive first).
+    const next = (r + 1) % 6, prev = (r + 5) % 6;
+    if (r % 2 === 0) g.op(r, 'send', ['y'], [], { attrs: { peer: next } }).op(r, 'recv', [], ['p'], { attrs: { peer: prev } });
+    else g.op(r, 'recv', [], ['p'], { attrs: { peer: prev } }).op(r, 'send', ['y'], [], { attrs: { peer: next } });
+  }
+  const outputs = Array.from({ length: 6 }, (_, r) => ['y', 'vo', 'p'].map((b) => `${r}/${b}`)).flat();
+  await both(g, data, outputs);
+});
+
+test('GEMM through cuBLAS: fp32 plain, transposed B, accumulate, and bf16 storage, odd sizes', async () => {
+  const g = new Prog(1);
+  const M = 37, K = 53, N = 29;
+  const data = { '0/a': values(M * K, 1), '0/b': values(K * N, 2), '0/bt': values(N * K, 3), '0/c2': values(M * N, 4) };
+  g.buf(0, 'a', [M, K]).buf(0, 'b', [K, N]).buf(0, 'bt', [N, K]).buf(0, 'c', [M, N]).buf(0, 'c1', [M, N]).buf(0, 'c2', [M, N])
+    .buf(0, 'ah', [M, K], 'bf16').buf(0, 'bh', [K, N], 'bf16').buf(0, 'ch', [M, N], 'bf16').buf(0, 'cf', [M, N]);
+  g.op(0, 'gemm', ['a', 'b'], ['c'])
+    .op(0, 'gemm', ['a', 'bt'], ['c1'], { attrs: { transB: true } })
+    .op(0, 'gemm', ['a', 'b'], ['c2'], { attrs: { accumulate: true } })
+    .op(0, 'copy', ['a'], ['ah']).op(0, 'copy', ['b'], ['bh'])
+    .op(0, 'gemm', ['ah', 'bh'], ['ch'])
+    .op(0, 'gemm', ['ah', 'bh'], ['cf']);
+  const { cpu } = await both(g, data, ['0/c', '0/c1', '0/c2', '0/ch', '0/cf'], 1e-4);
+  // And against a plain reference, so both are right, not only alike.
+  const ref = new Float32Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) { let s = 0; for (let k = 0; k < K; k++) s += data['0/a'][i * K + k] * data['0/b'][k * N + j]; ref[i * N + j] = s; }
+  assertClose(cpu.outputs['0/c'], ref, 1e-4, 'reference');
+});
+
+test('element-wise ops as NVRTC kernels match the CPU backend (fp32 and bf16, aliasing outputs)', async () => {
+  const g = new Prog(1);
+  const R = 5, H = 12, E = 9, k = 3;
+  const data: Record<string, Float32Array | Int32Array> = {
+    '0/g': values(R * H, 1), '0/u': values(R * H, 2), '0/w': values(H, 3), '0/l': values(R * E, 4),
+    '0/idx': Int32Array.from([4, 0, 2, 2, 1, 3]), '0/rw': values(6, 5), '0/tbl': values(R * H, 6),
+  };
+  g.buf(0, 'g', [R, H]).buf(0, 'u', [R, H]).buf(0, 'w', [H]).buf(0, 'l', [R, E]).buf(0, 'idx', [6], 'i32').buf(0, 'rw', [6]).buf(0, 'tbl', [R, H])
+    .buf(0, 'sm', [R, H]).buf(0, 'ad', [R, H]).buf(0, 'sc', [R, H]).buf(0, 'rn', [R, H]).buf(0, 'sx', [R, H]).buf(0, 'hb', [R, H], 'bf16')
+    .buf(0, 'hn', [R, H], 'bf16').buf(0, 'tw', [R, k]).buf(0, 'ti', [R, k], 'i32').buf(0, 'tw2', [R, k]).buf(0, 'ti2', [R, k], 'i32')
+    .buf(0, 'gr', [6, H]).buf(0, 'sa', [R, H]).buf(0, 'sl', [R, 4]).buf(0, 'cc', [R, H + 4]).buf(0, 'cb', [R, H]);
+  g.op(0, 'silu_mul', ['g', 'u'], ['sm'])
+    .op(0, 'add', ['g', 'u'], ['ad'])
+    .op(0, 'scale', ['ad'], ['sc'], { attrs: { factor: -0.75 } })
+    .op(0, 'rmsnorm', ['g', 'w'], ['rn'], { attrs: { eps: 1e-5 } })
+    .op(0, 'softmax', ['l'], ['l'])
+    .op(0, 'softmax', ['u'], ['sx'])
+    .op(0, 'copy', ['g'], ['hb'])
+    .op(0, 'rmsnorm', ['hb', 'w'], ['hn'])
+    .op(0, 'topk', ['tbl'], ['tw', 'ti'], { attrs: { k, normalize: true } })
+    .op(0, 'topk', ['g'], ['tw2', 'ti2'], { attrs: { k, scoring: 'none' } })
+    .op(0, 'gather_rows', ['tbl', 'idx'], ['gr'])
+    .op(0, 'scatter_add_rows', ['gr', 'idx', 'rw'], ['sa'])
+    .op(0, 'scatter_add_rows', ['gr', 'idx'], ['sa'], { attrs: { accumulate: true } })
+    .op(0, 'slice', ['g'], ['sl'], { attrs: { dim: 1, start: 5 } })
+    .op(0, 'concat', ['u', 'sl'], ['cc'], { attrs: { dim: -1 } })
+    .op(0, 'copy', ['hn'], ['cb']);
+  const outs = ['sm', 'ad', 'sc', 'rn', 'l', 'sx', 'hb', 'hn', 'tw', 'ti', 'tw2', 'ti2', 'gr', 'sa', 'sl', 'cc', 'cb'].map((b) => `0/${b}`);
+  const { gpu } = await both(g, data, outs, 1e-5);
+  // Concat put u's row then the slice: row 0 ends with g[0, 5..9).
+  assertClose(gpu.outputs['0/cc'].slice(H, H + 4), data['0/g'].slice(5, 9) as Float32Array, 0, 'concat tail');
+});
