@@ -6,3 +6,4 @@ import './check';
 import './demo';
 import './run';
 import './trace';
+import './calibrate';

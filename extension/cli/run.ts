@@ -1,11 +1,26 @@
 // shardscope run: rehearse a plan on the CPU rank threads (or GPUs), check its numbers against the
 // unsharded reference, print the verdict and a per-collective summary, optionally write the trace.
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { register } from './commands';
 import { UsageError, optString, flag, type ParsedArgs } from './args';
 import { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
 import { nativeExecutor, cudaLibraryDirs } from '../runtime';
-import { CalibrationError } from '../core/lower';
+import { CalibrationError, readCalibration, applyCalibration, defaultCostModel, type CostModel } from '../core/lower';
+
+/** --calibration f.json (written by `shardscope calibrate`): the collectives' α and bandwidth for the predicted timeline. */
+function calibrationOpt(args: ParsedArgs, backend: 'cpu' | 'cuda', ranks: number | undefined): { model: CostModel; note: string } | undefined {
+  const file = optString(args, 'calibration');
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`${file}: no such file (write one with shardscope calibrate --out ${file})`);
+  }
+  const c = readCalibration(text, file);
+  const fits = c.fits.map((f) => `${f.op} on ${f.ranks} ranks: ${f.busGBps.toFixed(2)} GB/s, α ${f.alphaUs.toFixed(1)} µs`).join('; ');
+  return { model: applyCalibration(defaultCostModel(backend), c, ranks), note: `collectives predicted from ${file} (${fits})` };
+}
 
 function intOpt(args: ParsedArgs, name: string): number | undefined {
   const v = optString(args, name);
@@ -59,7 +74,7 @@ export function verdictLines(r: RehearsalResult): string[] {
 register({
   name: 'run',
   summary: 'rehearse a plan: run its layers sharded, compare with the unsharded reference, summarise collectives; exit 1 when the numbers disagree or the plan cannot run',
-  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--width-scale 1|2|4...] [--out trace.json] [--nccl-tests <log>] [--ends] [--json]',
+  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--width-scale 1|2|4...] [--out trace.json] [--nccl-tests <log>] [--calibration <f.json>] [--ends] [--json]',
   async run(args, io) {
     const file = args.positional[0];
     if (!file) throw new UsageError('give a plan file (*.shardplan.json or a Python file with a plan)');
@@ -67,11 +82,13 @@ register({
     if (backend && backend !== 'cpu' && backend !== 'cuda') throw new UsageError(`--backend: expected cpu or cuda, got ${backend}`);
     let r: RehearsalResult;
     try {
-      r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({}) }), ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args) });
+      const calibration = calibrationOpt(args, backend === 'cuda' ? 'cuda' : 'cpu', intOpt(args, 'ranks'));
+      r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({}) }), costModel: calibration?.model, ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args) });
     } catch (e) {
       if (e instanceof RehearsalError || e instanceof CalibrationError) throw new UsageError(e.message, 1);
       throw e;
     }
+    if (optString(args, 'calibration')) r.notes.push(calibrationOpt(args, r.backend, r.ranks)!.note);
     const out = optString(args, 'out');
     if (out) writeFileSync(out, JSON.stringify(chromeTrace(r.trace)));
     if (flag(args, 'json')) {

@@ -9,16 +9,37 @@ export interface CostModel {
   link: LinkModel;
   /** Per collective, where a calibration fitted one (nccl-tests log or the runtime's sweep). */
   links?: Partial<Record<string, LinkModel>>;
+  /** Per group size, then per collective (the runtime's sweep fits each rank count): wins over `links`. */
+  linksByRanks?: Record<number, Partial<Record<string, LinkModel>>>;
   /** Sustained GEMM rate, FLOP/s. */
   gemmFlops: number;
   /** Memory-bound ops (norms, adds, softmax): bytes/s. */
   memBytesPerSec: number;
 }
 
-/** Defaults per backend: the JS/CPU ranks, or GPUs joined by NVLink or PCIe. */
-export function defaultCostModel(backend: 'cpu' | 'cuda', topology: 'nvlink' | 'pcie' = 'nvlink'): CostModel {
+/** How GPUs are joined, pair by pair (NVML's view from the runtime's discovery, as plain data). */
+export interface LinkTopology {
+  pairs: { a: number; b: number; link: 'nvlink' | 'pcie' }[];
+}
+
+/**
+ * The link a collective over `ranks` (default: every GPU the topology names) runs at: the slowest pair
+ * in the group, since a ring or tree moves at the pace of its slowest hop. A pair the topology does not
+ * list counts as PCIe (no NVLink was seen between them).
+ */
+export function slowestLink(topology: LinkTopology, ranks?: number[]): 'nvlink' | 'pcie' {
+  const members = ranks ?? [...new Set(topology.pairs.flatMap((p) => [p.a, p.b]))].sort((a, b) => a - b);
+  const kind = new Map(topology.pairs.map((p) => [`${Math.min(p.a, p.b)}:${Math.max(p.a, p.b)}`, p.link]));
+  for (let i = 0; i < members.length; i++)
+    for (let j = i + 1; j < members.length; j++) if (kind.get(`${Math.min(members[i], members[j])}:${Math.max(members[i], members[j])}`) !== 'nvlink') return 'pcie';
+  return 'nvlink';
+}
+
+/** Defaults per backend: the JS/CPU ranks, or GPUs joined by NVLink or PCIe (named, or read from the detected topology for the group's ranks). */
+export function defaultCostModel(backend: 'cpu' | 'cuda', topology: 'nvlink' | 'pcie' | LinkTopology = 'nvlink', ranks?: number[]): CostModel {
   if (backend === 'cpu') return { link: LINKS.cpu, gemmFlops: 1.5e9, memBytesPerSec: 2e9 };
-  return { link: LINKS[topology], gemmFlops: 400e12, memBytesPerSec: 2e12 };
+  const link = typeof topology === 'string' ? topology : slowestLink(topology, ranks);
+  return { link: LINKS[link], gemmFlops: 400e12, memBytesPerSec: 2e12 };
 }
 
 export interface PredictedOp {
@@ -90,9 +111,14 @@ export function predict(programs: RankPrograms, model: CostModel): PredictedOp[]
       if (!op || !isColl(op)) continue;
       const group = programs.groups[op.group!];
       if (!group.every((g) => programs.ranks[g].ops[pc[g]]?.group === op.group)) continue;
-      const shape = byRank.get(r)?.get(op.op === 'all_gather' ? op.outs[0] : op.ins[0]) ?? [0];
-      const bytes = 4 * sizeOf(shape);
-      const us = predictCollectiveUs(op.op as Parameters<typeof predictCollectiveUs>[0], bytes, group.length, model.links?.[op.op] ?? model.link);
+      // nccl-tests' size S: the whole buffer (all_gather: its output); all_to_all_v: the most one member sends or receives.
+      const bytesOf = (g: number, id: string) => 4 * sizeOf(byRank.get(g)?.get(id) ?? [0]);
+      const bytes =
+        op.op === 'all_to_all_v'
+          ? Math.max(...group.flatMap((g) => [bytesOf(g, programs.ranks[g].ops[pc[g]].ins[0]), bytesOf(g, programs.ranks[g].ops[pc[g]].outs[0])]))
+          : bytesOf(r, op.op === 'all_gather' ? op.outs[0] : op.ins[0]);
+      const link = model.linksByRanks?.[group.length]?.[op.op] ?? model.links?.[op.op] ?? model.link;
+      const us = predictCollectiveUs(op.op as Parameters<typeof predictCollectiveUs>[0], bytes, group.length, link);
       const start = Math.max(...group.map((g) => clock[g]));
       for (const g of group) {
         out.push({ rank: g, index: pc[g], op: op.op, startUs: start, durUs: us, bytes, flops: 0 });
