@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext) {
     status,
     ...registerProviders(ctl, SELECTOR),
     ...registerCommands(ctl, updateStatus),
-    ...registerRehearseCommand(log),
+    ...registerRehearseCommand(log, ctl),
     ...registerTraceCommands(log, context.extensionPath),
     vscode.commands.registerCommand('shardscope.showOutput', () => log.show(true)),
     vscode.commands.registerCommand('shardscope.showTracePanel', (trace: vscode.Uri, plan?: vscode.Uri) => showTracePanel(ctl, context.extensionUri, log, trace, plan)),

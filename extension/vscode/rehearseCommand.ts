@@ -8,6 +8,7 @@ import { engine } from './lazy-engine';
 import { refuseUntrusted } from './trust';
 import { traceFolder } from './traceFolder';
 import type { RehearsalResult } from './engine';
+import type { PlanController } from './controller';
 
 /** Whether this build can rehearse (the engine bundle carries the rehearsal). */
 export function rehearsalAvailable(): boolean {
@@ -24,14 +25,20 @@ function verdict(r: RehearsalResult): string {
   return `${e?.file ? `${basename(e.file)}:${e.line ?? 1}: ` : ''}the plan cannot run: ${e?.message ?? 'unknown error'}`;
 }
 
-async function rehearse(log: vscode.OutputChannel, uri?: vscode.Uri): Promise<void> {
+async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefined, uri?: vscode.Uri): Promise<void> {
   if (refuseUntrusted(log, 'Rehearse Plan')) return;
   const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!doc) {
     void vscode.window.showWarningMessage('Shardscope: open a plan to rehearse it.');
     return;
   }
-  const backend = vscode.workspace.getConfiguration('shardscope').get<'auto' | 'cpu' | 'cuda'>('backend', 'auto');
+  const cfg = vscode.workspace.getConfiguration('shardscope');
+  const backend = cfg.get<'auto' | 'cpu' | 'cuda'>('backend', 'auto');
+  // The model and mesh the diagnostics use (a Python plan often names neither: the editor resolved them).
+  const analysis = ctl?.analysis(doc);
+  // The programs run on the native addon in a child process, never in the extension host.
+  const executor = engine().nativeExecutor({ libraryDirs: engine().cudaLibraryDirs({ setting: cfg.get<string>('cudaLibraryPath') || undefined }) });
+  if (executor.unavailable) log.appendLine(`rehearsal: ${executor.unavailable}; the JS interpreter runs the programs`);
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Shardscope: rehearsing', cancellable: true },
     async (progress, token) => {
@@ -43,6 +50,9 @@ async function rehearse(log: vscode.OutputChannel, uri?: vscode.Uri): Promise<vo
           { uri: doc.uri.fsPath, text: doc.getText() },
           {
             backend,
+            executor,
+            model: analysis?.graph,
+            mesh: analysis?.mesh,
             signal: abort.signal,
             onLog: (line) => log.appendLine(line),
             onProgress: (message, fraction) => {
@@ -76,6 +86,6 @@ async function rehearse(log: vscode.OutputChannel, uri?: vscode.Uri): Promise<vo
   );
 }
 
-export function registerRehearseCommand(log: vscode.OutputChannel): vscode.Disposable[] {
-  return [vscode.commands.registerCommand('shardscope.rehearse', (uri?: vscode.Uri) => rehearse(log, uri))];
+export function registerRehearseCommand(log: vscode.OutputChannel, ctl?: PlanController): vscode.Disposable[] {
+  return [vscode.commands.registerCommand('shardscope.rehearse', (uri?: vscode.Uri) => rehearse(log, ctl, uri))];
 }

@@ -22,6 +22,8 @@ export interface RehearseOptions {
   /** The model, when the caller resolved it (a Python plan in the editor: the same model the diagnostics
    *  use); otherwise the plan's "model" is loaded. */
   model?: ModelGraph;
+  /** The mesh, when the plan names none (a Python plan in the editor: the mesh the diagnostics use). */
+  mesh?: { dims: { name: string; size: number }[] };
   /** Decoder layers; default the plan's run.layers, else one dense and one MoE layer where the model has both. */
   layers?: number[];
   /** Tokens (batch 1); default 8, rounded up to a multiple of the ranks. */
@@ -123,7 +125,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     throw new RehearsalError(`${src.uri}: ${(e as Error).message}`);
   }
   // The mesh: its tensor-parallel group is what runs; other dims (data parallel) repeat it.
-  const dims = doc.mesh?.dims ?? [{ name: 'tp', size: 1 }];
+  const dims = doc.mesh?.dims ?? opts.mesh?.dims ?? [{ name: 'tp', size: 1 }];
   const tpIndex = Math.max(0, dims.findIndex((d) => d.name === 'tp'));
   const tp = dims[tpIndex];
   const world = dims.reduce((a, d) => a * d.size, 1);
