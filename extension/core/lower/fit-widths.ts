@@ -32,6 +32,13 @@ export interface FitOptions {
    * everywhere, the bound when the binding is not known.
    */
   copies?: (param: string) => number;
+  /**
+   * For a 3-D experts parameter [E, …]: Σ over ranks of the part of one expert a rank holds (1 when the
+   * plan splits every expert over the ranks, the rank count when each rank holds whole experts).
+   * Experts are generated one at a time on every rank as tokens reach them, so this is what is held at
+   * once. Default: the rank count, the bound.
+   */
+  expertSlices?: (param: string) => number;
   /** Force this factor (it is lowered to the largest admissible one at most it). */
   factor?: number;
   /** The model at real widths, where it came from more than its config (a checkpoint's headers). */
@@ -46,7 +53,7 @@ export interface MemoryEstimate {
   activations: number;
   runtime: number;
   total: number;
-  /** Experts that tokens reach per MoE layer (top-k × tokens at most), the only ones materialised. */
+  /** Experts that tokens reach per MoE layer (top-k × tokens at most), the only ones ever generated. */
   routedExperts: number;
 }
 
@@ -92,6 +99,7 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
   const cfg = graph.config;
   const bpe = o.bytesPerElement ?? 4;
   const copies = o.copies ?? (() => ranks);
+  const slices = o.expertSlices ?? (() => ranks);
   const moe = new Set(cfg.moeLayers ?? []);
   const E = cfg.numExperts ?? 1;
   const routed = Math.min(E, tokens * (cfg.numExpertsPerTok ?? 1));
@@ -105,8 +113,16 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
     const inLayer = prefixes.some((pre) => p.name.startsWith(pre));
     const inTail = o.tail && (p.name === `${graph.basePrefix}.norm.weight` || p.name === 'lm_head.weight');
     if (!inLayer && !inTail) continue;
-    // Experts no token reaches are never materialised.
-    const n = expertParams.has(p.name) && p.shape[0] === E ? (numel(p.shape) / E) * routed : numel(p.shape);
+    if (expertParams.has(p.name) && p.shape[0] === E) {
+      // Experts are generated one at a time as tokens reach them (unreached ones never): the reference
+      // holds one whole expert, every rank its part of one; backward adds a scratch and a gradient of it.
+      const one = numel(p.shape) / E;
+      ref += one;
+      sharded += one * slices(p.name);
+      if (o.backward) grads += 2 * one * slices(p.name);
+      continue;
+    }
+    const n = numel(p.shape);
     ref += n;
     sharded += n * copies(p.name);
     if (o.backward) grads += n * copies(p.name);
@@ -160,6 +176,17 @@ export function copiesFromLocalShapes(params: { name: string; globalShape: numbe
   for (const p of params) {
     const g = numel(p.globalShape);
     if (g > 0 && p.localShapes.length) m.set(p.name, p.localShapes.reduce((a, s) => a + numel(s), 0) / g);
+  }
+  return (name) => m.get(name) ?? ranks;
+}
+
+/** Σ over ranks of the part of one expert each rank holds, per 3-D experts parameter, from a binding's local shapes. */
+export function expertSlicesFromLocalShapes(params: { name: string; globalShape: number[]; localShapes: number[][] }[], ranks: number): (param: string) => number {
+  const m = new Map<string, number>();
+  for (const p of params) {
+    if (p.globalShape.length !== 3 || !p.localShapes.length) continue;
+    const one = numel(p.globalShape.slice(1));
+    if (one > 0) m.set(p.name, p.localShapes.reduce((a, s) => a + (s[0] > 0 ? numel(s.slice(1)) : 0), 0) / one);
   }
   return (name) => m.get(name) ?? ranks;
 }

@@ -7,7 +7,7 @@ export { keySeed, unitValue, generateBoxes, fullBox } from './generator';
 export { assemble, relError, compareModules, type ModuleComparison } from './compare';
 export { predict, defaultCostModel, slowestLink, opFlops, type CostModel, type PredictedOp, type LinkTopology } from './cost';
 export { scaledConfig, layerElements, type WidthScale } from './scale';
-export { fitWidths, estimateMemory, scaleWidths, copiesFromLocalShapes, formatBytes, DEFAULT_BUDGET_BYTES, DEFAULT_RUNTIME_BYTES, SHARDABLE_WIDTHS, HEAD_WIDTHS, type FitOptions, type MemoryEstimate, type WidthFit } from './fit-widths';
+export { fitWidths, estimateMemory, scaleWidths, copiesFromLocalShapes, expertSlicesFromLocalShapes, formatBytes, DEFAULT_BUDGET_BYTES, DEFAULT_RUNTIME_BYTES, SHARDABLE_WIDTHS, HEAD_WIDTHS, type FitOptions, type MemoryEstimate, type WidthFit } from './fit-widths';
 export { ropeSpec, mlaSoftmaxScale, yarnMscale, RopeConfigError, type RopeSpec } from './rope';
 export { emitMlaCore, type MlaDims, type MlaBuffers } from './mla';
 export { fitNcclTestsLog, CalibrationError, type NcclTestsFit } from './calibrate';

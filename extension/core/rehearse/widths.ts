@@ -3,7 +3,7 @@
 import type { PlanDocument } from '../plan';
 import { graphFromConfig, type ModelGraph } from '../models';
 import { bindPlan, planInputsFromDocument } from '../analysis';
-import { fitWidths, copiesFromLocalShapes, formatBytes, DEFAULT_BUDGET_BYTES, type WidthFit } from '../lower';
+import { fitWidths, copiesFromLocalShapes, expertSlicesFromLocalShapes, formatBytes, DEFAULT_BUDGET_BYTES, type WidthFit } from '../lower';
 
 export interface WidthChoice {
   graph: ModelGraph;
@@ -35,17 +35,19 @@ export function chooseWidths(q: WidthRequest): WidthChoice {
   // How many copies of each parameter the ranks hold together comes from the plan bound at real widths;
   // a plan that does not bind here is estimated as replicated (its own error is reported later).
   let copies: ((p: string) => number) | undefined;
+  let expertSlices: ((p: string) => number) | undefined;
   try {
     const ep = q.doc.expertParallel?.length ? [q.tpName] : undefined;
     const bound = bindPlan(q.graph, planInputsFromDocument(q.doc, q.graph, { expertParallel: !!ep }), { dims: [{ name: q.tpName, size: q.ranks }] }, { expertParallel: ep, run: { batch: 1, seqLen: q.tokens, mode: q.backward ? 'training' : 'inference' } });
     copies = copiesFromLocalShapes(bound.params, q.ranks);
+    expertSlices = expertSlicesFromLocalShapes(bound.params, q.ranks);
   } catch {
-    copies = undefined;
+    copies = expertSlices = undefined;
   }
-  const fit = fitWidths(cfg, q.layers, q.tokens, q.ranks, { budgetBytes: budget, runtimeBytes: q.runtimeBytes, tail: q.tail, backward: q.backward, copies, factor: q.widthScale, graph: q.graph });
+  const fit = fitWidths(cfg, q.layers, q.tokens, q.ranks, { budgetBytes: budget, runtimeBytes: q.runtimeBytes, tail: q.tail, backward: q.backward, copies, expertSlices, factor: q.widthScale, graph: q.graph });
   const notes: string[] = [];
   const peak = (f: WidthFit['estimate']) => `${formatBytes(f.total)} estimated peak`;
-  const routed = fit.estimate.routedExperts ? `, ${fit.estimate.routedExperts} routed experts per MoE layer materialised` : '';
+  const routed = fit.estimate.routedExperts ? `; experts generated one at a time, at most ${fit.estimate.routedExperts} per MoE layer (those tokens reach)` : '';
   if (fit.factor === 1) {
     notes.push(`real widths: ${peak(fit.estimate)} of the ${formatBytes(budget)} budget${routed}`);
     return { graph: q.graph, factor: 1, fit, notes };

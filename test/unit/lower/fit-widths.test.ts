@@ -20,7 +20,7 @@ function example(file: string, layers?: number[]) {
   return chooseWidths({ doc, graph, tpName: 'tp', ranks: n, layers: layers ?? doc.run?.layers ?? [0, 1], tokens: n * Math.max(1, Math.ceil(8 / n)), backward: doc.run?.mode === 'training' });
 }
 
-test('examples at the default 8 GiB: Llama-3-8B (two layers, training) and Qwen3-30B-A3B at real widths; Mixtral and DeepSeek-V3 at 1/2', () => {
+test('examples at the default 8 GiB: Llama-3-8B (two layers, training), Mixtral-8x7B and Qwen3-30B-A3B at real widths; DeepSeek-V3 at 1/2', () => {
   const llama = example('examples/llama-3-8b/tp.shardplan.json', [0, 1]);
   assert.equal(llama.factor, 1);
   assert.equal(llama.graph.config.hiddenSize, 4096);
@@ -33,21 +33,27 @@ test('examples at the default 8 GiB: Llama-3-8B (two layers, training) and Qwen3
 
   const qwen = example('examples/qwen3-30b-a3b/tp.shardplan.json');
   assert.equal(qwen.factor, 1);
-  // 8 tokens × top-8 reach at most 64 of the 128 experts: only those are counted.
+  // 8 tokens × top-8 reach at most 64 of the 128 experts; one at a time is held, each split over the 4 ranks.
   assert.equal(qwen.fit.estimate.routedExperts, 64);
+  assert.ok(Math.abs(qwen.fit.estimate.referenceWeights - qwen.fit.estimate.shardedWeights) < 2e7);
 
+  // Mixtral's experts are generated one at a time: real widths, split over the ranks (tp) or whole on each (ep).
   const mixtral = example('examples/mixtral-8x7b/tp.shardplan.json');
-  assert.equal(mixtral.factor, 2);
-  assert.equal(mixtral.graph.config.hiddenSize, 2048);
-  assert.equal(mixtral.graph.config.numExperts, 8);
-  assert.ok(mixtral.fit.realEstimate.total > 8 * GiB && mixtral.fit.estimate.total <= 8 * GiB);
-  assert.match(mixtral.notes[0], /widths scaled by 1\/2 to fit 8\.0 GiB \(11\.\d GiB estimated at real widths/);
+  assert.equal(mixtral.factor, 1);
+  const expert = 3 * 4096 * 14336 * 4;
+  assert.ok(Math.abs(mixtral.fit.estimate.shardedWeights - mixtral.fit.estimate.referenceWeights) < 1e7);
+  const mixtralEp = example('examples/mixtral-8x7b/ep.shardplan.json');
+  assert.equal(mixtralEp.factor, 1);
+  // Each of the 8 ranks may hold its whole expert at once: 7 experts more than the split plan.
+  assert.ok(Math.abs(mixtralEp.fit.estimate.shardedWeights - mixtral.fit.estimate.shardedWeights - 7 * expert) < 1e7);
+  assert.match(mixtralEp.notes[0], /^real widths: 6\.\d GiB estimated peak of the 8\.0 GiB budget; experts generated one at a time, at most 8 per MoE layer/);
 
   const ds = example('examples/deepseek-v3/ep.shardplan.json');
   assert.equal(ds.factor, 2);
   const c = ds.graph.config;
   assert.deepEqual([c.hiddenSize, c.kvLoraRank, c.qLoraRank, c.qkRopeHeadDim, c.qkNopeHeadDim, c.vHeadDim, c.numHeads, c.numExperts], [3584, 256, 768, 32, 64, 64, 128, 256]);
-  assert.match(ds.notes[0], /kv_lora_rank 256, rope 32, nope 64, v 64; head and expert counts as in the model, every width the 8 ranks split still divides, 64 routed experts per MoE layer/);
+  assert.ok(ds.fit.realEstimate.total > 8 * GiB && ds.fit.estimate.total <= 8 * GiB);
+  assert.match(ds.notes[0], /widths scaled by 1\/2 to fit 8\.0 GiB \(9\.\d GiB estimated at real widths, 2\.\d GiB at 1\/2\): hidden 3584, intermediate 1024, kv_lora_rank 256, rope 32, nope 64, v 64; head and expert counts as in the model, every width the 8 ranks split still divides; experts generated one at a time, at most 64 per MoE layer/);
 });
 
 test('copies per parameter come from the binding: split weights once, replicated norms once per rank', () => {
