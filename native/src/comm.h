@@ -1,14 +1,22 @@
-// Shared-memory communicator for one process group of rank threads. Every collective is two
-// rendezvous: ranks post their buffers and wait for all members, each does its share of the work
-// reading peers' buffers directly, then all wait again so no one reuses a buffer still being read.
-// Waits block on a condition variable with a deadline (ranks outnumber cores: never spin).
+// Shared-memory communicator for one process group of rank threads.
+//
+// A collective is one rendezvous and a pool of work items: every member posts its buffers; the last
+// to arrive describes the whole collective as work items (blocks of the data) and wakes the others;
+// then every member claims items from one atomic counter until none are left, and waits until the
+// last item is done. Ranks may outnumber cores (8 rank threads on 2 cores), so the work is not tied
+// to a member: whichever threads are running do all of it, and a member the scheduler has not woken
+// yet finds nothing left. When the last item is done no member reads a peer's buffer any more, so
+// that is also the end of the collective: no second rendezvous.
+// Waits block on a condition variable with a deadline (never spin) and return early when the run stops.
 #pragma once
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
-#include <vector>
 #include <string>
+#include <vector>
+#include "program.h"
 
 namespace ss {
 
@@ -22,22 +30,55 @@ struct RunControl {
 
 enum class WaitResult { Ok, Timeout, Stopped };
 
-struct Slot {
-  void* in = nullptr;
+// What one member posts for a collective. Padded to a cache line: members write their own slots
+// at the same time.
+struct alignas(64) Slot {
+  const void* in = nullptr;
   void* out = nullptr;
   int64_t inBytes = 0, outBytes = 0;
+  int64_t rowBytes = 0;   // bytes per row of the input (all-to-all-v)
+  bool receives = false;  // has an output (recv of a send/recv pair)
   const std::vector<double>* sendCounts = nullptr;
   const std::vector<double>* recvCounts = nullptr;
+  std::vector<uint8_t> staged;  // a private copy of the input, for all-to-all in place
+};
+
+// A run of data that work items cover block by block: reductions read `srcs` (element offsets already
+// applied) and write the result to every `dsts`; copies read `srcs[0]` and write it to every `dsts`.
+struct Segment {
+  std::vector<const uint8_t*> srcs;
+  std::vector<uint8_t*> dsts;
+  int64_t units = 0;      // elements (reductions) or bytes (copies)
+  int64_t firstItem = 0;  // index of this segment's first work item
+};
+
+enum class WorkKind { Copy, Sum, Max };
+
+// The whole collective as work items, written by the last member to arrive, read-only afterwards.
+struct Work {
+  WorkKind kind = WorkKind::Copy;
+  DType type = DType::F32;
+  bool stream = false;     // write with non-temporal stores: the output is too large to stay in cache
+  int64_t blockUnits = 0;  // units per work item
+  int64_t items = 0;
+  std::vector<Segment> segs;
+  size_t used = 0;         // segs[0..used) are this collective's (the vector keeps its capacity)
 };
 
 struct Comm {
   std::vector<int> members;  // global ranks, in group order
   std::mutex m;
   std::condition_variable cv;
-  int count = 0;
-  uint64_t generation = 0;
   std::vector<Slot> slots;
   std::vector<int64_t> entered;  // per member: collectives entered (for the watchdog report)
+  // Guarded by m.
+  int arrived = 0;
+  int64_t started = 0;   // collectives whose work has been published
+  int64_t finished = 0;  // collectives whose every work item is done
+  Work work;
+  // Claimed and completed items of the collective in progress, each on its own cache line.
+  alignas(64) std::atomic<int64_t> next{0};
+  alignas(64) std::atomic<int64_t> done{0};
 
   explicit Comm(std::vector<int> mem) : members(std::move(mem)), slots(members.size()), entered(members.size(), 0) {}
 
@@ -46,19 +87,12 @@ struct Comm {
     return -1;
   }
 
-  WaitResult barrier(RunControl& ctl) {
-    std::unique_lock<std::mutex> lk(m);
-    uint64_t gen = generation;
-    if (++count == int(members.size())) {
-      count = 0;
-      generation++;
-      cv.notify_all();
-      return WaitResult::Ok;
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctl.timeoutMs);
-    while (generation == gen) {
+  // Blocks until `counter` (started or finished) passes k, the deadline passes, or the run stops.
+  WaitResult waitPast(std::unique_lock<std::mutex>& lk, const int64_t& counter, int64_t k, RunControl& ctl) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctl.timeoutMs);
+    while (counter <= k) {
       if (ctl.stop.load()) return WaitResult::Stopped;
-      if (cv.wait_until(lk, deadline) == std::cv_status::timeout && generation == gen) return WaitResult::Timeout;
+      if (cv.wait_until(lk, deadline) == std::cv_status::timeout && counter <= k) return WaitResult::Timeout;
     }
     return WaitResult::Ok;
   }
