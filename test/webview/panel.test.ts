@@ -217,6 +217,21 @@ test('shapes view: mesh grid selects a rank, local shapes follow, uneven shards 
   await p.close();
 });
 
+test('shapes view: experts that no expert-parallel plan spreads stand out as replicated', { skip }, async () => {
+  const g = loadModel('mixtral-8x7b');
+  // the attention part of the plan only: every rank holds all 8 experts whole
+  const inputs = autoPlanInputs(g).map((i) => ({ ...i, entries: i.entries.filter((e) => !/experts/.test(e.key)) }));
+  const payload = shapesPayload(bindPlan(g, inputs, parseMesh('tp=2')));
+  const replicated = payload.tensors.filter((t) => t.replicatedExperts);
+  assert.equal(replicated.length, 64); // 32 layers × (gate_up_proj, down_proj)
+  const p = await openPanel();
+  await p.send({ type: 'shapes', payload });
+  assert.ok(await p.page.locator('.badge.replicated', { hasText: 'experts replicated' }).count() > 0);
+  assert.equal(await p.page.locator('tr.replicated[data-tensor="model.layers.0.mlp.experts.gate_up_proj"]').count(), 1);
+  await p.shot('shapes-replicated-experts');
+  await p.close();
+});
+
 test('hang view from Flight Recorder dumps and CommDebugMode counts beside the trace', { skip }, async () => {
   const p = await openPanel();
   const fr = await readTraceFile(`${F}/flight-recorder`);
