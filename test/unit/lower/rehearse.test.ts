@@ -5,7 +5,7 @@ import { rehearse, chromeTrace } from '../../../extension/core/rehearse';
 // Small widths keep the unit suite quick; the divisibility the plans rely on is kept by the scale.
 const small = { budgetElements: 1.5e6 };
 
-const EXAMPLES = ['examples/llama-3-8b/tp.shardplan.json', 'examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtral-8x7b/tp.shardplan.json', 'examples/mixtral-8x7b/ep.shardplan.json', 'examples/qwen3-30b-a3b/tp.shardplan.json'];
+const EXAMPLES = ['examples/llama-3-8b/tp.shardplan.json', 'examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtral-8x7b/tp.shardplan.json', 'examples/mixtral-8x7b/ep.shardplan.json', 'examples/qwen3-30b-a3b/tp.shardplan.json', 'examples/deepseek-v3/ep.shardplan.json'];
 
 for (const file of EXAMPLES)
   test(`${file} rehearses on the CPU with matching numbers`, async () => {
