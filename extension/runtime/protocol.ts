@@ -80,6 +80,9 @@ export interface NativeResult {
   report: RunReport;
   /** Backend 'cuda': what NCCL logged during the run (NCCL_DEBUG=INFO unless the user set NCCL_DEBUG). */
   ncclLog?: string;
+  /** Backend 'cuda': ops that have no CUDA kernel yet and ran on the host between the GPU ops (their
+   *  events include the copies down and up). */
+  hostOps?: string[];
 }
 
 export interface LibraryProbe {

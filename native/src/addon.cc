@@ -624,6 +624,12 @@ cuda::Job cudaJob(Run& run) {
   job.fillHost = [](Buffer& b) { materialize(b); };
   job.releaseHost = [&run](Buffer& b) { if (!run.keep.count(&b)) release(b); };
   job.hostStorage = [](Buffer& b) { b.data.assign(b.bytes(), 0); b.ready = true; };
+  job.runOnHost = [&run](Op& op, int r) {
+    OpEnv env;
+    env.rank = r;
+    env.routing = &run.routing;
+    op.handler->run(op, env);
+  };
   job.onStarted = [&run](int r, size_t i) { run.started[r] = int(i) + 1; };
   job.onFinished = [&run](int r, size_t i, const Event& ev) {
     if (run.trace) run.events[r][i] = ev;
@@ -686,7 +692,12 @@ class RunWorker : public Napi::AsyncWorker {
       }
     }
     res.Set("outputs", outs);
-    if (run.backend == "cuda") res.Set("ncclLog", run.ncclLog);
+    if (run.backend == "cuda") {
+      res.Set("ncclLog", run.ncclLog);
+      auto host = Napi::Array::New(env);
+      for (const std::string& name : cuda::hostOps(cudaJob(run))) host.Set(host.Length(), name);
+      res.Set("hostOps", host);
+    }
     auto report = Napi::Object::New(env);
     report.Set("ok", run.failKind.empty());
     if (!run.failKind.empty()) {

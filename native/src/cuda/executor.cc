@@ -90,8 +90,10 @@ size_t bytesOf(const Buffer& b) { return size_t(b.numel) * dtypeSize(b.dtype); }
 int ncclType(DType t) { return t == DType::F32 ? SS_ncclFloat32 : t == DType::BF16 ? SS_ncclBfloat16 : SS_ncclInt32; }
 int blasType(DType t) { return t == DType::F32 ? SS_CUDA_R_32F : SS_CUDA_R_16BF; }
 
-// Why op cannot run on the CUDA backend, or "".
-std::string unsupported(const Op& op) {
+// Why op cannot run on the CUDA backend, or "". Registered ops (OpKind::Extra) run on the host when
+// the caller lets them.
+std::string unsupported(const Op& op, bool host) {
+  if (op.kind == OpKind::Extra && host) return "";
   switch (op.kind) {
     case OpKind::Gemm: {
       const DType a = op.ins[0]->dtype, b = op.ins[1]->dtype, c = op.outs[0]->dtype;
@@ -361,7 +363,7 @@ class RankRunner {
         return;
       }
       default:
-        throw CallError(unsupported(op));
+        throw CallError(unsupported(op, false));
     }
   }
 
@@ -428,8 +430,25 @@ class RankRunner {
         return;
       }
       default:
-        throw CallError(unsupported(op));
+        throw CallError(unsupported(op, false));
     }
+  }
+
+  // After the GPU work before it: inputs (and outputs, which an op may accumulate into) down, the op on
+  // the host, outputs up. Its events span the wait, the copies and the host's work.
+  void runOnHost(Op& op) {
+    const Api& api = api_;
+    CU(cuStreamSynchronize, stream_);
+    std::vector<Buffer*> bufs;
+    for (const auto* side : {&op.ins, &op.outs})
+      for (Buffer* b : *side) if (std::find(bufs.begin(), bufs.end(), b) == bufs.end()) bufs.push_back(b);
+    for (Buffer* b : bufs) {
+      s_.job.hostStorage(*b);
+      if (dp(b)) CU(cuMemcpyDtoH_v2, b->data.data(), dp(b), bytesOf(*b));
+    }
+    s_.job.runOnHost(op, r_);
+    for (Buffer* b : op.outs) if (dp(b)) CU(cuMemcpyHtoD_v2, dp(b), b->data.data(), bytesOf(*b));
+    for (Buffer* b : bufs) s_.job.releaseHost(*b);
   }
 
   // Finished ops in order: times from the events, reported to the caller.
@@ -501,6 +520,8 @@ class RankRunner {
         if (op.kind == OpKind::Sleep) {  // the host waits (a slow rank); the stream goes on with what it has
           const int64_t until = nowNs() + int64_t(op.num("ms", 0) * 1e6);
           while (nowNs() < until && !s_.job.stop->load()) { poll(); std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
+        } else if (op.kind == OpKind::Extra) {
+          runOnHost(op);
         } else if (isCollective(op.kind)) {
           seqOf_[i] = seqs[op.group]++;
           enqueueCollective(op);
@@ -613,7 +634,7 @@ void prepare(const Job& job) {
   }
   for (const auto& rp : *job.ranks)
     for (size_t i = 0; i < rp.ops.size(); i++) {
-      const std::string why = unsupported(rp.ops[i]);
+      const std::string why = unsupported(rp.ops[i], bool(job.runOnHost));
       if (!why.empty()) throw Refused(where(rp.rank, i, rp.ops[i]) + ": " + why);
     }
   // Kernels compiled here, at first use in this process, so a compile error is a clear error up front.
@@ -629,6 +650,14 @@ void prepare(const Job& job) {
   } catch (const std::exception& e) {
     throw Refused(std::string("the CUDA backend cannot compile its kernels: ") + e.what());
   }
+}
+
+std::vector<std::string> hostOps(const Job& job) {
+  std::vector<std::string> names;
+  for (const auto& rp : *job.ranks)
+    for (const Op& op : rp.ops)
+      if (op.kind == OpKind::Extra && std::find(names.begin(), names.end(), op.name) == names.end()) names.push_back(op.name);
+  return names;
 }
 
 std::string execute(Job& job) {

@@ -38,6 +38,10 @@ struct Job {
   std::function<void(Buffer&)> releaseHost;
   // Gives a buffer host storage of its size to download into (its contents are then the run's).
   std::function<void(Buffer&)> hostStorage;
+  // Runs an op that has no CUDA implementation yet (a registered OpHandler: attention, experts, ...) on
+  // the host, between the GPU ops: its buffers are copied down, the op runs, its outputs go back up.
+  // Unset, such ops are refused up front.
+  std::function<void(Op& op, int rank)> runOnHost;
   std::function<void(int rank, size_t op)> onStarted;
   // Called in op order per rank once op `op` has finished on the GPU; times on the steady clock in ns.
   std::function<void(int rank, size_t op, const Event& ev)> onFinished;
@@ -53,6 +57,9 @@ struct Refused : std::runtime_error {
 // Loads the libraries, checks the GPUs and every op, compiles the kernels (NVRTC, once per process).
 // Throws Refused with a message naming the library, call, or rank and op.
 void prepare(const Job& job);
+
+// The ops of the job that run on the host (names, once each, in order of appearance).
+std::vector<std::string> hostOps(const Job& job);
 
 // Runs the job (after prepare). Returns the NCCL log of the run (NCCL_DEBUG=INFO unless the user set
 // NCCL_DEBUG, written to NCCL_DEBUG_FILE, a temporary file unless the user chose one).

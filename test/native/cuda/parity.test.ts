@@ -127,3 +127,22 @@ test('element-wise ops as NVRTC kernels match the CPU backend (fp32 and bf16, al
   // Concat put u's row then the slice: row 0 ends with g[0, 5..9).
   assertClose(gpu.outputs['0/cc'].slice(H, H + 4), data['0/g'].slice(5, 9) as Float32Array, 0, 'concat tail');
 });
+
+test('ops without a CUDA kernel (attention, gemm transA) run on the host between GPU ops, said in hostOps', async () => {
+  const g = new Prog(2);
+  const T = 6, d = 4, hq = 4, hk = 2;
+  const data: Record<string, Float32Array> = {};
+  for (const r of [0, 1]) {
+    data[`${r}/q`] = values(T * hq * d, 10 + r); data[`${r}/k`] = values(T * hk * d, 20 + r); data[`${r}/v`] = values(T * hk * d, 30 + r);
+    g.buf(r, 'q', [T, hq * d]).buf(r, 'k', [T, hk * d]).buf(r, 'v', [T, hk * d]).buf(r, 'qs', [T, hq * d]).buf(r, 'y', [T, hq * d]).buf(r, 'ys', [T, hq * d])
+      .buf(r, 'gw', [hq * d, hk * d]);
+    g.op(r, 'scale', ['q'], ['qs'], { attrs: { factor: 0.5 } })
+      .op(r, 'attention', ['qs', 'k', 'v'], ['y'], { attrs: { headDim: d, batch: 2 } })
+      .op(r, 'all_reduce', ['y'], ['ys'], { group: 0 })
+      .op(r, 'gemm', ['ys', 'k'], ['gw'], { attrs: { transA: true } })
+      .op(r, 'silu_mul', ['gw', 'gw'], ['gw']);
+  }
+  const { gpu } = await both(g, data, ['0/y', '1/ys', '1/gw'], 1e-5);
+  assert.deepEqual(gpu.hostOps, ['attention', 'gemm']);
+  assert.equal(gpu.events.length, 10);
+});
