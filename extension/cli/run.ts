@@ -51,6 +51,15 @@ function widthOpt(args: ParsedArgs): number | undefined {
   return n;
 }
 
+/** --memory-budget G: the peak the rehearsal may use, in GiB (default 8); the widths are scaled to fit it. */
+function memoryOpt(args: ParsedArgs): number | undefined {
+  const v = optString(args, 'memory-budget');
+  if (v === undefined) return undefined;
+  const g = Number(v);
+  if (!Number.isFinite(g) || g <= 0) throw new UsageError(`--memory-budget: expected a size in GiB such as 8 or 0.5, got ${v}`);
+  return g * 2 ** 30;
+}
+
 function us(v: number): string {
   return v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`;
 }
@@ -74,7 +83,7 @@ export function verdictLines(r: RehearsalResult): string[] {
 register({
   name: 'run',
   summary: 'rehearse a plan: run its layers sharded, compare with the unsharded reference, summarise collectives; exit 1 when the numbers disagree or the plan cannot run',
-  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--width-scale 1|2|4...] [--out trace.json] [--nccl-tests <log>] [--calibration <f.json>] [--ends] [--json]',
+  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--width-scale 1|2|4...] [--memory-budget GiB] [--out trace.json] [--nccl-tests <log>] [--calibration <f.json>] [--ends] [--json]',
   async run(args, io) {
     const file = args.positional[0];
     if (!file) throw new UsageError('give a plan file (*.shardplan.json or a Python file with a plan)');
@@ -83,7 +92,7 @@ register({
     let r: RehearsalResult;
     try {
       const calibration = calibrationOpt(args, backend === 'cuda' ? 'cuda' : 'cpu', intOpt(args, 'ranks'));
-      r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({}) }), costModel: calibration?.model, ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args) });
+      r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({}) }), costModel: calibration?.model, ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args), budgetBytes: memoryOpt(args) });
     } catch (e) {
       if (e instanceof RehearsalError || e instanceof CalibrationError) throw new UsageError(e.message, 1);
       throw e;
