@@ -4,5 +4,5 @@ export { cudaLibraryDirs, nvidiaLibDirs, pythonSitePackages } from './libraryDir
 export { toTraceEvents } from './trace';
 export { findAddon, addonCandidates, ADDON_FILE } from './addonPath';
 export type { NativeEvent, NativeResult, RunReport, RankReport, RankProgress, Discovery, LibraryProbe, RuntimeBackend, GpuTopology, GpuDevice, GpuLink, PcieAncestor } from './protocol';
-export { groupLink } from './topology';
+export { groupLink, toLinkTopology } from './topology';
 export { nativeExecutor, nativeUnavailable, type NativeExecutorOptions } from './executor';

@@ -23,8 +23,12 @@ out="test/gpu/results/$(date -u +%Y%m%d-%H%M)-${gpu:-nogpu}.txt"
       console.log(JSON.stringify(d, null, 2));
     })();
   '
-  echo "## native suite (CPU backend)"
+  echo "## native suite (CPU backend; the CUDA tests against the stand-in library)"
   node scripts/test.mjs native
+  if [ -n "$gpu" ]; then
+    echo "## CUDA backend on this machine's driver, NVRTC, cuBLAS, NCCL and GPUs (stand-in tests skipped)"
+    SHARDSCOPE_CUDA_REAL=1 TEST_FILTER=native/cuda node scripts/test.mjs native
+  fi
   echo "## collectives bench (CPU backend)"
   node bench/run.mjs collectives
 } 2>&1 | tee "$out"

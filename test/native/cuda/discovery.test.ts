@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { groupLink } from '../../../extension/runtime';
+import { groupLink, toLinkTopology } from '../../../extension/runtime';
+import { defaultCostModel } from '../../../extension/core/lower/cost';
 import { standinLibrary, STANDIN_SONAMES } from '../standin/build';
 import { REAL, discoverWith, target } from './target';
 
@@ -28,6 +29,9 @@ test('discovery finds every CUDA library, the GPUs and the link between each pai
   assert.equal(groupLink(topo, [2, 3]), 'nvlink');
   assert.equal(groupLink(topo, [0, 1, 2]), 'pcie');
   assert.equal(groupLink(topo, [0, 7]), undefined);
+  // The cost model takes it as it is: NVLink for the pair, PCIe once the group spans pairs.
+  const nv = defaultCostModel('cuda', toLinkTopology(topo), [2, 3]), pc = defaultCostModel('cuda', toLinkTopology(topo), [1, 2]);
+  assert.deepEqual([nv.link.name, pc.link.name], ['NVLink', 'PCIe']);
 });
 
 test('CUDA_VISIBLE_DEVICES renumbers the GPUs; NVML is matched by bus id, not by index', { skip: REAL }, async () => {
