@@ -27,6 +27,8 @@ export interface TimelineStats {
   frameTimes: number[];
   /** Building the level-of-detail index when the trace arrived (ms). */
   lodBuildMs: number;
+  /** Running the lane walkers once before the first input, so no frame pays for compiling them (ms). */
+  warmUpMs: number;
 }
 
 export class Timeline {
@@ -51,7 +53,7 @@ export class Timeline {
   selected = -1;
   private dirty = false;
   private drag?: { x: number; t0: number; t1: number; moved: boolean };
-  readonly stats: TimelineStats = { frames: 0, lastFrameMs: 0, lastInputToDrawnMs: 0, lastLevel: -1, frameTimes: [], lodBuildMs: 0 };
+  readonly stats: TimelineStats = { frames: 0, lastFrameMs: 0, lastInputToDrawnMs: 0, lastLevel: -1, frameTimes: [], lodBuildMs: 0, warmUpMs: 0 };
   onView?: (t0: number, t1: number) => void;
   onReveal?: (entryIndex: number) => void;
 
@@ -86,10 +88,13 @@ export class Timeline {
     this.tMax = tMax;
     const t = performance.now();
     this.lod = new TimelineLod(p, this.laneOff, tMin, tMax);
-    this.stats.lodBuildMs = performance.now() - t;
     this.laneLabels = p.lanes.map((lane) => `rank ${lane.rank} · ${lane.name}`.slice(0, 26));
     this.colors = p.kinds.map(kindColor);
     this.parseColors();
+    this.stats.lodBuildMs = performance.now() - t;
+    const tw = performance.now();
+    this.warmUp();
+    this.stats.warmUpMs = performance.now() - tw;
     this.selected = -1;
     if (view && view.t1 > view.t0) { this.t0 = view.t0; this.t1 = view.t1; } else this.fit();
     this.resize();
@@ -211,7 +216,6 @@ export class Timeline {
     // whose events are several pixels wide are walked (exactly, for edges, labels and straggler marks).
     const level = this.exactOnly ? -1 : lod.levelFor(usPerPx);
     const minClass = level < 0 ? 0 : level + EXACT_CLASS_GAP;
-    const C = lod.nClasses, idx = lod.classIdx;
     this.nLabels = 0;
     // Narrow and sub-pixel columns go into a one-pixel-high strip per lane (a typed array), drawn
     // stretched with one drawImage per lane: thousands of 1-px fillRects would dominate the frame.
@@ -232,54 +236,10 @@ export class Timeline {
         ctx.fillRect(0, y, W, 1);
       }
       ctx.fillStyle = fg;
-      const lane = p.lanes[l];
       ctx.fillText(this.laneLabels[l], 4, y + LANE_H / 2);
       const top = y + 2, hh = LANE_H - 4;
-      const rowBase = l * stripW;
-      if (level >= 0) lod.paintLane(strip, rowBase, GUTTER, paintW, l, level, this.t0, usPerPx, this.rgba);
-      // Longest classes first: shorter events nested in longer ones are painted over them.
-      for (let c = C - 1; c >= minClass; c--) {
-        const lo = lod.classOff[l * C + c], hi = lod.classOff[l * C + c + 1];
-        if (lo === hi) continue;
-        let j = lod.lowerBound(p.start, this.t0 - lod.classMaxDur[l * C + c], lo, hi);
-        while (j < hi) {
-          const i = idx[j];
-          const s = p.start[i];
-          if (s > this.t1) break;
-          const d = p.dur[i];
-          if (s + d < this.t0) { j++; continue; }
-          let x0 = GUTTER + (s - this.t0) * scale;
-          let x1 = x0 + d * scale;
-          if (x0 < GUTTER) x0 = GUTTER;
-          if (x1 > right) x1 = right;
-          const w = x1 - x0;
-          const k = p.kind[i];
-          if (w >= 8) {
-            this.batch(k, x0, top, w, hh);
-            const m = p.match[i];
-            if (m >= 0) {
-              const match = p.matches[m];
-              // the straggler: everyone else waited for this rank
-              if (match.straggler === lane.rank && match.events.length > 1) this.batch(-1, x0, top, 3, hh);
-              if (match.uncertain) this.batch(-2, x0, top + hh - 3, w, 3);
-            }
-            if (w > 40) this.label(i, x0, y + LANE_H / 2, w);
-            j++;
-          } else if (w >= 1) {
-            // narrow: a few pixels of the strip, no draw call of its own
-            const col = this.rgba[k];
-            const e = Math.min(Math.ceil(x1), stripW);
-            for (let px = Math.floor(x0); px < e; px++) strip[rowBase + px] = col;
-            j++;
-          } else {
-            // sub-pixel: paint this pixel column once, then jump to the class's first event of the next column
-            const px = Math.floor(x0);
-            strip[rowBase + px] = this.rgba[k];
-            const next = lod.lowerBound(p.start, this.t0 + (px + 1 - GUTTER) * usPerPx, j + 1, hi);
-            j = next > j ? next : j + 1;
-          }
-        }
-      }
+      if (level >= 0) lod.paintLane(strip, l * stripW, GUTTER, paintW, l, level, this.t0, usPerPx, this.rgba);
+      this.walkLane(l, minClass, this.t0, this.t1, scale, stripW, right, top, hh, y);
     }
     const sctx = this.stripCanvas!.getContext('2d')!;
     sctx.putImageData(this.stripImg!, 0, 0);
@@ -325,6 +285,84 @@ export class Timeline {
       this.inputAt = -1;
     }
     this.canvas.dataset.frames = String(this.stats.frames);
+  }
+
+  /**
+   * One lane's events of duration classes ≥ minClass that overlap [t0, t1]: wide ones batched as
+   * rectangles (with straggler and uncertainty marks and labels), narrow ones into the lane's strip row,
+   * sub-pixel ones one pixel column at a time (binary search to the next column).
+   */
+  private walkLane(l: number, minClass: number, t0: number, t1: number, scale: number, stripW: number, right: number, top: number, hh: number, y: number): void {
+    const p = this.p, lod = this.lod, C = lod.nClasses, idx = lod.classIdx, strip = this.strip;
+    const usPerPx = 1 / scale, rowBase = l * stripW, rank = p.lanes[l].rank;
+    // Longest classes first: shorter events nested in longer ones are painted over them.
+    for (let c = C - 1; c >= minClass; c--) {
+      const lo = lod.classOff[l * C + c], hi = lod.classOff[l * C + c + 1];
+      if (lo === hi) continue;
+      let j = lod.lowerBound(p.start, t0 - lod.classMaxDur[l * C + c], lo, hi);
+      while (j < hi) {
+        const i = idx[j];
+        const s = p.start[i];
+        if (s > t1) break;
+        const d = p.dur[i];
+        if (s + d < t0) { j++; continue; }
+        let x0 = GUTTER + (s - t0) * scale;
+        let x1 = x0 + d * scale;
+        if (x0 < GUTTER) x0 = GUTTER;
+        if (x1 > right) x1 = right;
+        const w = x1 - x0;
+        const k = p.kind[i];
+        if (w >= 8) {
+          this.batch(k, x0, top, w, hh);
+          const m = p.match[i];
+          if (m >= 0) {
+            const match = p.matches[m];
+            // the straggler: everyone else waited for this rank
+            if (match.straggler === rank && match.events.length > 1) this.batch(-1, x0, top, 3, hh);
+            if (match.uncertain) this.batch(-2, x0, top + hh - 3, w, 3);
+          }
+          if (w > 40) this.label(i, x0, y + LANE_H / 2, w);
+          j++;
+        } else if (w >= 1) {
+          // narrow: a few pixels of the strip, no draw call of its own
+          const col = this.rgba[k];
+          const e = Math.min(Math.ceil(x1), stripW);
+          for (let px = Math.floor(x0); px < e; px++) strip[rowBase + px] = col;
+          j++;
+        } else {
+          // sub-pixel: paint this pixel column once, then jump to the class's first event of the next column
+          const px = Math.floor(x0);
+          strip[rowBase + px] = this.rgba[k];
+          const next = lod.lowerBound(p.start, t0 + (px + 1 - GUTTER) * usPerPx, j + 1, hi);
+          j = next > j ? next : j + 1;
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs the lane walkers over a few views before the first input: the first exact frame would otherwise
+   * pay for compiling them (tens of ms), which the user feels as a stutter when zooming in the first time.
+   */
+  private warmUp(): void {
+    const p = this.p, n = p.lanes.length;
+    if (!n || !p.start.length) return;
+    const W = 1200, stripW = W + GUTTER + 1;
+    const strip = this.strip;
+    this.strip = new Uint32Array(stripW * n); // scratch: the frame's strip is the ImageData's own buffer
+    const span = this.tMax - this.tMin;
+    for (const zoom of [1, 1 / 64, 1 / 4096]) {
+      const t0 = this.tMin + span * 0.37 * (1 - zoom), t1 = t0 + span * zoom;
+      const scale = W / (t1 - t0);
+      const level = this.lod.levelFor(1 / scale);
+      for (let l = 0; l < n; l++) {
+        if (level >= 0) this.lod.paintLane(this.strip, l * stripW, GUTTER, W, l, level, t0, 1 / scale, this.rgba);
+        this.walkLane(l, 0, t0, t1, scale, stripW, GUTTER + W, 0, 1, 0);
+      }
+    }
+    for (const r of this.rects.values()) r.n = 0;
+    this.nLabels = 0;
+    this.strip = strip;
   }
 
   private labels = new Float64Array(256);
