@@ -101,3 +101,18 @@ test('a rank that never reaches a collective: the watchdog ends the run and name
   assert.deepEqual(res.report.missing, [1]);
   assert.deepEqual(res.report.ranks.map((r) => r.lastFinished), [0, 0]);
 });
+
+test('cancel ends a CUDA run blocked in a collective: communicators aborted, no process killed', async (c) => {
+  const t = await target();
+  if (t.gpus < 2) return c.skip('needs 2 GPUs');
+  const g = new Prog(2);
+  for (let r = 0; r < 2; r++) g.buf(r, 'x', [8]);
+  g.op(0, 'all_reduce', ['x'], ['x'], { group: 0 }).op(0, 'all_reduce', ['x'], ['x'], { group: 0 }).op(0, 'all_reduce', ['x'], ['x'], { group: 0 });
+  g.op(1, 'all_reduce', ['x'], ['x'], { group: 0 }).op(1, 'all_reduce', ['x'], ['x'], { group: 0 });  // rank 0's third never meets a partner
+  const ac = new AbortController();
+  const res = await runCuda(g.p, t, { timeoutMs: 60000, signal: ac.signal, onProgress: (p) => { if (p[0].finished === 2) ac.abort(); } });
+  assert.equal(res.report.kind, 'cancelled');
+  assert.equal(res.report.signal, undefined, 'the addon answered; the child was not killed');
+  assert.deepEqual(res.report.ranks.map((r) => r.lastFinished), [1, 1]);
+  assert.match(res.ncclLog ?? '', /rank 0 nranks 2 .*Abort COMPLETE/);
+});
