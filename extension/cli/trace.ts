@@ -1,9 +1,11 @@
 // `shardscope trace summary|export-csv <files...>`: the per-kind collective summary of one or more traces
-// (our JSON, Kineto files or a tensorboard_trace_handler folder), as a table, JSON or CSV.
+// (our JSON, Kineto files or a tensorboard_trace_handler folder), as a table, JSON or CSV; for Flight
+// Recorder dumps the collectives some ranks never entered, for a CommDebugMode dump its counts.
 import { register } from './commands';
 import { flag, UsageError } from './args';
 import { readTraceFile, TraceReadError } from '../core/trace/read';
 import { summarizeCollectives, summaryToCsv } from '../core/trace/summary';
+import { commDebugTotals } from '../core/trace/comm-debug-mode';
 import type { CollectiveSummary } from '../core/trace/types';
 
 function table(s: CollectiveSummary): string[] {
@@ -45,8 +47,16 @@ register({
       return r.findings.some((f) => f.missing.length) ? 1 : 0;
     }
     if (loaded.kind === 'comm-debug-mode') {
-      io.err(`${loaded.path}:1:1: a CommDebugMode dump holds counts per module, not timings; open it in the panel beside a trace`);
-      return 1;
+      // counts, not timings: the totals and each module that issued collectives (its submodules included)
+      const totals = commDebugTotals(loaded.modules);
+      const issued = loaded.modules.filter((m) => Object.keys(m.forward).length || Object.keys(m.backward).length);
+      if (flag(args, 'json')) io.out(JSON.stringify({ commDebugMode: { totals, modules: issued.map(({ fqn, forward, backward }) => ({ fqn, forward, backward })) } }));
+      else {
+        io.out(`CommDebugMode totals (forward + backward): ${Object.entries(totals).map(([op, n]) => `${op} ${n}`).join(', ') || 'no collectives'}`);
+        const fmt = (c: Record<string, number>): string => Object.entries(c).map(([op, n]) => `${op} ${n}`).join(', ') || '-';
+        for (const m of issued) io.out(`${'  '.repeat(m.depth)}${m.fqn}: forward ${fmt(m.forward)}; backward ${fmt(m.backward)}`);
+      }
+      return 0;
     }
     const s = summarizeCollectives(loaded.trace);
     if (sub === 'export-csv') io.out(summaryToCsv(s).trimEnd());

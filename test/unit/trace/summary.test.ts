@@ -98,3 +98,19 @@ test('shardscope trace summary: table, folder, export-csv, hang report and error
   assert.equal(usage.code, 2);
   assert.match(usage.err, /expected "summary" or "export-csv"/);
 });
+
+test('shardscope trace summary: pickled Flight Recorder dumps, a refused pickle, CommDebugMode counts', async () => {
+  const fr = await cli(['trace', 'summary', 'test/fixtures/trace/flight-recorder-torch/pickle', '--json']);
+  assert.equal(fr.code, 1, 'a rank never entered a collective');
+  assert.deepEqual(JSON.parse(fr.out), { ranks: [0, 1, 2, 3], hang: [{ pg: '0', seq: 4, op: 'all_reduce', entered: [0, 1, 2], missing: [3], notCompleted: [0, 1, 2] }] });
+  const evil = await cli(['trace', 'summary', 'test/fixtures/trace/pickle/refused_reduce.pkl']);
+  assert.equal(evil.code, 1);
+  assert.match(evil.err, /^test\/fixtures\/trace\/pickle\/refused_reduce\.pkl:1:\d+: not a Flight Recorder pickle: refused opcode GLOBAL/);
+  const cdm = await cli(['trace', 'summary', 'test/fixtures/trace/comm_debug_mode_torch.json']);
+  assert.equal(cdm.code, 0, cdm.err);
+  assert.equal(cdm.out.split('\n')[0], 'CommDebugMode totals (forward + backward): all_reduce 14, all_gather 1');
+  assert.match(cdm.out, /\n {4}Model\.lm_head: forward all_gather 1; backward all_reduce 1(\n|$)/);
+  const j = JSON.parse((await cli(['trace', 'summary', 'test/fixtures/trace/comm_debug_mode_torch.json', '--json'])).out);
+  assert.deepEqual(j.commDebugMode.totals, { all_reduce: 14, all_gather: 1 });
+  assert.deepEqual(j.commDebugMode.modules.find((m: { fqn: string }) => m.fqn === 'Model.layers.1.mlp'), { fqn: 'Model.layers.1.mlp', forward: { all_reduce: 1 }, backward: { all_reduce: 1 } });
+});
