@@ -67,12 +67,20 @@ export class TimelineLod {
     this.cov = [];
     this.dom = [];
     this.domKind = [];
+    this.nClasses = log2 + 1;
+    const C = this.nClasses;
+    this.classStart = new Float64Array(C);
+    for (let c = 1; c < C; c++) this.classStart[c] = this.base * 2 ** c;
+    this.classOff = new Int32Array(nLanes * C + 1);
+    this.classMaxDur = new Float64Array(nLanes * C);
+    this.classIdx = new Int32Array(p.start.length);
+    const cls = new Uint8Array(p.start.length);
     const fcov = new Float32Array(n0), fdom = new Float32Array(n0);
     for (let l = 0; l < nLanes; l++) {
       const cov = new Uint16Array(total), dom = new Uint16Array(total), kind = new Uint8Array(total);
       fcov.fill(0);
       fdom.fill(0);
-      this.fillFinest(p, laneOff[l], laneOff[l + 1], fcov, fdom, kind, n0);
+      this.fillFinest(p, l, laneOff[l], laneOff[l + 1], fcov, fdom, kind, n0, cls);
       for (let b = 0; b < n0; b++) {
         cov[b] = fcov[b] >= 1 ? Q : Math.ceil(fcov[b] * Q);
         dom[b] = fdom[b] >= 1 ? Q : Math.ceil(fdom[b] * Q);
@@ -82,14 +90,7 @@ export class TimelineLod {
       this.dom.push(dom);
       this.domKind.push(kind);
     }
-    this.nClasses = log2 + 1;
-    const C = this.nClasses;
-    this.classStart = new Float64Array(C);
-    for (let c = 1; c < C; c++) this.classStart[c] = this.base * 2 ** c;
-    this.classOff = new Int32Array(nLanes * C + 1);
-    this.classMaxDur = new Float64Array(nLanes * C);
-    this.classIdx = new Int32Array(p.start.length);
-    this.buildClasses(p, laneOff);
+    this.placeClasses(laneOff, cls);
   }
 
   /** Duration class of an event: 0 for anything up to two finest buckets, then one per doubling. */
@@ -101,14 +102,25 @@ export class TimelineLod {
     return c;
   }
 
-  private fillFinest(p: LodInput, lo: number, hi: number, cov: Float32Array, dom: Float32Array, kind: Uint8Array, n0: number): void {
+  /**
+   * One lane's events into the finest level (float shares, quantized by the caller); on the same pass,
+   * each event's duration class, counted per lane and class for the class index.
+   */
+  private fillFinest(p: LodInput, lane: number, lo: number, hi: number, cov: Float32Array, dom: Float32Array, kind: Uint8Array, n0: number, cls: Uint8Array): void {
     const inv = 1 / this.base, origin = this.origin, start = p.start, dur = p.dur, kinds = p.kind;
+    const C = this.nClasses, th = this.classStart, counts = this.classOff, maxDur = this.classMaxDur, row = lane * C;
     // Each bucket an event touches gets its share: the kind already dominant grows; another kind takes
     // the bucket only with a larger share (a one-counter majority vote, exact when a bucket holds one kind).
     // Instants and events far below a bucket still mark it: every event is visible at every zoom.
     for (let i = lo; i < hi; i++) {
+      const d = dur[i];
+      let c = 0;
+      while (c + 1 < C && d >= th[c + 1]) c++;
+      cls[i] = c;
+      counts[row + c + 1]++;
+      if (d > maxDur[row + c]) maxDur[row + c] = d;
       const s = (start[i] - origin) * inv;
-      const e = s + dur[i] * inv;
+      const e = s + d * inv;
       const k = kinds[i];
       let b = Math.floor(s), b1 = Math.floor(e);
       if (b < 0) b = 0;
@@ -136,20 +148,11 @@ export class TimelineLod {
     }
   }
 
-  private buildClasses(p: LodInput, laneOff: Int32Array): void {
-    const C = this.nClasses, dur = p.dur;
-    const counts = this.classOff;
-    const cls = new Uint8Array(dur.length);
-    for (let l = 0; l < this.nLanes; l++) {
-      for (let i = laneOff[l]; i < laneOff[l + 1]; i++) {
-        const c = (cls[i] = this.classOf(dur[i]));
-        counts[l * C + c + 1]++;
-        if (dur[i] > this.classMaxDur[l * C + c]) this.classMaxDur[l * C + c] = dur[i];
-      }
-    }
+  /** The class index from the counts fillFinest made: a stable counting sort, so each class keeps start order. */
+  private placeClasses(laneOff: Int32Array, cls: Uint8Array): void {
+    const C = this.nClasses, counts = this.classOff;
     for (let x = 0; x < this.nLanes * C; x++) counts[x + 1] += counts[x];
-    // A stable counting sort: within a class, events keep the lane's start order.
-    const fill = this.classOff.slice(0, this.nLanes * C);
+    const fill = counts.slice(0, this.nLanes * C);
     for (let l = 0; l < this.nLanes; l++) {
       for (let i = laneOff[l]; i < laneOff[l + 1]; i++) this.classIdx[fill[l * C + cls[i]]++] = i;
     }
