@@ -10,6 +10,13 @@ import { ShapesView } from './shapes';
 import { summaryTable, hangView, commDebugView } from './tables';
 
 const state: PanelState = loadState();
+// Data the panel showed before it was hidden comes again on restore: it must not move the user's tab.
+const restored = new Set(state.seen ?? []);
+/** Shows a tab for new data, unless this is the restore of data the panel already showed. */
+function showTab(kind: HostMessage['type'], tab: PanelState['tab']): void {
+  if (restored.delete(kind)) return;
+  state.tab = tab;
+}
 const post = (m: WebviewMessage): void => vscode.postMessage(m);
 
 const data: { shapes?: ShapesPayload; timeline?: TimelinePayload; hang?: HangReport; commDebug?: CommDebugModule[] } = {};
@@ -116,28 +123,30 @@ function receive(m: HostMessage): void {
     case 'shapes':
       data.shapes = m.payload;
       shapes.setData(m.payload, state.rank);
-      if (!data.timeline) state.tab = 'shapes';
+      if (!data.timeline) showTab('shapes', 'shapes');
+      else restored.delete('shapes');
       break;
     case 'timeline': {
       const first = !data.timeline;
       data.timeline = m.payload;
       timeline.setData(m.payload, first ? state.view : undefined);
-      state.tab = 'timeline';
+      showTab('timeline', 'timeline');
       status.textContent = `${m.payload.start.length.toLocaleString()} events on ${m.payload.ranks.length} ranks`;
       break;
     }
     case 'hang':
       data.hang = m.report;
-      state.tab = 'hang';
+      showTab('hang', 'hang');
       break;
     case 'commDebug':
       data.commDebug = m.modules;
-      state.tab = 'commDebug';
+      showTab('commDebug', 'commDebug');
       break;
     case 'error':
       status.textContent = m.message;
       break;
   }
+  if (m.type !== 'error') state.seen = [...new Set([...(state.seen ?? []), m.type])];
   persist();
   render();
 }

@@ -4,6 +4,8 @@ export interface PanelState {
   rank: number;
   view?: { t0: number; t1: number };
   collapsed: string[];
+  /** Kinds of data the panel has shown: the host sends them again when a hidden panel comes back. */
+  seen?: string[];
 }
 
 interface VsCodeApi {

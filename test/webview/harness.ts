@@ -24,8 +24,12 @@ async function bundle(): Promise<void> {
 const STUB = `
 window.__posted = [];
 window.__dialogs = 0;
-let saved;
-window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => saved, setState: (s) => { saved = s; } });
+// Like VS Code, the state outlives the page: a reload stands for a hidden panel shown again.
+window.acquireVsCodeApi = () => ({
+  postMessage: (m) => window.__posted.push(m),
+  getState: () => { const s = sessionStorage.getItem('ss-state'); return s ? JSON.parse(s) : undefined; },
+  setState: (s) => sessionStorage.setItem('ss-state', JSON.stringify(s)),
+});
 const revive = (v) => v && typeof v === 'object' ? (v.__ta ? new self[v.__ta](v.data) : Array.isArray(v) ? v.map(revive) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]))) : v;
 window.__send = (m) => window.postMessage(revive(m), '*');
 `;

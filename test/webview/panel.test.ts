@@ -271,6 +271,37 @@ test('hang view from Flight Recorder dumps and CommDebugMode counts beside the t
   await p.close();
 });
 
+test('a hidden panel shown again comes back as it was: tab, rank, zoom (getState/setState)', { skip }, async () => {
+  const g = loadModel('llama-3-8b');
+  const shapesMsg = { type: 'shapes', payload: shapesPayload(bindPlan(g, autoPlanInputs(g), parseMesh('tp=2'))) };
+  const tlMsg = await timelineMsg(`${F}/shardscope-2rank.json`, 'ours');
+  const p = await openPanel();
+  await p.send(shapesMsg);
+  await p.send(tlMsg);
+  assert.equal(await p.page.getAttribute('button.tab.active', 'data-tab'), 'timeline');
+  await p.page.focus('canvas');
+  await p.page.keyboard.press('w');
+  await p.page.keyboard.press('w');
+  const zoomed = await view(p);
+  await p.page.click('button[data-tab=shapes]');
+  await p.page.click('[data-testid=mesh] button[data-rank="1"]');
+  await p.page.waitForTimeout(300); // state is saved 100 ms after the last change
+  // VS Code re-creates a hidden webview: the page starts over with its saved state; the host sends again
+  await p.page.reload();
+  await p.page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+  await p.send(shapesMsg);
+  await p.send(tlMsg);
+  assert.equal(await p.page.getAttribute('button.tab.active', 'data-tab'), 'shapes');
+  assert.ok(await p.page.locator('th', { hasText: 'local on rank 1' }).count() > 0);
+  const back = await view(p);
+  assert.deepEqual([back.t0, back.t1], [zoomed.t0, zoomed.t1]);
+  // new data (a hang report the panel never showed) still brings its tab forward
+  const fr = await readTraceFile(`${F}/flight-recorder`);
+  await p.send({ type: 'hang', report: (fr as { report: unknown }).report });
+  assert.equal(await p.page.getAttribute('button.tab.active', 'data-tab'), 'hang');
+  await p.close();
+});
+
 test('light and dark themes: the timeline follows the theme colours; invalid messages are refused', { skip }, async () => {
   const p = await openPanel();
   await p.send(await timelineMsg(`${F}/kineto-new/rank0.json`, 'theme'));
