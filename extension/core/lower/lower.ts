@@ -425,6 +425,8 @@ export function lower(o: LowerOptions): Lowered {
           }
           const normalize = cfg.raw.norm_topk_prob !== false;
           emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [logits], attrs: { transB: 1 }, label: label() }));
+          // The router is a linear too: backward gives it input- and weight-gradient GEMMs.
+          linears.push({ module, layer, x: x.buf, rows: localRows(x.layout), w: w.id, wLocal: w.local, entry, seq: flowSeq++ });
           emit(() => ({ op: 'softmax', ins: [logits], outs: [probs], label: label() }));
           emit(() => ({ op: 'topk', ins: [probs], outs: [idx, wts], attrs: { k, normalize, routingKey: `${module}` }, label: label() }));
           routingKeys.set(step.output, module);
@@ -640,11 +642,12 @@ export function lower(o: LowerOptions): Lowered {
         const rows = c.shape.slice(0, -1).reduce((a, b) => a * b, 1);
         const W = c.shape[c.shape.length - 1];
         const full = [rows, W];
-        const part = [rows / world, W];
+        // A member's share: whole rows where the rows split evenly, else a slice of the last dim (same bytes).
+        const part = Number.isInteger(rows / world) ? [rows / world, W] : [rows, W / world];
         const inShape = c.op === 'all_gather' ? part : full;
         const outShape = c.op === 'reduce_scatter' ? part : full;
         if (c.op !== 'all_reduce' && c.op !== 'all_gather' && c.op !== 'reduce_scatter') return;
-        if (!Number.isInteger(rows / world)) return;
+        if (c.op !== 'all_reduce' && !Number.isInteger(part[1])) return;
         const gin = `grad:${c.module}:${i}:in`;
         const gout = `grad:${c.module}:${i}:out`;
         for (let r = 0; r < world; r++) {
