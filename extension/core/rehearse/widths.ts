@@ -50,6 +50,7 @@ export function chooseWidths(q: WidthRequest): WidthChoice {
   const routed = fit.estimate.routedExperts ? `; experts generated one at a time, at most ${fit.estimate.routedExperts} per MoE layer (those tokens reach)` : '';
   if (fit.factor === 1) {
     notes.push(`real widths: ${peak(fit.estimate)} of the ${formatBytes(budget)} budget${routed}`);
+    if (!fit.fits) notes.push(`real widths as asked, although the estimate exceeds the ${formatBytes(budget)} budget`);
     return { graph: q.graph, factor: 1, fit, notes };
   }
   const graph = graphFromConfig(fit.raw, `${cfg.modelType} at 1/${fit.factor} width`);

@@ -79,7 +79,12 @@ test('a forced width is lowered to the largest admissible factor; a budget nothi
   assert.equal(tiny.raw.qk_rope_head_dim, 2);
   const forced = fitWidths(cfg, [0], 8, 8, { factor: 48 });
   assert.equal(forced.factor, 32);
-  assert.equal(fitWidths(cfg, [0], 8, 8, { factor: 1 }).factor, 1);
+  // Layer 0 split once over the ranks fits at real widths; replicated on all 8 (the default bound) it does not.
+  const real = fitWidths(cfg, [0], 8, 8, { factor: 1, copies: () => 1 });
+  assert.equal(real.factor, 1);
+  assert.equal(real.fits, true);
+  assert.equal(fitWidths(cfg, [0], 8, 8, { factor: 1 }).fits, false);
+  assert.equal(fitWidths(cfg, [0, 3], 8, 8, { factor: 1, budgetBytes: 2 ** 30 }).fits, false);
   // Llama-3-8B on 3 ranks: intermediate 14336 = 2^11·7 is no multiple of 3, hidden 4096 neither; only evenness binds.
   const llama = graphFromConfig(JSON.parse(readFileSync('examples/llama-3-8b/config.json', 'utf8'))).config;
   assert.equal(scaleWidths(llama.raw, llama, 64, 3)?.head_dim, 2);
