@@ -53,12 +53,16 @@ export class TimelineLod {
   constructor(p: LodInput, laneOff: Int32Array, tMin: number, tMax: number, budget = DEFAULT_BUCKET_BUDGET) {
     const nLanes = laneOff.length - 1;
     this.nLanes = nLanes;
-    const perLane = Math.max(1, Math.floor(budget / Math.max(1, nLanes)));
+    // No finer than a few buckets per event of the busiest lane: a small trace draws exactly anyway.
+    let most = 1;
+    for (let l = 0; l < nLanes; l++) most = Math.max(most, laneOff[l + 1] - laneOff[l]);
+    const perLane = Math.max(1, Math.min(Math.floor(budget / Math.max(1, nLanes)), most * 4));
     const log2 = Math.min(MAX_LOG2, Math.max(MIN_LOG2, Math.floor(Math.log2(perLane))));
     this.log2 = log2;
     const n0 = 1 << log2;
     this.origin = tMin;
-    const span = tMax > tMin ? tMax - tMin : 1;
+    // Spans under a picosecond would underflow the bucket width: such a trace is one instant.
+    const span = tMax - tMin > 1e-6 ? tMax - tMin : 1e-6;
     // A hair wider than span/n0, so the trace's last instant still falls inside the last bucket.
     this.base = (span / n0) * (1 + 1e-9);
     this.levelOff = new Int32Array(log2 + 2);

@@ -65,6 +65,19 @@ function stepPicker(p: TimelinePayload): HTMLElement | string {
   return sel;
 }
 
+const present = new WeakMap<TimelinePayload, string[]>();
+/** The kinds a trace has events of, in the payload's order (the legend lists no kind the trace lacks). */
+function kindsPresent(p: TimelinePayload): string[] {
+  let ks = present.get(p);
+  if (!ks) {
+    const has = new Uint8Array(p.kinds.length);
+    for (let i = 0; i < p.kind.length; i++) has[p.kind[i]] = 1;
+    ks = p.kinds.filter((_, k) => has[k]);
+    present.set(p, ks);
+  }
+  return ks;
+}
+
 /** Legend entries for the marks on collectives: the straggler of each, and matches made by order alone. */
 function marks(p: TimelinePayload): HTMLElement[] {
   const out: HTMLElement[] = [];
@@ -95,7 +108,7 @@ function render(): void {
     case 'timeline':
       if (data.timeline) {
         toolbar.append(h('span', { class: 'title' }, data.timeline.title), stepPicker(data.timeline), h('button', { onclick: () => timeline.fit() }, 'Fit'),
-          h('span', { class: 'legend' }, ...data.timeline.kinds.map((k) => {
+          h('span', { class: 'legend' }, ...kindsPresent(data.timeline).map((k) => {
             const sw = h('span', { class: 'swatch', 'data-kind': k });
             sw.style.background = `var(--ss-kind-${k}, ${kindSwatch(k)})`;
             return h('span', { class: 'legend-item' }, sw, k);

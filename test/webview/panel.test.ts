@@ -139,6 +139,8 @@ test('uncertain matches are shown as such: an underline on the canvas, the legen
   assert.ok(payload.matches.length > 0 && payload.matches.every((m) => m.uncertain && m.key === 'group-order'));
   await p.send(msg);
   assert.equal(await p.page.textContent('[data-testid=legend-uncertain]'), `uncertain match (underline): ${payload.matches.length} of ${payload.matches.length}`);
+  // the legend lists the kinds this trace has, none it lacks (no memcpy, idle or other here)
+  assert.deepEqual(await p.page.locator('.legend .swatch[data-kind]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.kind)), ['compute', 'all_reduce', 'broadcast']);
   const idx = payload.matches[0].events[0];
   const pt = await p.page.evaluate((i) => (window as unknown as Win).__shardscope.timeline.eventPoint(i), idx);
   // the underline: the 3 px at the bottom of the event (lanes are 22 px, events inset by 2) in amber
