@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "compile.h"
 #include "kernelSource.h"
 #include "libraries.h"
+#include "../op_registry.h"
 
 namespace ss {
 namespace cuda {
@@ -90,10 +92,26 @@ size_t bytesOf(const Buffer& b) { return size_t(b.numel) * dtypeSize(b.dtype); }
 int ncclType(DType t) { return t == DType::F32 ? SS_ncclFloat32 : t == DType::BF16 ? SS_ncclBfloat16 : SS_ncclInt32; }
 int blasType(DType t) { return t == DType::F32 ? SS_CUDA_R_32F : SS_CUDA_R_16BF; }
 
+// Registered ops (OpKind::Extra) the CUDA backend runs itself; the others run on the host.
+bool onDevice(const Op& op) {
+  if (op.kind != OpKind::Extra || !op.handler) return false;
+  const std::string h = op.handler->name;
+  auto aliased = [&] {
+    for (const Buffer* o : op.outs) for (const Buffer* i : op.ins) if (o == i) return true;
+    return false;
+  };
+  if (h == "gemm") return op.num("transA", 0) != 0 && op.ins[0]->dtype == DType::F32 && op.ins[0]->numel <= INT_MAX && op.ins[1]->numel <= INT_MAX;
+  if (h == "rmsnorm") return op.ins[1]->numel > 0 && op.ins[0]->lastDim() % op.ins[1]->numel == 0;
+  if (h == "slice") return op.attrs.count("parts") != 0;
+  if (h == "attention") return !aliased();
+  if (h == "rope") return !(op.num("interleaved", 0) != 0 && aliased()) && !op.list("invFreq").empty();
+  return false;
+}
+
 // Why op cannot run on the CUDA backend, or "". Registered ops (OpKind::Extra) run on the host when
 // the caller lets them.
 std::string unsupported(const Op& op, bool host) {
-  if (op.kind == OpKind::Extra && host) return "";
+  if (op.kind == OpKind::Extra && (host || onDevice(op))) return "";
   switch (op.kind) {
     case OpKind::Gemm: {
       const DType a = op.ins[0]->dtype, b = op.ins[1]->dtype, c = op.outs[0]->dtype;
@@ -184,6 +202,7 @@ class RankRunner {
       CU(cuStreamCreate, &stream_, SS_CU_STREAM_NON_BLOCKING);
       blasCheck(api.cublasSetStream_v2(dev_->blas, stream_), "cublasSetStream_v2");
       for (auto& [id, b] : rp_.buffers) upload(b);
+      for (size_t i = 0; i < rp_.ops.size(); i++) uploadAttrs(rp_.ops[i], i);
       CU(cuMemAlloc_v2, &errWord_, 16);
       CU(cuMemsetD8Async, errWord_, 0, 16, stream_);
       events_.resize(rp_.ops.size() * 2);
@@ -209,6 +228,7 @@ class RankRunner {
   CUstream stream_ = nullptr;
   CUdeviceptr errWord_ = 0;
   std::map<const Buffer*, CUdeviceptr> ptr_;
+  std::map<size_t, CUdeviceptr> attrBufs_;
   std::vector<CUevent> events_;  // start and end of op i at 2i, 2i+1
   CUevent ev0_ = nullptr;
   int64_t hostBase_ = 0;
@@ -231,6 +251,17 @@ class RankRunner {
   }
 
   CUdeviceptr dp(const Buffer* b) const { return ptr_.at(b); }
+
+  // Attribute arrays a kernel reads (rope's inverse frequencies), as doubles in device memory.
+  void uploadAttrs(const Op& op, size_t i) {
+    const Api& api = api_;
+    if (!onDevice(op) || op.handler->name != std::string("rope")) return;
+    const std::vector<double> inv = op.list("invFreq");
+    CUdeviceptr p = 0;
+    CU(cuMemAlloc_v2, &p, inv.size() * sizeof(double));
+    attrBufs_[i] = p;
+    CU(cuMemcpyHtoD_v2, p, inv.data(), inv.size() * sizeof(double));
+  }
 
   Failure setupFailure(const std::string& what) const {
     Failure f;
@@ -362,9 +393,61 @@ class RankRunner {
         }
         return;
       }
+      case OpKind::Extra:
+        return enqueueRegistered(op, i);
       default:
         throw CallError(unsupported(op, false));
     }
+  }
+
+  // The registered ops onDevice() accepts, with the semantics of their CPU handlers (ops_model.cc).
+  void enqueueRegistered(Op& op, size_t i) {
+    const Api& api = api_;
+    const std::string h = op.handler->name;
+    SsArgs a = args();
+    if (h == "gemm") {  // transA: C [M, K] = Aᵀ·B, A [M', M], B [M', K]; column-major Cᵀ = Bᵀ·A
+      const Buffer &A = *op.ins[0], &B = *op.ins[1], &C = *op.outs[0];
+      const int Mp = int(A.shape[0]), M = int(A.shape[1]), K = int(B.shape[1]);
+      if (M == 0 || K == 0) return;
+      const float alpha = 1.0f, beta = 0.0f;
+      blasCheck(api.cublasGemmEx(dev_->blas, SS_CUBLAS_OP_N, SS_CUBLAS_OP_T, K, M, Mp, &alpha, reinterpret_cast<const void*>(dp(&B)), SS_CUDA_R_32F, K,
+                                 reinterpret_cast<const void*>(dp(&A)), SS_CUDA_R_32F, M, &beta, reinterpret_cast<void*>(dp(&C)), SS_CUDA_R_32F, K,
+                                 SS_CUBLAS_COMPUTE_32F, SS_CUBLAS_GEMM_DEFAULT),
+                "cublasGemmEx");
+      return;
+    }
+    if (h == "rmsnorm") {  // per head: rows of the weight's length, scaled in double
+      const Buffer &x = *op.ins[0], &w = *op.ins[1];
+      a.p0 = dp(&x); a.p1 = dp(&w); a.p2 = dp(op.outs[0]); a.cols = w.numel; a.rows = x.numel / w.numel; a.a0 = 1; a.d0 = op.num("eps", 1e-6);
+      return launch(kRmsNorm, a.rows, a);
+    }
+    if (h == "slice") {  // the index-th of `parts` equal chunks along dim
+      const Buffer& x = *op.ins[0];
+      int dim = int(op.num("dim", 0));
+      if (dim < 0) dim += int(x.shape.size());
+      int64_t outer = 1, inner = 1;
+      for (int d = 0; d < int(x.shape.size()); d++) { if (d < dim) outer *= x.shape[d]; else if (d > dim) inner *= x.shape[d]; }
+      const int64_t parts = int64_t(op.num("parts", 1)), index = int64_t(op.num("index", 0)), chunk = x.shape[dim] / parts;
+      const int64_t u = int64_t(dtypeSize(x.dtype)) / 2 * inner;
+      blockCopy(dp(op.outs[0]), dp(&x) + CUdeviceptr(index * chunk * u * 2), outer, chunk * u, x.shape[dim] * u, chunk * u);
+      return;
+    }
+    if (h == "attention") {
+      const Buffer &q = *op.ins[0], &k = *op.ins[1];
+      const int64_t d = int64_t(op.num("headDim", 0));
+      a.p0 = dp(&q); a.p1 = dp(&k); a.p2 = dp(op.ins[2]); a.p3 = dp(op.outs[0]);
+      a.rows = q.rows(); a.n = q.lastDim() / d; a.t0 = int(k.lastDim() / d); a.a0 = d; a.a1 = int64_t(op.num("vHeadDim", double(d)));
+      a.a2 = int64_t(op.num("batch", 1)); a.d0 = op.num("scale", 1 / std::sqrt(double(d)));
+      return launch(kAttention, a.rows * a.n, a);
+    }
+    if (h == "rope") {
+      const Buffer& x = *op.ins[0];
+      const int64_t half = int64_t(op.list("invFreq").size()), T = x.rows();
+      a.p0 = dp(&x); a.p1 = attrBufs_.at(i); a.p2 = dp(op.outs[0]); a.rows = T; a.cols = half; a.n = x.numel / T / (2 * half);
+      a.a0 = op.num("interleaved", 0) != 0; a.a2 = T / int64_t(op.num("batch", 1)); a.d0 = op.num("positionOffset", 0); a.d1 = op.num("attnFactor", 1);
+      return launch(kRope, T * a.n * half, a);
+    }
+    throw CallError(unsupported(op, false));
   }
 
   void enqueueCollective(Op& op) {
@@ -520,7 +603,7 @@ class RankRunner {
         if (op.kind == OpKind::Sleep) {  // the host waits (a slow rank); the stream goes on with what it has
           const int64_t until = nowNs() + int64_t(op.num("ms", 0) * 1e6);
           while (nowNs() < until && !s_.job.stop->load()) { poll(); std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
-        } else if (op.kind == OpKind::Extra) {
+        } else if (op.kind == OpKind::Extra && !onDevice(op)) {
           runOnHost(op);
         } else if (isCollective(op.kind)) {
           seqOf_[i] = seqs[op.group]++;
@@ -579,6 +662,7 @@ class RankRunner {
         }
     }
     for (auto& [b, p] : ptr_) if (p) api.cuMemFree_v2(p);
+    for (auto& [i, p] : attrBufs_) api.cuMemFree_v2(p);
     if (errWord_) api.cuMemFree_v2(errWord_);
     for (CUevent e : events_) if (e) api.cuEventDestroy_v2(e);
     if (ev0_) api.cuEventDestroy_v2(ev0_);
@@ -656,7 +740,7 @@ std::vector<std::string> hostOps(const Job& job) {
   std::vector<std::string> names;
   for (const auto& rp : *job.ranks)
     for (const Op& op : rp.ops)
-      if (op.kind == OpKind::Extra && std::find(names.begin(), names.end(), op.name) == names.end()) names.push_back(op.name);
+      if (op.kind == OpKind::Extra && !onDevice(op) && std::find(names.begin(), names.end(), op.name) == names.end()) names.push_back(op.name);
   return names;
 }
 

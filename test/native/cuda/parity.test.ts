@@ -128,22 +128,24 @@ test('element-wise ops as NVRTC kernels match the CPU backend (fp32 and bf16, al
   assertClose(gpu.outputs['0/cc'].slice(H, H + 4), data['0/g'].slice(5, 9) as Float32Array, 0, 'concat tail');
 });
 
-test('ops without a CUDA kernel (attention, gemm transA) run on the host between GPU ops, said in hostOps', async (t) => {
+test('model ops: attention, rope, gemm transA on the GPU; an op without a CUDA path runs on the host, said in hostOps', async (t) => {
   if ((await target()).gpus < 2) return t.skip('needs 2 GPUs');
   const g = new Prog(2);
-  const T = 6, d = 4, hq = 4, hk = 2;
+  const T = 6, d = 4, hq = 4, hk = 2, dv = 2;
+  const invFreq = [1, 0.01];
   const data: Record<string, Float32Array> = {};
   for (const r of [0, 1]) {
-    data[`${r}/q`] = values(T * hq * d, 10 + r); data[`${r}/k`] = values(T * hk * d, 20 + r); data[`${r}/v`] = values(T * hk * d, 30 + r);
-    g.buf(r, 'q', [T, hq * d]).buf(r, 'k', [T, hk * d]).buf(r, 'v', [T, hk * d]).buf(r, 'qs', [T, hq * d]).buf(r, 'y', [T, hq * d]).buf(r, 'ys', [T, hq * d])
-      .buf(r, 'gw', [hq * d, hk * d]);
-    g.op(r, 'scale', ['q'], ['qs'], { attrs: { factor: 0.5 } })
-      .op(r, 'attention', ['qs', 'k', 'v'], ['y'], { attrs: { headDim: d, batch: 2 } })
+    data[`${r}/q`] = values(T * hq * d, 10 + r); data[`${r}/k`] = values(T * hk * d, 20 + r); data[`${r}/v`] = values(T * hk * dv, 30 + r);
+    g.buf(r, 'q', [T, hq * d]).buf(r, 'k', [T, hk * d]).buf(r, 'v', [T, hk * dv]).buf(r, 'qr', [T, hq * d]).buf(r, 'y', [T, hq * dv])
+      .buf(r, 'ys', [T, hq * dv]).buf(r, 'gw', [hq * dv, hk * d]);
+    g.op(r, 'rope', ['q'], ['qr'], { attrs: { invFreq, batch: 2, positionOffset: 3, attnFactor: 1.25 } })
+      .op(r, 'rope', ['k'], ['k'], { attrs: { invFreq, batch: 2, interleaved: true } })  // in place and interleaved: on the host
+      .op(r, 'attention', ['qr', 'k', 'v'], ['y'], { attrs: { headDim: d, vHeadDim: dv, batch: 2 } })
       .op(r, 'all_reduce', ['y'], ['ys'], { group: 0 })
       .op(r, 'gemm', ['ys', 'k'], ['gw'], { attrs: { transA: true } })
       .op(r, 'silu_mul', ['gw', 'gw'], ['gw']);
   }
-  const { gpu } = await both(g, data, ['0/y', '1/ys', '1/gw'], 1e-5);
-  assert.deepEqual(gpu.hostOps, ['attention', 'gemm']);
-  assert.equal(gpu.events.length, 10);
+  const { gpu } = await both(g, data, ['0/qr', '1/k', '0/y', '1/ys', '1/gw'], 1e-5);
+  assert.deepEqual(gpu.hostOps, ['rope']);
+  assert.equal(gpu.events.length, 12);
 });

@@ -43,7 +43,8 @@ KernelFn kernelNamed(const std::string& name) {
       {"ss_silu_mul", call<dev::ss_silu_mul>}, {"ss_add", call<dev::ss_add>}, {"ss_scale", call<dev::ss_scale>},
       {"ss_convert", call<dev::ss_convert>}, {"ss_rmsnorm", call<dev::ss_rmsnorm>}, {"ss_softmax", call<dev::ss_softmax>},
       {"ss_block_copy", call<dev::ss_block_copy>}, {"ss_gather_rows", call<dev::ss_gather_rows>},
-      {"ss_scatter_add_rows", call<dev::ss_scatter_add_rows>}, {"ss_topk", call<dev::ss_topk>}};
+      {"ss_scatter_add_rows", call<dev::ss_scatter_add_rows>}, {"ss_topk", call<dev::ss_topk>},
+      {"ss_attention", call<dev::ss_attention>}, {"ss_rope", call<dev::ss_rope>}};
   auto it = k.find(name);
   return it == k.end() ? nullptr : it->second;
 }
