@@ -124,7 +124,7 @@ function render(): void {
       if (data.hang) body.append(hangView(data.hang));
       break;
     case 'commDebug':
-      if (data.commDebug) body.append(commDebugView(data.commDebug, data.timeline?.summary));
+      if (data.commDebug) body.append(commDebugView(data.commDebug, data.timeline?.summary, data.shapes?.collectives));
       break;
   }
 }

@@ -2,7 +2,8 @@
 // CommDebugMode's counts beside the trace's own.
 import type { CollectiveSummary, CommDebugModule, HangReport } from '../extension/core/trace/types';
 import { summaryToCsv } from '../extension/core/trace/summary';
-import { commDebugTotals } from '../extension/core/trace/comm-debug-mode';
+import { commDebugBeside, commDebugTotals } from '../extension/core/trace/comm-debug-mode';
+import type { PredictedCollectives } from '../extension/core/trace/panel-protocol';
 import { h, fmtUs } from './dom';
 
 export function summaryTable(s: CollectiveSummary, onCsv: (csv: string) => void): HTMLElement {
@@ -61,25 +62,37 @@ function hangGrid(r: HangReport, g: { pg: string; desc?: string; members: number
 }
 
 /**
- * CommDebugMode's counts per module (as PyTorch counts them: a module includes its submodules) and its
- * totals beside the trace's own count per rank of each collective.
+ * CommDebugMode's counts per module (as PyTorch counts them: a module includes its submodules) beside
+ * the engine's prediction for the same modules where the panel has the plan's shapes, and its totals
+ * beside the trace's own count per rank of each collective.
  */
-export function commDebugView(mods: CommDebugModule[], ours?: CollectiveSummary): HTMLElement {
-  const ops = [...new Set(mods.flatMap((m) => [...Object.keys(m.forward), ...Object.keys(m.backward)]))].sort();
+export function commDebugView(mods: CommDebugModule[], ours?: CollectiveSummary, predicted?: PredictedCollectives[]): HTMLElement {
+  const ops = [...new Set([...mods.flatMap((m) => [...Object.keys(m.forward), ...Object.keys(m.backward)]), ...(predicted ?? []).map((c) => c.op)])].sort();
   const totals = commDebugTotals(mods);
+  const beside = predicted ? commDebugBeside(mods, predicted) : undefined;
+  const fmt = (c: Record<string, number>): string => Object.entries(c).sort().map(([op, n]) => `${op} ${n}`).join(', ');
+  const predictedTotal = (op: string): number => (predicted ?? []).filter((c) => c.op === op).reduce((a, c) => a + c.count, 0);
+  const differ = beside?.filter((b) => !b.same).length ?? 0;
   return h('div', { class: 'comm-debug', 'data-testid': 'comm-debug' },
-    h('p', {}, 'Collectives per module as CommDebugMode counted them on one rank: a module includes its submodules.'),
+    h('p', {}, 'Collectives per module as CommDebugMode counted them on one rank: a module includes its submodules.',
+      beside ? h('span', { 'data-testid': 'comm-debug-verdict', class: differ ? 'differs' : '' }, differ
+        ? ` Shardscope predicts otherwise for ${differ} of ${mods.length} modules (marked).`
+        : ` Shardscope predicts the same for every module.`) : ''),
     h('table', { class: 'grid' },
-      h('tr', {}, h('th', {}, 'module'), h('th', {}, 'type'), ...ops.flatMap((o) => [h('th', {}, `${o} fwd`), h('th', {}, `${o} bwd`)]), h('th', {}, 'parameters')),
-      ...mods.map((m) => {
+      h('tr', {}, h('th', {}, 'module'), h('th', {}, 'type'), ...ops.flatMap((o) => [h('th', {}, `${o} fwd`), h('th', {}, `${o} bwd`)]),
+        ...(beside ? [h('th', {}, 'Shardscope fwd'), h('th', {}, 'Shardscope bwd')] : []), h('th', {}, 'parameters')),
+      ...mods.map((m, i) => {
         const name = h('td', {}, m.fqn);
         name.style.paddingLeft = `${m.depth * 12 + 4}px`;
         const params = (m.parameters ?? []).map((p) => `${p.name} ${p.placements}`).join(', ');
-        return h('tr', { 'data-fqn': m.fqn }, name, h('td', {}, m.moduleType ?? ''),
-          ...ops.flatMap((o) => [h('td', {}, String(m.forward[o] ?? '')), h('td', {}, String(m.backward[o] ?? ''))]), h('td', {}, params));
+        const b = beside?.[i];
+        return h('tr', { 'data-fqn': m.fqn, class: b && !b.same ? 'differs' : '' }, name, h('td', {}, m.moduleType ?? ''),
+          ...ops.flatMap((o) => [h('td', {}, String(m.forward[o] ?? '')), h('td', {}, String(m.backward[o] ?? ''))]),
+          ...(b ? [h('td', {}, fmt(b.ours.forward)), h('td', {}, fmt(b.ours.backward))] : []), h('td', {}, params));
       })),
     h('h3', {}, 'totals: CommDebugMode beside this trace (per rank)'),
     h('table', { class: 'grid' },
-      h('tr', {}, ...['collective', 'CommDebugMode fwd+bwd', 'trace'].map((c) => h('th', {}, c))),
-      ...ops.map((o) => h('tr', {}, h('td', {}, o), h('td', {}, String(totals[o] ?? 0)), h('td', {}, String(ours?.collectives.find((c) => c.op === o)?.count ?? '—'))))));
+      h('tr', {}, ...['collective', 'CommDebugMode fwd+bwd', 'trace', ...(predicted ? ['Shardscope (predicted)'] : [])].map((c) => h('th', {}, c))),
+      ...ops.map((o) => h('tr', {}, h('td', {}, o), h('td', {}, String(totals[o] ?? 0)), h('td', {}, String(ours?.collectives.find((c) => c.op === o)?.count ?? '—')),
+        ...(predicted ? [h('td', {}, String(predictedTotal(o)))] : [])))));
 }

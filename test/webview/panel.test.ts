@@ -273,6 +273,30 @@ test('hang view from Flight Recorder dumps and CommDebugMode counts beside the t
   await p.close();
 });
 
+test("CommDebugMode beside the engine: a tiny Llama sharded by transformers' plan, module by module", { skip }, async () => {
+  const g = loadModel(`${F}/comm_debug_mode_llama_tp2.config.json`);
+  const cdm = await readTraceFile(`${F}/comm_debug_mode_llama_tp2.json`);
+  const modules = (cdm as { modules: unknown }).modules;
+  const p = await openPanel();
+  await p.send({ type: 'shapes', payload: shapesPayload(bindPlan(g, autoPlanInputs(g), parseMesh('tp=2'))) });
+  await p.send({ type: 'commDebug', modules });
+  assert.equal(await p.page.textContent('[data-testid=comm-debug-verdict]'), ' Shardscope predicts the same for every module.');
+  const attn = await p.page.locator('[data-testid=comm-debug] tr[data-fqn="LlamaForCausalLM.model.layers.0.self_attn"] td').allTextContents();
+  // module, type (a noise-level-0 dump names none), all_gather fwd/bwd, all_reduce fwd/bwd, then ours
+  assert.deepEqual(attn.slice(0, 6), ['LlamaForCausalLM.model.layers.0.self_attn', '', '', '', '1', '3']);
+  assert.deepEqual(attn.slice(6, 8), ['all_reduce 1', 'all_reduce 3']);
+  const totals = await p.page.locator('[data-testid=comm-debug] table').nth(1).locator('tr').allTextContents();
+  assert.deepEqual(totals, ['collectiveCommDebugMode fwd+bwdtraceShardscope (predicted)', 'all_gather1—1', 'all_reduce15—15']);
+  await p.shot('comm-debug-beside-engine');
+  // the same dump against a plan that leaves lm_head alone: the three modules that hold it differ
+  const inputs = autoPlanInputs(g).map((i) => ({ ...i, entries: i.entries.filter((e) => e.key !== 'lm_head') }));
+  await p.send({ type: 'shapes', payload: shapesPayload(bindPlan(g, inputs, parseMesh('tp=2'))) });
+  await p.page.click('button[data-tab=commDebug]');
+  assert.deepEqual(await p.page.locator('[data-testid=comm-debug] tr.differs').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.fqn)), ['Global', 'LlamaForCausalLM', 'LlamaForCausalLM.lm_head']);
+  assert.match((await p.page.textContent('[data-testid=comm-debug-verdict]'))!, /otherwise for 3 of \d+ modules/);
+  await p.close();
+});
+
 test('a hidden panel shown again comes back as it was: tab, rank, zoom (getState/setState)', { skip }, async () => {
   const g = loadModel('llama-3-8b');
   const shapesMsg = { type: 'shapes', payload: shapesPayload(bindPlan(g, autoPlanInputs(g), parseMesh('tp=2'))) };

@@ -86,3 +86,39 @@ export function commDebugTotals(mods: CommDebugModule[]): Record<string, number>
   }
   return out;
 }
+
+/** A module's collectives as the engine predicts them, beside CommDebugMode's, both including submodules. */
+export interface CommDebugBeside {
+  fqn: string;
+  ours: { forward: Record<string, number>; backward: Record<string, number> };
+  /** Whether the two agree on every op and pass. */
+  same: boolean;
+}
+
+/**
+ * The module path a CommDebugMode fqn names in the model: the root ("Global") and the top module (named
+ * by its class, `LlamaForCausalLM`) are the whole model; below them the fqn is the class name followed by
+ * the attribute path (`LlamaForCausalLM.model.layers.0` → `model.layers.0`).
+ */
+export function commDebugModulePath(m: CommDebugModule): string {
+  if (m.depth === 0) return '';
+  const dot = m.fqn.indexOf('.');
+  return dot < 0 ? '' : m.fqn.slice(dot + 1);
+}
+
+/** The engine's predicted collectives per CommDebugMode module, counted as CommDebugMode counts (submodules included). */
+export function commDebugBeside(mods: CommDebugModule[], predicted: { module: string; pass: string; op: string; count: number }[]): CommDebugBeside[] {
+  return mods.map((m) => {
+    const path = commDebugModulePath(m);
+    const ours = { forward: {} as Record<string, number>, backward: {} as Record<string, number> };
+    for (const c of predicted) {
+      if (c.pass !== 'forward' && c.pass !== 'backward') continue;
+      if (path && c.module !== path && !c.module.startsWith(`${path}.`)) continue;
+      const pass = ours[c.pass];
+      pass[c.op] = (pass[c.op] ?? 0) + c.count;
+    }
+    const eq = (a: Record<string, number>, b: Record<string, number>): boolean =>
+      Object.keys({ ...a, ...b }).every((k) => (a[k] ?? 0) === (b[k] ?? 0));
+    return { fqn: m.fqn, ours, same: eq(ours.forward, m.forward) && eq(ours.backward, m.backward) };
+  });
+}

@@ -9,7 +9,7 @@ export { matchCollectives } from './match';
 export { summarizeCollectives, summaryToCsv } from './summary';
 export { canonicalOp, opFromKernel, isCommKernel, busBwFactor, busBwGbps } from './ops';
 export { hangReport, isFlightRecorderDump } from './flight-recorder';
-export { commDebugModules, commDebugTotals, commDebugOp, isCommDebugDump } from './comm-debug-mode';
+export { commDebugModules, commDebugTotals, commDebugOp, commDebugBeside, commDebugModulePath, isCommDebugDump, type CommDebugBeside } from './comm-debug-mode';
 export { timelinePayload, payloadTransferables } from './timeline-payload';
 export { shapesPayload } from './shapes-payload';
 export { panelHtml, handlePanelMessage, type PanelHtmlOptions, type PanelHostHandlers } from './panel-host';

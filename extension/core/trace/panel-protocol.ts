@@ -38,6 +38,16 @@ export interface ShapesPayload {
   gpuLimitBytes?: number;
   tensors: ShapesTensor[];
   findings: { code: string; severity: string; message: string }[];
+  /** The engine's collectives per module and pass, as one rank issues them (set beside CommDebugMode's counts). */
+  collectives?: PredictedCollectives[];
+}
+
+export interface PredictedCollectives {
+  /** Module path, e.g. "model.layers.0.self_attn.o_proj". */
+  module: string;
+  pass: 'forward' | 'backward';
+  op: string;
+  count: number;
 }
 
 export interface TimelineLane {

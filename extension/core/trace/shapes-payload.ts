@@ -3,7 +3,7 @@
 import type { ShardedModel } from '../analysis/types';
 import type { PlanEntry } from '../plan/types';
 import type { Placement } from '../sharding/types';
-import type { EntryRef, ShapesPayload, ShapesTensor } from './panel-protocol';
+import type { EntryRef, PredictedCollectives, ShapesPayload, ShapesTensor } from './panel-protocol';
 
 const DTYPE_BYTES: Record<string, number> = {
   float32: 4, bfloat16: 2, float16: 2, float8_e4m3fn: 1, float8_e5m2: 1, int64: 8, int32: 4, int8: 1, uint8: 1, bool: 1, float64: 8,
@@ -66,5 +66,19 @@ export function shapesPayload(model: ShardedModel, opts: { gpuLimitBytes?: numbe
     gpuLimitBytes: opts.gpuLimitBytes,
     tensors,
     findings: model.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
+    collectives: predictedCollectives(model),
   };
+}
+
+/** The schedule's forward and backward collectives counted per module, pass and op (the optimizer step's are not CommDebugMode's to count). */
+function predictedCollectives(model: ShardedModel): PredictedCollectives[] {
+  const byKey = new Map<string, PredictedCollectives>();
+  for (const c of model.collectives) {
+    if (c.pass !== 'forward' && c.pass !== 'backward') continue;
+    const k = `${c.module}\u0000${c.pass}\u0000${c.op}`;
+    const row = byKey.get(k);
+    if (row) row.count++;
+    else byKey.set(k, { module: c.module, pass: c.pass, op: c.op, count: 1 });
+  }
+  return [...byKey.values()];
 }
