@@ -50,6 +50,8 @@ export interface MemoryEstimate {
   referenceWeights: number;
   shardedWeights: number;
   gradients: number;
+  /** The transposed copy a GEMM makes of its weight (the largest one in use on every rank at once). */
+  workingCopies: number;
   activations: number;
   runtime: number;
   total: number;
@@ -109,16 +111,19 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
   let ref = 0;
   let sharded = 0;
   let grads = 0;
+  let working = 0;
   for (const p of graph.params) {
     const inLayer = prefixes.some((pre) => p.name.startsWith(pre));
     const inTail = o.tail && (p.name === `${graph.basePrefix}.norm.weight` || p.name === 'lm_head.weight');
     if (!inLayer && !inTail) continue;
     if (expertParams.has(p.name) && p.shape[0] === E) {
       // Experts are generated one at a time as tokens reach them (unreached ones never): the reference
-      // holds one whole expert, every rank its part of one; backward adds a scratch and a gradient of it.
+      // holds one whole expert, every rank its part of one, each beside the GEMM's transposed working
+      // copy of it; backward adds a scratch and a gradient of that part.
       const one = numel(p.shape) / E;
       ref += one;
       sharded += one * slices(p.name);
+      working += one * (1 + slices(p.name));
       if (o.backward) grads += 2 * one * slices(p.name);
       continue;
     }
@@ -127,6 +132,11 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
     sharded += n * copies(p.name);
     if (o.backward) grads += n * copies(p.name);
   }
+  // Dense weights are transposed for their GEMM one at a time per rank: the largest one, on every rank at once.
+  let largest = 0;
+  for (const p of graph.params)
+    if (!expertParams.has(p.name) && p.shape.length === 2 && (prefixes.some((pre) => p.name.startsWith(pre)) || (o.tail && p.name === 'lm_head.weight'))) largest = Math.max(largest, numel(p.shape) * (1 + copies(p.name)));
+  working = Math.max(working, largest);
   // Activations: every step's output for the reference and every rank (whole, the bound), thrice for the
   // reshapes, slices and concats between them; attention scores are per row and transient.
   let act = 0;
@@ -139,8 +149,8 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
   if (o.backward) act *= 2;
   act *= 1 + ranks;
   const runtime = o.runtimeBytes ?? DEFAULT_RUNTIME_BYTES;
-  const b = { referenceWeights: ref * bpe, shardedWeights: sharded * bpe, gradients: grads * bpe, activations: act * bpe };
-  return { ...b, runtime, total: b.referenceWeights + b.shardedWeights + b.gradients + b.activations + runtime, routedExperts: moe.size && layers.some((l) => moe.has(l)) ? routed : 0 };
+  const b = { referenceWeights: ref * bpe, shardedWeights: sharded * bpe, gradients: grads * bpe, workingCopies: working * bpe, activations: act * bpe };
+  return { ...b, runtime, total: b.referenceWeights + b.shardedWeights + b.gradients + b.workingCopies + b.activations + runtime, routedExperts: moe.size && layers.some((l) => moe.has(l)) ? routed : 0 };
 }
 
 /**

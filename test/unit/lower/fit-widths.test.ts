@@ -20,7 +20,7 @@ function example(file: string, layers?: number[]) {
   return chooseWidths({ doc, graph, tpName: 'tp', ranks: n, layers: layers ?? doc.run?.layers ?? [0, 1], tokens: n * Math.max(1, Math.ceil(8 / n)), backward: doc.run?.mode === 'training' });
 }
 
-test('examples at the default 8 GiB: Llama-3-8B (two layers, training), Mixtral-8x7B and Qwen3-30B-A3B at real widths; DeepSeek-V3 at 1/2', () => {
+test('examples at the default 8 GiB: Llama-3-8B (two layers, training), Mixtral-8x7B tp and Qwen3-30B-A3B at real widths; Mixtral-8x7B ep and DeepSeek-V3 at 1/2', () => {
   const llama = example('examples/llama-3-8b/tp.shardplan.json', [0, 1]);
   assert.equal(llama.factor, 1);
   assert.equal(llama.graph.config.hiddenSize, 4096);
@@ -37,23 +37,27 @@ test('examples at the default 8 GiB: Llama-3-8B (two layers, training), Mixtral-
   assert.equal(qwen.fit.estimate.routedExperts, 64);
   assert.ok(Math.abs(qwen.fit.estimate.referenceWeights - qwen.fit.estimate.shardedWeights) < 2e7);
 
-  // Mixtral's experts are generated one at a time: real widths, split over the ranks (tp) or whole on each (ep).
+  // Mixtral's experts are generated one at a time: split over the ranks (tp), real widths fit; whole on
+  // each of the 8 ranks at once (ep), with the GEMMs' transposed working copies, they do not.
   const mixtral = example('examples/mixtral-8x7b/tp.shardplan.json');
   assert.equal(mixtral.factor, 1);
   const expert = 3 * 4096 * 14336 * 4;
   assert.ok(Math.abs(mixtral.fit.estimate.shardedWeights - mixtral.fit.estimate.referenceWeights) < 1e7);
   const mixtralEp = example('examples/mixtral-8x7b/ep.shardplan.json');
-  assert.equal(mixtralEp.factor, 1);
+  assert.equal(mixtralEp.factor, 2);
+  assert.equal(mixtralEp.graph.config.hiddenSize, 2048);
+  assert.equal(mixtralEp.graph.config.numExperts, 8);
   // Each of the 8 ranks may hold its whole expert at once: 7 experts more than the split plan.
-  assert.ok(Math.abs(mixtralEp.fit.estimate.shardedWeights - mixtral.fit.estimate.shardedWeights - 7 * expert) < 1e7);
-  assert.match(mixtralEp.notes[0], /^real widths: 6\.\d GiB estimated peak of the 8\.0 GiB budget; experts generated one at a time, at most 8 per MoE layer/);
+  assert.ok(Math.abs(mixtralEp.fit.realEstimate.shardedWeights - mixtral.fit.estimate.shardedWeights - 7 * expert) < 1e7);
+  assert.ok(Math.abs(mixtralEp.fit.realEstimate.workingCopies - 9 * expert) < 1e7);
+  assert.match(mixtralEp.notes[0], /^widths scaled by 1\/2 to fit 8\.0 GiB \(12\.\d GiB estimated at real widths, 3\.\d GiB at 1\/2\): hidden 2048, intermediate 7168, head dim 64;.*experts generated one at a time, at most 8 per MoE layer/);
 
   const ds = example('examples/deepseek-v3/ep.shardplan.json');
   assert.equal(ds.factor, 2);
   const c = ds.graph.config;
   assert.deepEqual([c.hiddenSize, c.kvLoraRank, c.qLoraRank, c.qkRopeHeadDim, c.qkNopeHeadDim, c.vHeadDim, c.numHeads, c.numExperts], [3584, 256, 768, 32, 64, 64, 128, 256]);
   assert.ok(ds.fit.realEstimate.total > 8 * GiB && ds.fit.estimate.total <= 8 * GiB);
-  assert.match(ds.notes[0], /widths scaled by 1\/2 to fit 8\.0 GiB \(9\.\d GiB estimated at real widths, 2\.\d GiB at 1\/2\): hidden 3584, intermediate 1024, kv_lora_rank 256, rope 32, nope 64, v 64; head and expert counts as in the model, every width the 8 ranks split still divides; experts generated one at a time, at most 64 per MoE layer/);
+  assert.match(ds.notes[0], /widths scaled by 1\/2 to fit 8\.0 GiB \(10\.\d GiB estimated at real widths, 2\.\d GiB at 1\/2\): hidden 3584, intermediate 1024, kv_lora_rank 256, rope 32, nope 64, v 64; head and expert counts as in the model, every width the 8 ranks split still divides; experts generated one at a time, at most 64 per MoE layer/);
 });
 
 test('copies per parameter come from the binding: split weights once, replicated norms once per rank', () => {
@@ -98,7 +102,7 @@ test('a memory budget bounds what the rehearsal declares, and the verdict says t
   assert.equal(r.verdict, 'match', JSON.stringify(r.error ?? r.firstMismatch));
   assert.equal(r.widthScale, 4);
   assert.ok(r.declaredBytes > 0 && r.declaredBytes < 512 * 2 ** 20 - 256 * 2 ** 20, String(r.declaredBytes));
-  assert.ok(r.notes.some((n) => /widths scaled by 1\/4 to fit 512 MiB \(2\.0 GiB estimated at real widths/.test(n)), r.notes.join('\n'));
+  assert.ok(r.notes.some((n) => /widths scaled by 1\/4 to fit 512 MiB \(\d\.\d GiB estimated at real widths/.test(n)), r.notes.join('\n'));
 });
 
 // Random decoder configs (dense, MoE, MLA) on random rank counts and budgets.
