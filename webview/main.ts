@@ -86,7 +86,7 @@ function marks(p: TimelinePayload): HTMLElement[] {
     sw.style.background = color;
     return h('span', { class: 'legend-item', 'data-testid': testid }, sw, label);
   };
-  if (p.matches.some((m) => m.events.length > 1)) out.push(item(STRAGGLER, 'straggler (left edge)', 'legend-straggler'));
+  if (p.matches.some((m) => m.events.length > 1 && m.skewUs > 0)) out.push(item(STRAGGLER, 'straggler (left edge)', 'legend-straggler'));
   const uncertain = p.matches.filter((m) => m.uncertain).length;
   if (uncertain) out.push(item(UNCERTAIN, `uncertain match (underline): ${uncertain} of ${p.matches.length}`, 'legend-uncertain'));
   return out;

@@ -317,8 +317,8 @@ export class Timeline {
           const m = p.match[i];
           if (m >= 0) {
             const match = p.matches[m];
-            // the straggler: everyone else waited for this rank
-            if (match.straggler === rank && match.events.length > 1) this.batch(-1, x0, top, 3, hh);
+            // the straggler: everyone else waited for this rank (nobody did when all started together)
+            if (match.straggler === rank && match.events.length > 1 && match.skewUs > 0) this.batch(-1, x0, top, 3, hh);
             if (match.uncertain) this.batch(-2, x0, top + hh - 3, w, 3);
           }
           if (w > 40) this.label(i, x0, y + LANE_H / 2, w);
@@ -533,8 +533,9 @@ export class Timeline {
           h('tr', {}, h('th', {}, 'rank'), h('th', {}, 'start'), h('th', {}, 'skew'), h('th', {}, 'duration')),
           ...[...match.events].sort((a, b) => p.lanes[p.lane[a]].rank - p.lanes[p.lane[b]].rank).map((j) => {
             const r = p.lanes[p.lane[j]].rank;
-            return h('tr', { class: r === match.straggler && match.events.length > 1 ? 'straggler' : '' },
-              h('td', {}, `${r}${r === match.straggler && match.events.length > 1 ? ' (straggler)' : ''}`),
+            const late = r === match.straggler && match.events.length > 1 && match.skewUs > 0;
+            return h('tr', { class: late ? 'straggler' : '' },
+              h('td', {}, `${r}${late ? ' (straggler)' : ''}`),
               h('td', {}, fmtUs(p.start[j])), h('td', {}, `+${fmtUs(p.start[j] - first)}`), h('td', {}, fmtUs(p.dur[j])));
           })),
       );

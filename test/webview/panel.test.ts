@@ -124,6 +124,22 @@ test('selecting a collective shows its details and the same collective on every 
   assert.match(details, /matched by seq, skew 20\.0 µs/);
   const rows = await p.page.locator('[data-testid=match-table] tr').allTextContents();
   assert.deepEqual(rows, ['rankstartskewduration', '0130.0 µs+0.00 µs50.0 µs', '1 (straggler)150.0 µs+20.0 µs30.0 µs']);
+  // the predicted all_reduce starts at the same time on both ranks: nobody waited, no straggler is marked
+  const predicted = payload.matches.find((m) => m.events.every((j) => payload.lanes[payload.lane[j]].predicted) && m.op === 'all_reduce')!;
+  assert.equal(predicted.skewUs, 0);
+  /** The colour 1.5 px inside an event's left edge, where a straggler's mark would be. */
+  const leftEdgeRgb = (i: number) => p.page.evaluate(([i, startUs]) => {
+    const tl = (window as unknown as { __shardscope: { timeline: { t0: number; t1: number; eventPoint(i: number): { x: number; y: number } } } }).__shardscope.timeline;
+    const c = document.querySelector('canvas')!;
+    const x = 150 + ((startUs - tl.t0) / (tl.t1 - tl.t0)) * (c.clientWidth - 150) + 1.5;
+    const dpr = window.devicePixelRatio || 1;
+    const d = c.getContext('2d')!.getImageData(Math.round(x * dpr), Math.round((tl.eventPoint(i).y - 4) * dpr), 1, 1).data;
+    return [d[0], d[1], d[2]];
+  }, [i, payload.start[i]] as const);
+  for (const j of predicted.events) assert.deepEqual(await leftEdgeRgb(j), [0xe1, 0x57, 0x59], 'all_reduce colour, no mark');
+  const measured = payload.matches[payload.match[idx]];
+  const late = measured.events.find((j) => payload.lanes[payload.lane[j]].rank === 1)!;
+  assert.deepEqual(await leftEdgeRgb(late), [0xff, 0x00, 0xe6], 'the straggler is marked');
   await p.page.click('[data-testid=reveal]');
   const posted = await p.posted();
   assert.deepEqual(posted.at(-1), { type: 'reveal', entry: { key: 'layers.*.self_attn.o_proj', file: 'plan.shardplan.json', line: 7 } });
