@@ -127,6 +127,27 @@ function checkTimeline(p: unknown): string | undefined {
     if (!(col instanceof ctor)) return `timeline.${String(k)} must be a ${ctor.name}`;
     if ((col as ArrayLike<number>).length !== n) return `timeline.${String(k)} has ${(col as ArrayLike<number>).length} values, expected ${n}`;
   }
+  return checkEvents(p as unknown as TimelinePayload);
+}
+
+/**
+ * Every event indexes a lane, kind and name the tables have, has a finite start and a duration ≥ 0, and
+ * events come sorted by lane then start (the panel's binary searches rely on it). One pass over the columns.
+ */
+function checkEvents(p: TimelinePayload): string | undefined {
+  const nLanes = p.lanes.length, nKinds = p.kinds.length, nNames = p.names.length;
+  const { start, dur, lane, kind, name } = p;
+  let prevLane = 0, prevStart = -Infinity;
+  for (let i = 0; i < start.length; i++) {
+    const l = lane[i], s = start[i], d = dur[i];
+    if (l >= nLanes) return `timeline event ${i}: lane ${l} is not one of the ${nLanes} lanes`;
+    if (kind[i] >= nKinds) return `timeline event ${i}: kind ${kind[i]} is not one of the ${nKinds} kinds`;
+    if (name[i] >= nNames) return `timeline event ${i}: name ${name[i]} is not one of the ${nNames} names`;
+    if (!Number.isFinite(s) || !(d >= 0) || !Number.isFinite(d)) return `timeline event ${i}: start ${s} and duration ${d} must be finite, the duration ≥ 0`;
+    if (l < prevLane || (l === prevLane && s < prevStart)) return `timeline event ${i}: events must be sorted by lane, then start`;
+    prevLane = l;
+    prevStart = s;
+  }
   return undefined;
 }
 

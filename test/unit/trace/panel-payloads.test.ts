@@ -45,6 +45,16 @@ test('timeline payload: lanes per rank with predicted under measured, columns, m
   const broken = { ...p, dur: new Float64Array(3) };
   assert.deepEqual(validateHostMessage({ type: 'timeline', payload: broken }), { ok: false, error: 'timeline.dur has 3 values, expected 8' });
   assert.deepEqual(validateHostMessage({ type: 'timeline', payload: { ...p, start: [...p.start] } }), { ok: false, error: 'timeline.start must be a Float64Array' });
+  // indices into the tables, finite times, and the lane-then-start order the panel's searches rely on
+  const with_ = (k: 'lane' | 'kind' | 'name' | 'dur' | 'start', i: number, v: number) => { const c = { ...p, [k]: p[k].slice() }; c[k][i] = v; return validateHostMessage({ type: 'timeline', payload: c }); };
+  assert.deepEqual(with_('lane', 3, p.lanes.length), { ok: false, error: `timeline event 3: lane ${p.lanes.length} is not one of the ${p.lanes.length} lanes` });
+  assert.deepEqual(with_('kind', 0, 200), { ok: false, error: `timeline event 0: kind 200 is not one of the ${p.kinds.length} kinds` });
+  assert.deepEqual(with_('name', 1, 99), { ok: false, error: `timeline event 1: name 99 is not one of the ${p.names.length} names` });
+  assert.deepEqual(with_('dur', 2, -1), { ok: false, error: 'timeline event 2: start ' + p.start[2] + ' and duration -1 must be finite, the duration ≥ 0' });
+  const swapped = { ...p, start: p.start.slice() };
+  [swapped.start[0], swapped.start[1]] = [p.start[0] + 1e6, p.start[1]];
+  assert.equal(p.lane[0], p.lane[1], 'the first two events share a lane');
+  assert.deepEqual(validateHostMessage({ type: 'timeline', payload: swapped }), { ok: false, error: 'timeline event 1: events must be sorted by lane, then start' });
 });
 
 test('panel host: strict CSP with the nonce, local resources only; messages validated before handlers run', () => {
