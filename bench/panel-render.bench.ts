@@ -106,10 +106,12 @@ export default async () => {
   const load = `load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`;
   const perRun = runs.map((r, k) => `run ${k + 1}: worst ${Math.max(...r.frames).toFixed(1)}, median ${median(r.frames).toFixed(2)}`).join('; ');
   const exact = runs[0].levels.filter((l) => l < 0).length;
+  const over = all.filter((f) => f > 16).length;
+  const p95 = all.slice().sort((a, b) => a - b)[Math.floor(all.length * 0.95)];
   const worstAt = runs.map((r) => r.frames.indexOf(Math.max(...r.frames)));
   return [
     { name: 'panel render: first paint, 1M events / 8 ranks', value: Math.max(...runs.map((r) => r.firstPaint)), unit: 'ms', budget: 1000, note: `worst of ${RUNS} runs; of it, level-of-detail build ${Math.max(...runs.map((r) => r.lodBuild)).toFixed(0)} ms and warm-up ${Math.max(...runs.map((r) => r.warmUp)).toFixed(0)} ms` },
     { name: `panel render: input→drawn frame, median of ${all.length}`, value: median(all), unit: 'ms', budget: 16, note: perRun },
-    { name: `panel render: input→drawn frame, worst of ${all.length}`, value: Math.max(...all), unit: 'ms', budget: 16, note: `${runs[0].frames.length} frames per run (${exact} drawn exactly, the rest from the pyramid); worst at frame ${worstAt.join(', ')}; ${load}` },
+    { name: `panel render: input→drawn frame, worst of ${all.length}`, value: Math.max(...all), unit: 'ms', budget: 16, note: `${runs[0].frames.length} frames per run (${exact} drawn exactly, the rest from the pyramid); worst at frame ${worstAt.join(', ')}; p95 ${p95.toFixed(1)} ms, ${over} over 16 ms; ${load}` },
   ];
 };
