@@ -33,11 +33,14 @@ export class TimelineLod {
   /** log2 of the finest-level bucket count per lane; levels are 0..log2 (the last has one bucket). */
   readonly log2: number;
   readonly nLanes: number;
-  /** Per lane, every level back to back: level j starts at levelOff[j] and has 2^(log2 - j) buckets. */
-  /** Share of the bucket's time covered by events, in 1/65535 (overlaps capped at the whole bucket). */
+  /**
+   * Per lane, every level back to back (level j starts at levelOff[j] and has 2^(log2 - j) buckets): the
+   * share of the bucket's time covered by events, in 1/65535 (overlaps capped at the whole bucket).
+   */
   readonly cov: Uint16Array[];
-  /** Share covered by the dominant kind, in 1/65535. */
+  /** Per lane and bucket, like `cov`: the share covered by the dominant kind, in 1/65535. */
   readonly dom: Uint16Array[];
+  /** Per lane and bucket: the dominant kind. */
   readonly domKind: Uint8Array[];
   readonly levelOff: Int32Array;
   /** Per lane: event indices grouped by duration class, each class sorted by start (CSR by classOff). */
