@@ -5,6 +5,7 @@ import { register } from './commands';
 import { UsageError, optString, flag, type ParsedArgs } from './args';
 import { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
 import { nativeExecutor, cudaLibraryDirs } from '../runtime';
+import { detectedCostModel } from '../runtime/calibrate';
 import { CalibrationError, readCalibration, applyCalibration, defaultCostModel, type CostModel } from '../core/lower';
 
 /** --calibration f.json (written by `shardscope calibrate`): the collectives' α and bandwidth for the predicted timeline. */
@@ -90,14 +91,17 @@ register({
     const backend = optString(args, 'backend');
     if (backend && backend !== 'cpu' && backend !== 'cuda') throw new UsageError(`--backend: expected cpu or cuda, got ${backend}`);
     let r: RehearsalResult;
+    let calibration: { model: CostModel; note: string } | undefined;
     try {
-      const calibration = calibrationOpt(args, backend === 'cuda' ? 'cuda' : 'cpu', intOpt(args, 'ranks'));
+      // Calibrated collectives when given; on GPUs, else the NVLink or PCIe defaults of the detected topology.
+      calibration = calibrationOpt(args, backend === 'cuda' ? 'cuda' : 'cpu', intOpt(args, 'ranks')) ?? (backend === 'cuda' ? await detectedCostModel(intOpt(args, 'ranks')) : undefined);
       r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({}) }), costModel: calibration?.model, ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args), budgetBytes: memoryOpt(args) });
     } catch (e) {
       if (e instanceof RehearsalError || e instanceof CalibrationError) throw new UsageError(e.message, 1);
       throw e;
     }
     if (optString(args, 'calibration')) r.notes.push(calibrationOpt(args, r.backend, r.ranks)!.note);
+    else if (calibration && r.backend === 'cuda') r.notes.push(calibration.note);
     const out = optString(args, 'out');
     if (out) writeFileSync(out, JSON.stringify(chromeTrace(r.trace)));
     if (flag(args, 'json')) {

@@ -55,3 +55,22 @@ test('shardscope calibrate --out writes a calibration shardscope run reads', { s
   assert.ok(out.some((l) => l.includes(`--calibration ${file}`)));
   assert.equal((await main(['calibrate', '--ranks', '1'], { out: () => {}, err: () => {} })) , 2);
 });
+
+test('on GPUs (the stand-in: two NVLink pairs over PCIe): the detected topology sets the NVLink or PCIe defaults', { skip }, async () => {
+  const { target } = await import('../cuda/target');
+  const { detectedCostModel } = await import('../../../extension/runtime/calibrate');
+  const t = await target({ gpus: 4 });
+  const pair = await detectedCostModel(2, { childPath: childPath(), libraryDirs: t.libraryDirs, env: t.env });
+  const all = await detectedCostModel(4, { childPath: childPath(), libraryDirs: t.libraryDirs, env: t.env });
+  assert.equal(pair?.model.link.name, 'NVLink');
+  assert.equal(all?.model.link.name, 'PCIe');
+  assert.match(all!.note, /slowest link among GPUs 0, 1, 2, 3 is PCIe/);
+});
+
+test('the sweep on GPUs (the stand-in) runs through NCCL and fits every collective', { skip }, async () => {
+  const { target } = await import('../cuda/target');
+  const t = await target({ gpus: 4 });
+  const c = await runCalibrationSweep({ ranks: 2, backend: 'cuda', sizes: [64 * 1024, 1 << 20], repeats: 2, childPath: childPath(), libraryDirs: t.libraryDirs, env: t.env });
+  assert.equal(c.backend, 'cuda');
+  assert.deepEqual(c.fits.map((f) => `${f.op}/${f.ranks}`), SWEEP_OPS.map((op) => `${op}/2`));
+});
