@@ -24,6 +24,8 @@ export interface TimelineStats {
   lastInputToDrawnMs: number;
   /** The pyramid level the last frame read, -1 when it drew every visible event exactly. */
   lastLevel: number;
+  /** How many lanes the last frame drew (those in the scroll viewport). */
+  lastLanes: number;
   frameTimes: number[];
   /** Building the level-of-detail index when the trace arrived (ms). */
   lodBuildMs: number;
@@ -53,7 +55,7 @@ export class Timeline {
   selected = -1;
   private dirty = false;
   private drag?: { x: number; t0: number; t1: number; moved: boolean };
-  readonly stats: TimelineStats = { frames: 0, lastFrameMs: 0, lastInputToDrawnMs: 0, lastLevel: -1, frameTimes: [], lodBuildMs: 0, warmUpMs: 0 };
+  readonly stats: TimelineStats = { frames: 0, lastFrameMs: 0, lastInputToDrawnMs: 0, lastLevel: -1, lastLanes: 0, frameTimes: [], lodBuildMs: 0, warmUpMs: 0 };
   onView?: (t0: number, t1: number) => void;
   onReveal?: (entryIndex: number) => void;
 
@@ -68,6 +70,8 @@ export class Timeline {
     window.addEventListener('mouseup', (e) => this.onUp(e));
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
     new ResizeObserver(() => this.resize()).observe(this.root);
+    // Lanes scrolled out of sight are not drawn: scrolling brings them in.
+    this.canvas.parentElement!.addEventListener('scroll', () => this.invalidate(), { passive: true });
   }
 
   setData(p: TimelinePayload, view?: { t0: number; t1: number }): void {
@@ -202,8 +206,15 @@ export class Timeline {
     const grid = css.getPropertyValue('--ss-grid').trim() || '#444';
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const W = this.canvas.width / dpr, H = this.canvas.height / dpr;
+    // Only the lanes in the scroll viewport (all of them unless there are many).
+    const wrap = this.canvas.parentElement!;
+    const viewTop = wrap.scrollTop, viewH = wrap.clientHeight || H;
+    const firstLane = Math.max(0, Math.floor((viewTop - RULER_H) / LANE_H));
+    const endLane = Math.min(p.lanes.length, Math.ceil((viewTop + viewH - RULER_H) / LANE_H) + 1);
     ctx.fillStyle = bg;
-    ctx.fillRect(0, 0, W, H);
+    ctx.fillRect(0, 0, W, RULER_H);
+    const bandTop = Math.max(RULER_H, RULER_H + firstLane * LANE_H);
+    ctx.fillRect(0, bandTop, W, Math.min(H, RULER_H + endLane * LANE_H + 4) - bandTop);
     ctx.font = '11px sans-serif';
     ctx.textBaseline = 'middle';
     this.drawRuler(ctx, W, fg, grid);
@@ -229,7 +240,7 @@ export class Timeline {
     strip.fill(0);
     const right = GUTTER + width;
     const paintW = Math.min(Math.ceil(width), stripW - GUTTER);
-    for (let l = 0; l < p.lanes.length; l++) {
+    for (let l = firstLane; l < endLane; l++) {
       const y = RULER_H + l * LANE_H;
       if (l > 0 && p.lanes[l].rank !== p.lanes[l - 1].rank) {
         ctx.fillStyle = grid;
@@ -244,7 +255,7 @@ export class Timeline {
     const sctx = this.stripCanvas!.getContext('2d')!;
     sctx.putImageData(this.stripImg!, 0, 0);
     ctx.imageSmoothingEnabled = false;
-    for (let l = 0; l < p.lanes.length; l++) ctx.drawImage(this.stripCanvas!, 0, l, stripW, 1, 0, RULER_H + l * LANE_H + 2, stripW, LANE_H - 4);
+    for (let l = firstLane; l < endLane; l++) ctx.drawImage(this.stripCanvas!, 0, l, stripW, 1, 0, RULER_H + l * LANE_H + 2, stripW, LANE_H - 4);
     // One fillStyle per colour: rectangles were batched by kind while walking the lanes.
     for (const [k, rects] of this.rects) {
       if (!rects.n) continue;
@@ -278,6 +289,7 @@ export class Timeline {
     this.stats.frames++;
     this.stats.lastFrameMs = ms;
     this.stats.lastLevel = level;
+    this.stats.lastLanes = endLane - firstLane;
     this.stats.frameTimes.push(ms);
     if (this.stats.frameTimes.length > 200) this.stats.frameTimes.shift();
     if (this.inputAt >= 0) {
