@@ -16,6 +16,7 @@
 #include "compile.h"
 #include "kernelSource.h"
 #include "libraries.h"
+#include "../generator.h"
 #include "../op_registry.h"
 
 namespace ss {
@@ -105,6 +106,7 @@ bool onDevice(const Op& op) {
   if (h == "slice") return op.attrs.count("parts") != 0;
   if (h == "attention") return !aliased();
   if (h == "rope") return !(op.num("interleaved", 0) != 0 && aliased()) && !op.list("invFreq").empty();
+  if (h == "experts") return !aliased();
   return false;
 }
 
@@ -229,6 +231,7 @@ class RankRunner {
   CUdeviceptr errWord_ = 0;
   std::map<const Buffer*, CUdeviceptr> ptr_;
   std::map<size_t, CUdeviceptr> attrBufs_;
+  std::vector<std::pair<CUdeviceptr, size_t>> scratch_ = std::vector<std::pair<CUdeviceptr, size_t>>(8, {0, 0});
   std::vector<CUevent> events_;  // start and end of op i at 2i, 2i+1
   CUevent ev0_ = nullptr;
   int64_t hostBase_ = 0;
@@ -440,6 +443,7 @@ class RankRunner {
       a.a2 = int64_t(op.num("batch", 1)); a.d0 = op.num("scale", 1 / std::sqrt(double(d)));
       return launch(kAttention, a.rows * a.n, a);
     }
+    if (h == "experts") return enqueueExperts(op, i);
     if (h == "rope") {
       const Buffer& x = *op.ins[0];
       const int64_t half = int64_t(op.list("invFreq").size()), T = x.rows();
@@ -448,6 +452,109 @@ class RankRunner {
       return launch(kRope, T * a.n * half, a);
     }
     throw CallError(unsupported(op, false));
+  }
+
+  // Device memory of at least `bytes` for scratch slot `slot`, kept between ops. Growing waits for the
+  // stream, since work already queued may still read the old one.
+  CUdeviceptr scratch(size_t slot, size_t bytes) {
+    const Api& api = api_;
+    auto& [p, n] = scratch_[slot];
+    if (n >= bytes && p) return p;
+    CU(cuStreamSynchronize, stream_);
+    if (p) CU(cuMemFree_v2, p);
+    p = 0;
+    n = std::max<size_t>(bytes, 256);
+    CU(cuMemAlloc_v2, &p, n);
+    return p;
+  }
+
+  // experts: y = Σ over routed local experts e of weight · down_e(silu(gate_e x) · up_e x), weights made
+  // on the GPU by the counter generator for the routed experts only. The routing comes to the host
+  // (it decides which experts and tokens), then per expert: generate, gather, GEMM, activation, GEMM,
+  // weighted scatter-add, all on the stream.
+  void enqueueExperts(Op& op, size_t opIndex) {
+    const Api& api = api_;
+    const Buffer &xb = *op.ins[0], &idxb = *op.ins[1], &wb = *op.ins[2], &yb = *op.outs[0];
+    const int64_t T = xb.shape[0], H = xb.shape[1], k = idxb.numel / T;
+    const int64_t I = int64_t(op.num("inter", 0)), e0 = int64_t(op.num("expertStart", 0)), e1 = int64_t(op.num("expertEnd", 0));
+    const uint32_t guSeed = keySeed(utf16(op.str("gateUpKey", ""))), downSeed = keySeed(utf16(op.str("downKey", "")));
+    const double guScale = op.num("gateUpScale", 1), downScale = op.num("downScale", 1);
+    auto pairsOf = [&](const char* name) {
+      std::vector<std::pair<int64_t, int64_t>> out;
+      const std::vector<double> v = op.list(name);
+      for (size_t j = 0; j + 1 < v.size(); j += 2) out.emplace_back(int64_t(v[j]), int64_t(v[j + 1]));
+      return out;
+    };
+    const auto rows = pairsOf("gateUpRows"), cols = pairsOf("downCols");
+    int64_t nRows = 0, nCols = 0;
+    for (auto& r : rows) nRows += r.second - r.first;
+    for (auto& c : cols) nCols += c.second - c.first;
+    const int64_t half = nRows / 2;
+    CU(cuStreamSynchronize, stream_);
+    std::vector<float> idx(size_t(T * k)), w(size_t(T * k));
+    if (T * k > 0) {
+      CU(cuMemcpyDtoH_v2, idx.data(), dp(&idxb), idx.size() * 4);
+      CU(cuMemcpyDtoH_v2, w.data(), dp(&wb), w.size() * 4);
+    }
+    struct Group { int64_t e, start, n; };
+    std::vector<Group> groups;
+    std::vector<int32_t> tok;
+    std::vector<float> tw;
+    int64_t nMax = 0;
+    for (int64_t e = e0; e < e1; e++) {
+      const int64_t start = int64_t(tok.size());
+      for (int64_t t = 0; t < T; t++)
+        for (int64_t j = 0; j < k; j++)
+          if (idx[size_t(t * k + j)] == float(e)) { tok.push_back(int32_t(t)); tw.push_back(w[size_t(t * k + j)]); }
+      const int64_t n = int64_t(tok.size()) - start;
+      if (n) { groups.push_back({e, start, n}); nMax = std::max(nMax, n); }
+    }
+    CU(cuMemsetD8Async, dp(&yb), 0, bytesOf(yb), stream_);
+    if (groups.empty() || H == 0) return;
+    const CUdeviceptr tokD = scratch(0, tok.size() * 4), twD = scratch(1, tw.size() * 4);
+    const CUdeviceptr xe = scratch(2, size_t(nMax * H) * 4), gu = scratch(3, size_t(nRows * H) * 4), hD = scratch(4, size_t(nMax * nRows) * 4);
+    const CUdeviceptr act = scratch(5, size_t(nMax * std::max<int64_t>(half, 1)) * 4), down = scratch(6, size_t(H * std::max<int64_t>(nCols, 1)) * 4);
+    const CUdeviceptr o = scratch(7, size_t(nMax * H) * 4);
+    CU(cuStreamSynchronize, stream_);  // the scratch is free: the token lists go up synchronously
+    CU(cuMemcpyHtoD_v2, tokD, tok.data(), tok.size() * 4);
+    CU(cuMemcpyHtoD_v2, twD, tw.data(), tw.size() * 4);
+    const float one = 1.0f, zero = 0.0f;
+    for (const Group& g : groups) {
+      int64_t at = 0;
+      for (auto& r : rows) {  // gate_up [E, 2I, H]: the local rows, in order
+        SsArgs a = args();
+        a.p2 = gu; a.a0 = g.e * 2 * I * H + r.first * H; a.n = H; a.rows = r.second - r.first; a.cols = H; a.a1 = H; a.a2 = at * H;
+        a.u0 = guSeed; a.d0 = guScale;
+        launch(kGenerate, a.rows * a.cols, a);
+        at += r.second - r.first;
+      }
+      at = 0;
+      for (auto& c : cols) {  // down [E, H, I]: the local columns, side by side in every row
+        SsArgs a = args();
+        a.p2 = down; a.a0 = g.e * H * I + c.first; a.n = I; a.rows = H; a.cols = c.second - c.first; a.a1 = nCols; a.a2 = at;
+        a.u0 = downSeed; a.d0 = downScale;
+        launch(kGenerate, a.rows * a.cols, a);
+        at += c.second - c.first;
+      }
+      SsArgs ga = args();
+      ga.p0 = dp(&xb); ga.p1 = tokD + CUdeviceptr(g.start * 4); ga.t1 = 2; ga.p2 = xe; ga.rows = g.n; ga.cols = H * 2; ga.a0 = T;
+      ga.p4 = errWord_; ga.a1 = int64_t(opIndex);
+      launch(kGatherRows, ga.rows * ga.cols, ga);
+      blasCheck(api.cublasGemmEx(dev_->blas, SS_CUBLAS_OP_T, SS_CUBLAS_OP_N, int(nRows), int(g.n), int(H), &one, reinterpret_cast<const void*>(gu),
+                                 SS_CUDA_R_32F, int(H), reinterpret_cast<const void*>(xe), SS_CUDA_R_32F, int(H), &zero, reinterpret_cast<void*>(hD),
+                                 SS_CUDA_R_32F, int(nRows), SS_CUBLAS_COMPUTE_32F, SS_CUBLAS_GEMM_DEFAULT),
+                "cublasGemmEx");
+      SsArgs sa = args();
+      sa.p0 = hD; sa.p2 = act; sa.rows = g.n; sa.cols = half;
+      launch(kSwigluRows, sa.rows * sa.cols, sa);
+      blasCheck(api.cublasGemmEx(dev_->blas, SS_CUBLAS_OP_T, SS_CUBLAS_OP_N, int(H), int(g.n), int(half), &one, reinterpret_cast<const void*>(down),
+                                 SS_CUDA_R_32F, int(nCols), reinterpret_cast<const void*>(act), SS_CUDA_R_32F, int(half), &zero, reinterpret_cast<void*>(o),
+                                 SS_CUDA_R_32F, int(H), SS_CUBLAS_COMPUTE_32F, SS_CUBLAS_GEMM_DEFAULT),
+                "cublasGemmEx");
+      SsArgs xa = args();
+      xa.p0 = o; xa.p1 = tokD + CUdeviceptr(g.start * 4); xa.p3 = twD + CUdeviceptr(g.start * 4); xa.p2 = dp(&yb); xa.rows = g.n; xa.cols = H;
+      launch(kRowsAxpy, xa.rows * xa.cols, xa);
+    }
   }
 
   void enqueueCollective(Op& op) {
@@ -663,6 +770,7 @@ class RankRunner {
     }
     for (auto& [b, p] : ptr_) if (p) api.cuMemFree_v2(p);
     for (auto& [i, p] : attrBufs_) api.cuMemFree_v2(p);
+    for (auto& [p, n] : scratch_) if (p) api.cuMemFree_v2(p);
     if (errWord_) api.cuMemFree_v2(errWord_);
     for (CUevent e : events_) if (e) api.cuEventDestroy_v2(e);
     if (ev0_) api.cuEventDestroy_v2(ev0_);
