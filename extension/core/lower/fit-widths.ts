@@ -43,6 +43,12 @@ export interface FitOptions {
   factor?: number;
   /** The model at real widths, where it came from more than its config (a checkpoint's headers). */
   graph?: ModelGraph;
+  /**
+   * The reference and the sharded run hold their buffers one after the other (the native executor runs
+   * each in a runtime child of its own): the peak is the larger run. Default: both alive at once (the JS
+   * interpreter keeps every buffer of both runs).
+   */
+  separateRuns?: boolean;
 }
 
 /** Bytes a run at one width materialises at its peak (every buffer of the reference and of all ranks alive at once). */
@@ -111,7 +117,8 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
   let ref = 0;
   let sharded = 0;
   let grads = 0;
-  let working = 0;
+  let workRef = 0;
+  let workSharded = 0;
   for (const p of graph.params) {
     const inLayer = prefixes.some((pre) => p.name.startsWith(pre));
     const inTail = o.tail && (p.name === `${graph.basePrefix}.norm.weight` || p.name === 'lm_head.weight');
@@ -123,7 +130,8 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
       const one = numel(p.shape) / E;
       ref += one;
       sharded += one * slices(p.name);
-      working += one * (1 + slices(p.name));
+      workRef = Math.max(workRef, one);
+      workSharded = Math.max(workSharded, one * slices(p.name));
       if (o.backward) grads += 2 * one * slices(p.name);
       continue;
     }
@@ -132,11 +140,12 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
     sharded += n * copies(p.name);
     if (o.backward) grads += n * copies(p.name);
   }
-  // Dense weights are transposed for their GEMM one at a time per rank: the largest one, on every rank at once.
-  let largest = 0;
+  // Weights are transposed for their GEMM one at a time per rank: the largest one, on every rank at once.
   for (const p of graph.params)
-    if (!expertParams.has(p.name) && p.shape.length === 2 && (prefixes.some((pre) => p.name.startsWith(pre)) || (o.tail && p.name === 'lm_head.weight'))) largest = Math.max(largest, numel(p.shape) * (1 + copies(p.name)));
-  working = Math.max(working, largest);
+    if (!expertParams.has(p.name) && p.shape.length === 2 && (prefixes.some((pre) => p.name.startsWith(pre)) || (o.tail && p.name === 'lm_head.weight'))) {
+      workRef = Math.max(workRef, numel(p.shape));
+      workSharded = Math.max(workSharded, numel(p.shape) * copies(p.name));
+    }
   // Activations: every step's output for the reference and every rank (whole, the bound), thrice for the
   // reshapes, slices and concats between them; attention scores are per row and transient.
   let act = 0;
@@ -149,8 +158,9 @@ export function estimateMemory(graph: ModelGraph, layers: number[], tokens: numb
   if (o.backward) act *= 2;
   act *= 1 + ranks;
   const runtime = o.runtimeBytes ?? DEFAULT_RUNTIME_BYTES;
-  const b = { referenceWeights: ref * bpe, shardedWeights: sharded * bpe, gradients: grads * bpe, workingCopies: working * bpe, activations: act * bpe };
-  return { ...b, runtime, total: b.referenceWeights + b.shardedWeights + b.gradients + b.workingCopies + b.activations + runtime, routedExperts: moe.size && layers.some((l) => moe.has(l)) ? routed : 0 };
+  const held = o.separateRuns ? Math.max(ref + workRef, sharded + grads + workSharded) : ref + sharded + grads + workRef + workSharded;
+  const b = { referenceWeights: ref * bpe, shardedWeights: sharded * bpe, gradients: grads * bpe, workingCopies: (workRef + workSharded) * bpe, activations: act * bpe };
+  return { ...b, runtime, total: held * bpe + b.activations + runtime, routedExperts: moe.size && layers.some((l) => moe.has(l)) ? routed : 0 };
 }
 
 /**

@@ -143,6 +143,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     doc, graph, tpName: tp.name, ranks: n, layers, tokens, tail: opts.tail, backward: opts.backward ?? doc.run?.mode === 'training', widthScale: opts.widthScale,
     budgetBytes: opts.budgetElements !== undefined ? 4 * opts.budgetElements : opts.budgetBytes,
     runtimeBytes: opts.budgetElements !== undefined ? 0 : undefined,
+    separateRuns: executor !== interpreterExecutor,
   });
   graph = widths.graph;
   const factor = widths.factor;

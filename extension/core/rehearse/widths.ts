@@ -27,6 +27,8 @@ export interface WidthRequest {
   budgetBytes?: number;
   /** Bytes besides the buffers (0 when the budget counts buffers only). */
   runtimeBytes?: number;
+  /** The reference and the sharded run hold their memory one after the other (the native executor). */
+  separateRuns?: boolean;
 }
 
 export function chooseWidths(q: WidthRequest): WidthChoice {
@@ -44,7 +46,7 @@ export function chooseWidths(q: WidthRequest): WidthChoice {
   } catch {
     copies = expertSlices = undefined;
   }
-  const fit = fitWidths(cfg, q.layers, q.tokens, q.ranks, { budgetBytes: budget, runtimeBytes: q.runtimeBytes, tail: q.tail, backward: q.backward, copies, expertSlices, factor: q.widthScale, graph: q.graph });
+  const fit = fitWidths(cfg, q.layers, q.tokens, q.ranks, { budgetBytes: budget, runtimeBytes: q.runtimeBytes, tail: q.tail, backward: q.backward, copies, expertSlices, factor: q.widthScale, graph: q.graph, separateRuns: q.separateRuns });
   const notes: string[] = [];
   const peak = (f: WidthFit['estimate']) => `${formatBytes(f.total)} estimated peak`;
   const routed = fit.estimate.routedExperts ? `; experts generated one at a time, at most ${fit.estimate.routedExperts} per MoE layer (those tokens reach)` : '';
