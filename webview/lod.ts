@@ -82,16 +82,9 @@ export class TimelineLod {
     this.classMaxDur = new Float64Array(nLanes * C);
     this.classIdx = new Int32Array(p.start.length);
     const cls = new Uint8Array(p.start.length);
-    const fcov = new Float32Array(n0), fdom = new Float32Array(n0);
     for (let l = 0; l < nLanes; l++) {
       const cov = new Uint16Array(total), dom = new Uint16Array(total), kind = new Uint8Array(total);
-      fcov.fill(0);
-      fdom.fill(0);
-      this.fillFinest(p, l, laneOff[l], laneOff[l + 1], fcov, fdom, kind, n0, cls);
-      for (let b = 0; b < n0; b++) {
-        cov[b] = fcov[b] >= 1 ? Q : Math.ceil(fcov[b] * Q);
-        dom[b] = fdom[b] >= 1 ? Q : Math.ceil(fdom[b] * Q);
-      }
+      this.fillFinest(p, l, laneOff[l], laneOff[l + 1], cov, dom, kind, n0, cls);
       this.reduceLevels(cov, dom, kind);
       this.cov.push(cov);
       this.dom.push(dom);
@@ -110,10 +103,10 @@ export class TimelineLod {
   }
 
   /**
-   * One lane's events into the finest level (float shares, quantized by the caller); on the same pass,
+   * One lane's events into the finest level; on the same pass,
    * each event's duration class, counted per lane and class for the class index.
    */
-  private fillFinest(p: LodInput, lane: number, lo: number, hi: number, cov: Float32Array, dom: Float32Array, kind: Uint8Array, n0: number, cls: Uint8Array): void {
+  private fillFinest(p: LodInput, lane: number, lo: number, hi: number, cov: Uint16Array, dom: Uint16Array, kind: Uint8Array, n0: number, cls: Uint8Array): void {
     const inv = 1 / this.base, origin = this.origin, start = p.start, dur = p.dur, kinds = p.kind;
     const C = this.nClasses, th = this.classStart, counts = this.classOff, maxDur = this.classMaxDur, row = lane * C;
     // Each bucket an event touches gets its share: the kind already dominant grows; another kind takes
@@ -135,9 +128,15 @@ export class TimelineLod {
       if (b > b1) b = b1;
       for (; b <= b1; b++) {
         const lft = b > s ? b : s, rgt = b + 1 < e ? b + 1 : e;
-        const c = rgt - lft > 1e-6 ? rgt - lft : 1e-6;
-        cov[b] += c;
-        if (kind[b] === k || dom[b] === 0) { kind[b] = k; dom[b] += c; } else if (c > dom[b]) { kind[b] = k; dom[b] = c; }
+        // the share in 1/65535, rounded up (never 0), sums saturating at the whole bucket
+        const q = rgt - lft >= 1 ? Q : Math.ceil((rgt - lft > 0 ? rgt - lft : 0) * Q) || 1;
+        const cv = cov[b] + q;
+        cov[b] = cv > Q ? Q : cv;
+        if (kind[b] === k || dom[b] === 0) {
+          kind[b] = k;
+          const dv = dom[b] + q;
+          dom[b] = dv > Q ? Q : dv;
+        } else if (q > dom[b]) { kind[b] = k; dom[b] = q; }
       }
     }
   }
