@@ -16,6 +16,7 @@
 #include "discovery.h"
 #include "materialize.h"
 #include "op_registry.h"
+#include "ops_model.h"
 #include "collective_dim.h"
 #include "cuda/executor.h"
 
@@ -567,7 +568,7 @@ void rankThread(Run& run, int r) {
           const int64_t until = nowNs() + int64_t(op.num("ms", 0) * 1e6);
           while (nowNs() < until && !run.ctl.stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
         } else if (op.kind == OpKind::Extra) op.handler->run(op, env);
-        else runComputeOp(op);
+        else if (!runFewRowsGemm(op)) runComputeOp(op);
       }
     } catch (const std::exception& e) {
       fail(run, "error", where(rp, i, op) + ": " + e.what(), r, int(i), -1, -1, {});

@@ -11,6 +11,7 @@
 #include "generator.h"
 #include "op_registry.h"
 #include "ops.h"
+#include "ops_model.h"
 
 namespace ss {
 namespace {
@@ -60,45 +61,6 @@ void runGemmTransA(Op& op, OpEnv&) {
     for (int64_t j = 0; j < M; j++) at[size_t(j * Mp + i)] = A[i * M + j];
   std::vector<float> out(size_t(M * K));  // C may alias an input
   gemmF32(at.data(), b.f32(), out.data(), M, K, Mp, false, false);
-  std::memcpy(c.f32(), out.data(), out.size() * 4);
-}
-
-// ---- gemm with transB and few rows (the few tokens of a rehearsal): C [M, N] = A [M, K] · B [N, K]ᵀ as
-// dot products of A's rows with each row of B. B (a weight) is streamed once, with no transposed copy;
-// A stays in cache. Eight partial sums per dot product keep the loop vectorisable.
-constexpr int64_t kFewRows = 64;
-bool claimsFewRowsGemm(const Op& op) {
-  if (op.num("transA", 0) != 0 || op.num("transB", 0) == 0 || op.num("accumulate", 0) != 0 || op.ins.size() < 2 || op.outs.empty()) return false;
-  const Buffer &a = *op.ins[0], &b = *op.ins[1], &c = *op.outs[0];
-  if (a.dtype != DType::F32 || b.dtype != DType::F32 || c.dtype != DType::F32 || b.shape.size() != 2) return false;
-  const int64_t K = a.lastDim();
-  return K > 0 && a.numel / K <= kFewRows;
-}
-std::string validateFewRowsGemm(const Op& op) {
-  const Buffer &a = *op.ins[0], &b = *op.ins[1], &c = *op.outs[0];
-  const int64_t K = a.lastDim(), M = a.numel / K, N = b.shape[0];
-  if (b.shape[1] != K) return "A '" + a.id + "' " + dims(a) + " and B '" + b.id + "' " + dims(b) + " disagree on K";
-  if (c.lastDim() != N || c.numel != M * N) return "C '" + c.id + "' " + dims(c) + " is not " + std::to_string(M) + "×" + std::to_string(N);
-  return "";
-}
-inline float dot(const float* __restrict x, const float* __restrict y, int64_t K) {
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t k = 0;
-  for (; k + 8 <= K; k += 8)
-    for (int j = 0; j < 8; j++) s[j] += x[k + j] * y[k + j];
-  float t = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; k < K; k++) t += x[k] * y[k];
-  return t;
-}
-void runFewRowsGemm(Op& op, OpEnv&) {
-  Buffer &a = *op.ins[0], &b = *op.ins[1], &c = *op.outs[0];
-  const int64_t K = a.lastDim(), M = a.numel / K, N = b.shape[0];
-  const float *A = a.f32(), *B = b.f32();
-  std::vector<float> out(size_t(M * N));  // C may alias A
-  for (int64_t n = 0; n < N; n++) {
-    const float* row = B + n * K;
-    for (int64_t m = 0; m < M; m++) out[size_t(m * N + n)] = dot(A + m * K, row, K);
-  }
   std::memcpy(c.f32(), out.data(), out.size() * 4);
 }
 
@@ -404,14 +366,47 @@ void runRope(Op& op, OpEnv&) {
 }
 
 const OpHandler kGemmTransA{"gemm", claimsGemmTransA, validateGemmTransA, runGemmTransA};
-const OpHandler kFewRowsGemm{"gemm", claimsFewRowsGemm, validateFewRowsGemm, runFewRowsGemm};
 const OpHandler kGroupedRmsNorm{"rmsnorm", claimsGroupedRmsNorm, validateGroupedRmsNorm, runGroupedRmsNorm};
 const OpHandler kSliceParts{"slice", claimsSliceParts, validateSliceParts, runSliceParts};
 const OpHandler kRoutedTopK{"topk", claimsRoutedTopK, validateRoutedTopK, runRoutedTopK};
 const OpHandler kAttention{"attention", nullptr, validateAttention, runAttention};
 const OpHandler kExperts{"experts", nullptr, validateExperts, runExperts};
 const OpHandler kRope{"rope", nullptr, validateRope, runRope};
-const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts), r7(&kRope), r8(&kFewRowsGemm);
+const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts), r7(&kRope);
 
 }  // namespace
+
+// ---- gemm with transB and few rows (the few tokens of a rehearsal), for the CPU backend: C [M, N] =
+// A [M, K] · B [N, K]ᵀ as dot products of A's rows with each row of B. B (a weight) is streamed once,
+// with no transposed copy; A stays in cache. Eight partial sums per dot product keep the loop vectorisable.
+namespace {
+constexpr int64_t kFewRows = 64;
+inline float dot(const float* __restrict x, const float* __restrict y, int64_t K) {
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8)
+    for (int j = 0; j < 8; j++) s[j] += x[k + j] * y[k + j];
+  float t = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  for (; k < K; k++) t += x[k] * y[k];
+  return t;
+}
+}  // namespace
+
+bool runFewRowsGemm(Op& op) {
+  if (op.kind != OpKind::Gemm || op.num("transB", 0) == 0 || op.num("accumulate", 0) != 0 || op.ins.size() < 2 || op.outs.empty()) return false;
+  Buffer &a = *op.ins[0], &b = *op.ins[1], &c = *op.outs[0];
+  if (a.dtype != DType::F32 || b.dtype != DType::F32 || c.dtype != DType::F32 || b.shape.size() != 2) return false;
+  const int64_t K = a.lastDim();
+  if (K <= 0 || a.numel / K > kFewRows || b.shape[1] != K) return false;
+  const int64_t M = a.numel / K, N = b.shape[0];
+  const float *A = a.f32(), *B = b.f32();
+  std::vector<float> out(size_t(M * N));  // C may alias A
+  for (int64_t n = 0; n < N; n++) {
+    const float* row = B + n * K;
+    for (int64_t m = 0; m < M; m++) out[size_t(m * N + n)] = dot(A + m * K, row, K);
+  }
+  std::memcpy(c.f32(), out.data(), out.size() * 4);
+  return true;
+}
+
 }  // namespace ss

@@ -1,0 +1,12 @@
+// CPU kernels of ops_model.cc that the CPU backend calls directly (not registered ops: other backends
+// run these ops their own way).
+#pragma once
+#include "program.h"
+
+namespace ss {
+
+// A gemm with transB and at most a few dozen rows, f32, without accumulate: runs it and returns true;
+// returns false (nothing done) for any other op.
+bool runFewRowsGemm(Op& op);
+
+}  // namespace ss
