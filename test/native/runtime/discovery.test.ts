@@ -22,13 +22,49 @@ test("the workspace Python's site-packages are found; a missing interpreter give
   assert.ok(found.length > 0 && found.some((p) => /(site|dist)-packages/.test(p)), String(found));
 });
 
-test('discovery says which library failed when there is no driver', async () => {
+/** Whether the system loader (ld.so.cache) finds a library by its soname, whatever the folders we pass. */
+function systemLoaderHas(soname: string): boolean {
+  for (const ldconfig of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    try {
+      return execFileSync(ldconfig, ['-p'], { encoding: 'utf8', timeout: 10000 }).split('\n').some((l) => l.trim().startsWith(`${soname} `));
+    } catch { /* try the next */ }
+  }
+  return false;
+}
+
+test('an empty folder and no LD_LIBRARY_PATH: every library is reported, none from that folder', async () => {
   const empty = mkdtempSync(join(tmpdir(), 'ss-nolib-'));
   const d = await discoverCuda([empty], { childPath: childPath(), env: { ...process.env, LD_LIBRARY_PATH: '' } });
+  assert.deepEqual(d.libraries.map((l) => l.name), ['cuda', 'nvrtc', 'cublas', 'nccl', 'nvml']);
+  for (const l of d.libraries) assert.ok(!l.path?.startsWith(empty), `${l.name} from ${l.path}`);
+  const cuda = d.libraries[0];
+  if (systemLoaderHas('libcuda.so.1')) {
+    // A machine with a driver: the system loader still finds it by soname (the only other place left).
+    assert.equal(cuda.path, 'libcuda.so.1');
+  } else {
+    assert.equal(d.cuda, false);
+    assert.equal(d.devices, 0);
+    assert.match(d.reason ?? '', /^cuda: dlopen failed: libcuda\.so\.1: cannot open shared object file/);
+  }
+});
+
+// A stand-in driver whose cuInit answers CUDA_ERROR_NO_DEVICE: the folder is searched before the
+// system loader, so this holds on machines with and without a real driver.
+test('discovery says which call failed when the driver finds no GPU', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-nodev-'));
+  writeFileSync(join(dir, 'cuda.c'), [
+    'int cuInit(unsigned int flags) { (void)flags; return 100; }',
+    'int cuDeviceGetCount(int* n) { *n = 0; return 100; }',
+    'int cuDriverGetVersion(int* v) { *v = 12040; return 0; }',
+    'int cuGetErrorString(int e, const char** s) { *s = e == 100 ? "no CUDA-capable device is detected" : "unknown"; return 0; }',
+  ].join('\n'));
+  execFileSync('gcc', ['-shared', '-fPIC', '-o', join(dir, 'libcuda.so.1'), join(dir, 'cuda.c')]);
+  const d = await discoverCuda([dir], { childPath: childPath(), env: { ...process.env, LD_LIBRARY_PATH: '' } });
   assert.equal(d.cuda, false);
   assert.equal(d.devices, 0);
-  assert.deepEqual(d.libraries.map((l) => l.name), ['cuda', 'nvrtc', 'cublas', 'nccl', 'nvml']);
-  if (!existsSync('/usr/lib/x86_64-linux-gnu/libcuda.so.1')) assert.match(d.reason ?? '', /^cuda: dlopen failed: libcuda\.so\.1: cannot open shared object file/);
+  assert.equal(d.libraries[0].path, join(dir, 'libcuda.so.1'));
+  assert.equal(d.libraries[0].error, 'cuInit failed with 100 (no CUDA-capable device is detected)');
+  assert.equal(d.reason, 'cuda: cuInit failed with 100 (no CUDA-capable device is detected)');
 });
 
 test('a library that loads but lacks the symbol is reported by name', async () => {
