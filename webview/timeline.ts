@@ -96,9 +96,7 @@ export class Timeline {
     this.colors = p.kinds.map(kindColor);
     this.parseColors();
     this.stats.lodBuildMs = performance.now() - t;
-    const tw = performance.now();
-    this.warmUp();
-    this.stats.warmUpMs = performance.now() - tw;
+    this.warmPending = true;
     this.selected = -1;
     if (view && view.t1 > view.t0) { this.t0 = view.t0; this.t1 = view.t1; } else this.fit();
     this.resize();
@@ -297,7 +295,18 @@ export class Timeline {
       this.inputAt = -1;
     }
     this.canvas.dataset.frames = String(this.stats.frames);
+    if (this.warmPending) {
+      // right after the first frame, off the first paint's path, before the user's first input
+      this.warmPending = false;
+      setTimeout(() => {
+        const tw = performance.now();
+        this.warmUp();
+        this.stats.warmUpMs = performance.now() - tw;
+      }, 0);
+    }
   }
+
+  private warmPending = false;
 
   /**
    * One lane's events of duration classes ≥ minClass that overlap [t0, t1]: wide ones batched as
