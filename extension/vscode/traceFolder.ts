@@ -1,6 +1,5 @@
-// Where rehearsals write their Chrome-trace files, and picking one of them.
+// Where rehearsals write their Chrome-trace files.
 import * as vscode from 'vscode';
-import { readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 
 /** The trace folder of the first workspace folder (setting shardscope.traceFolder). */
@@ -9,18 +8,4 @@ export function traceFolder(): string | undefined {
   if (isAbsolute(setting)) return setting;
   const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   return root ? join(root, setting) : undefined;
-}
-
-/** Trace files in the folder, newest first. */
-export function listTraces(folder: string): { path: string; mtime: number }[] {
-  let names: string[];
-  try {
-    names = readdirSync(folder);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((n) => n.endsWith('.json'))
-    .map((n) => ({ path: join(folder, n), mtime: statSync(join(folder, n)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
 }
