@@ -66,6 +66,9 @@ export interface Lowered {
   final: ModuleOutput;
   /** Where the programs differ from what the plan would run, said plainly. */
   notes: string[];
+  /** The plan dispatches experts all-to-all but no routing was given: lowered again with the reference's
+   *  routing (LowerOptions.routing), the programs run the dispatch itself instead of the all-reduce combine. */
+  wantsRouting: boolean;
 }
 
 /** An experts module as backward sees it: per rank the experts it holds and the rows each receives. */
@@ -145,6 +148,7 @@ export function lower(o: LowerOptions): Lowered {
   const groups = world > 1 ? [Array.from({ length: world }, (_, r) => r)] : [];
   const outputs: ModuleOutput[] = [];
   const notes: string[] = [];
+  let wantsRouting = false;
   let nextId = 0;
 
   const tpOf = (pl: Placement[] | undefined): Placement => (pl && pl.length ? pl[tpDim] : { kind: 'replicate' });
@@ -525,6 +529,7 @@ export function lower(o: LowerOptions): Lowered {
             for (let r = 0; r < world; r++) ops[r].push({ op: 'experts', ins: [x.buf, idx.buf, wts.buf], outs: [id], attrs: expertAttrs(r), label: label() });
             experts.push({ module, layer, entry, H, seq: flowSeq++, perRank: Array.from({ length: world }, (_, r) => ({ ...held[r], routed: perExpert(r, (e) => countOf(e, 1)) })) });
             out = { buf: id, layout, width };
+            if (a2a) wantsRouting = true;
             if (a2a && !notes.some((n) => n.includes('all-to-all')))
               notes.push(`${module}: the plan's all-to-all token dispatch is rehearsed as transformers' all-reduce combine (same numbers, other collectives); the reference's routing, passed to the lowering, rehearses the dispatch itself`);
           }
@@ -732,5 +737,5 @@ export function lower(o: LowerOptions): Lowered {
   if (o.tail) walk(graph.flow.tail.map((s) => ({ ...s, inputs: s.inputs.map((i) => (i === 'y' ? 'x' : i)) })), '', graph.basePrefix, undefined);
   if (o.tail && o.loss && env.has('logits')) lowerLoss();
   if (o.backward) lowerBackward();
-  return { programs: { worldSize: world, groups, buffers, ranks: ops.map((o2, rank) => ({ rank, ops: o2 })) }, outputs, final: outputs[outputs.length - 1], notes };
+  return { programs: { worldSize: world, groups, buffers, ranks: ops.map((o2, rank) => ({ rank, ops: o2 })) }, outputs, final: outputs[outputs.length - 1], notes, wantsRouting };
 }

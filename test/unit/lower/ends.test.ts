@@ -84,6 +84,7 @@ test('all-to-all expert dispatch: uneven all_to_all_v counts from the routing, e
   assert.deepEqual(moe.map((o) => o.op), ['dispatch_pack', 'all_to_all_v', 'all_to_all_v', 'all_to_all_v', 'experts', 'all_to_all_v', 'scatter_add_rows']);
   assert.equal(moe[1].label.entry, 'layers.*.mlp.experts');
   assert.ok(!sharded.notes.some((n) => /rehearsed as transformers' all-reduce combine/.test(n)));
+  assert.equal(sharded.wantsRouting, false);
   // Counts: what rank r sends to i is what i expects from r, and some ranks receive more rows than others.
   const sends = sharded.programs.ranks.map((r) => r.ops.find((o) => o.op === 'all_to_all_v')!.attrs!.sendCounts as number[]);
   const recvs = sharded.programs.ranks.map((r) => r.ops.find((o) => o.op === 'all_to_all_v')!.attrs!.recvCounts as number[]);
@@ -99,6 +100,7 @@ test('without the routing, the all-to-all plan falls back to the all-reduce comb
   for (const m of modules) assert.ok(m.relError <= 1e-5, `${m.module}: ${m.relError}`);
   assert.ok(sharded.notes.some((n) => /rehearsed as transformers' all-reduce combine/.test(n)));
   assert.ok(!sharded.programs.ranks[0].ops.some((o) => o.op === 'all_to_all_v'));
+  assert.equal(sharded.wantsRouting, true);
 });
 
 test('a dispatch lowered for one routing refuses to run with another', () => {
