@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parsePlanSource, type PlanDocument, type PlanEntry } from '../plan';
-import { loadModel, graphFromConfig, type ModelGraph } from '../models';
+import { loadModel, type ModelGraph } from '../models';
 import { bindPlan, planInputsFromDocument, type ShardedModel } from '../analysis';
 import { lineColumn } from '../util/json';
-import { lower, LoweringError, ProgramError, compareModules, predict, defaultCostModel, scaledConfig, layerElements, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
+import { lower, LoweringError, ProgramError, compareModules, predict, defaultCostModel, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
 import type { Trace, TraceEvent, EventCategory } from '../trace/types';
 import { summarizeCollectives, type CollectiveSummary } from './trace-export';
 import { chooseWidths } from './widths';
