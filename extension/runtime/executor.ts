@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ProgramError, type OpEvent, type RankPrograms, type Routing } from '../core/lower';
 import type { Executor, ExecuteRequest, ExecuteResult } from '../core/rehearse/executor';
-import { defaultChildPath, runPrograms, RuntimeProgramError } from './host';
+import { defaultChildPath, runPrograms, startRuntimeChild, RuntimeProgramError, type RuntimeChild } from './host';
 import { addonCandidates, findAddon } from './addonPath';
 import type { NativeEvent, NativeResult, RoutingWire } from './protocol';
 
@@ -17,6 +17,10 @@ export interface NativeExecutorOptions {
   /** Longest wait in one collective (default 30 s). */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Start the first run's child at once, ahead of the run (default true). */
+  prestart?: boolean;
+  /** How long that child waits unused before it ends (default 30 s). */
+  idleMs?: number;
 }
 
 /** Why the native executor cannot run here, or undefined when it can. */
@@ -59,10 +63,16 @@ function failure(programs: RankPrograms, res: NativeResult): ProgramError {
 
 export function nativeExecutor(o: NativeExecutorOptions = {}): Executor {
   const childPath = o.childPath ?? defaultChildPath();
+  const unavailable = nativeUnavailable(childPath);
+  // The first run's child starts now, while the caller binds and lowers the plan: the process start and
+  // the addon load are most of the time to the first event. Later runs fork their own.
+  let spare: RuntimeChild | undefined = !unavailable && o.prestart !== false ? startRuntimeChild({ childPath, env: o.env, idleMs: o.idleMs }) : undefined;
   return {
     name: 'the native addon',
-    unavailable: nativeUnavailable(childPath),
+    unavailable,
     async execute(req: ExecuteRequest): Promise<ExecuteResult> {
+      const child = spare;
+      spare = undefined;
       const { programs } = req;
       const declared = programs.buffers.map((b) => `${b.rank}/${b.id}`);
       const wanted = new Set(req.outputs);
@@ -83,6 +93,7 @@ export function nativeExecutor(o: NativeExecutorOptions = {}): Executor {
           libraryDirs: o.libraryDirs,
           timeoutMs: o.timeoutMs,
           env: o.env,
+          child,
           onEvent: req.onEvent ? (e) => req.onEvent!(toOpEvent(programs, e)) : undefined,
         });
       } catch (e) {

@@ -25,6 +25,8 @@ export interface RunProgramsOptions {
   /** The bundled child script (default: runtime-child.js beside this bundle, else dist/ of the cwd). */
   childPath?: string;
   env?: NodeJS.ProcessEnv;
+  /** A child started ahead with startRuntimeChild() (used once; a fresh one is forked when it has died). */
+  child?: RuntimeChild;
 }
 
 /** A program the addon refused before doing any work; the message names the op and the rank. */
@@ -40,8 +42,39 @@ const LAST_OUTPUT_CHARS = 4000;
  * timeout should always answer first; this is for a child stuck outside a collective). */
 const KILL_GRACE_MS = 10000;
 
-function startChild(opts: RunProgramsOptions): { child: ChildProcess; output: () => string } {
+/** A forked runtime child, ready (or getting ready) to take one run. */
+export interface RuntimeChild {
+  child: ChildProcess;
+  output(): string;
+  /** Whether its 'ready' message has come (the addon loaded). */
+  ready(): boolean;
+}
+
+/**
+ * Forks a runtime child ahead of its run, so that the process start and the addon load happen while the
+ * caller still prepares the programs; pass it as `child` to runPrograms. Until then it does not keep the
+ * parent alive, and it ends by itself after `idleMs` (30 s) unused.
+ */
+export function startRuntimeChild(opts: { childPath?: string; env?: NodeJS.ProcessEnv; idleMs?: number } = {}): RuntimeChild {
+  const rc = startChild(opts);
+  const handles = [rc.child, rc.child.channel, rc.child.stdout, rc.child.stderr] as ({ unref?(): void } | null | undefined)[];
+  for (const h of handles) h?.unref?.();
+  const idle = setTimeout(() => { if (!adopted.has(rc.child)) rc.child.kill(); }, opts.idleMs ?? 30000);
+  idle.unref();
+  return rc;
+}
+
+const adopted = new WeakSet<ChildProcess>();
+
+function adopt(rc: RuntimeChild): void {
+  adopted.add(rc.child);
+  const handles = [rc.child, rc.child.channel, rc.child.stdout, rc.child.stderr] as ({ ref?(): void } | null | undefined)[];
+  for (const h of handles) h?.ref?.();
+}
+
+function startChild(opts: { childPath?: string; env?: NodeJS.ProcessEnv }): RuntimeChild {
   let tail = '';
+  let ready = false;
   const child = fork(opts.childPath ?? defaultChildPath(), [], {
     // CUDA_VISIBLE_DEVICES and NCCL_* pass through with the rest of the environment.
     env: opts.env ?? process.env,
@@ -51,7 +84,8 @@ function startChild(opts: RunProgramsOptions): { child: ChildProcess; output: ()
   const keep = (b: Buffer) => { tail = (tail + b.toString()).slice(-LAST_OUTPUT_CHARS); };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  return { child, output: () => tail };
+  child.on('message', (m: unknown) => { if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ready') ready = true; });
+  return { child, output: () => tail, ready: () => ready };
 }
 
 export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {}): Promise<NativeResult> {
@@ -74,7 +108,9 @@ export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {
     }
   };
   return new Promise((resolve, reject) => {
-    const { child, output } = startChild(opts);
+    const spare = opts.child && opts.child.child.exitCode === null && opts.child.child.signalCode === null && !adopted.has(opts.child.child) ? opts.child : undefined;
+    if (spare) adopt(spare);
+    const { child, output } = spare ?? startChild(opts);
     let done = false;
     let lastProgress: RankProgress[] = [];
     let cancelled = false;
@@ -98,13 +134,16 @@ export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {
       child.send({ type: 'cancel' });
       setTimeout(() => { if (!done) child.kill('SIGKILL'); }, 2000).unref();
     };
-    if (opts.signal?.aborted) return reject(new Error('the run was cancelled before it started'));
+    if (opts.signal?.aborted) {
+      child.kill();
+      return reject(new Error('the run was cancelled before it started'));
+    }
     opts.signal?.addEventListener('abort', onAbort);
 
     child.on('message', (raw: unknown) => {
       const m: ChildMessage | string = validateChildMessage(raw);
       if (typeof m === 'string') return finish(() => reject(new Error(`runtime child sent a malformed message: ${m}`)));
-      if (m.type === 'ready') { child.send({ type: 'run', programs, options: wire }); armSilence(); }
+      if (m.type === 'ready') start();
       else if (m.type === 'progress') {
         const moved = JSON.stringify(m.ranks) !== JSON.stringify(lastProgress);
         lastProgress = m.ranks;
@@ -117,6 +156,15 @@ export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {
       else if (m.type === 'error') finish(() => reject(new RuntimeProgramError(m.message)));
     });
     child.on('error', (e) => finish(() => reject(new Error(`runtime child: ${e.message}`))));
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      child.send({ type: 'run', programs, options: wire });
+      armSilence();
+    };
+    // A child started ahead may have said 'ready' already.
+    if (spare?.ready()) start();
     child.on('exit', (code, signal) => {
       finish(() => {
         const kind = killedSilent ? 'killed' : cancelled ? 'cancelled' : 'crash';

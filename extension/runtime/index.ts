@@ -1,5 +1,5 @@
 // The runtime's public surface: run RankPrograms in a child process, discover CUDA, convert events.
-export { runPrograms, discoverCuda, defaultChildPath, RuntimeProgramError, type RunProgramsOptions } from './host';
+export { runPrograms, discoverCuda, defaultChildPath, startRuntimeChild, RuntimeProgramError, type RunProgramsOptions, type RuntimeChild } from './host';
 export { cudaLibraryDirs, nvidiaLibDirs, pythonSitePackages } from './libraryDirs';
 export { toTraceEvents } from './trace';
 export { findAddon, addonCandidates, ADDON_FILE } from './addonPath';

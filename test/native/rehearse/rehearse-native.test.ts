@@ -39,6 +39,13 @@ for (const file of ['examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtra
     assert.ok(r.modules.at(-1)!.relError <= 1e-5);
   });
 
+test('an expert-parallel plan with all-to-all dispatch rehearses through the addon with matching numbers', { skip }, async () => {
+  const r = await rehearse('test/fixtures/rehearse/ep-dispatch.shardplan.json', { ...small, executor: native() });
+  assert.equal(r.verdict, 'match', JSON.stringify(r.error ?? r.firstMismatch));
+  const experts = r.modules.find((m) => m.module.endsWith('mlp.experts'));
+  assert.ok(experts && experts.relError <= 1e-5);
+});
+
 // The fault catalogue (as in test/unit/lower/rehearse.test.ts), run on the addon.
 const FAULTS: { file: string; verdict: 'error' | 'mismatch'; module: RegExp; entry: string; line: number; tail?: boolean }[] = [
   { file: 'fused-colwise', verdict: 'error', module: /mlp\.experts\.gate_up_proj/, entry: 'layers.*.mlp.experts.gate_up_proj', line: 12 },
