@@ -213,7 +213,9 @@ class RankRunner {
       CU(cuStreamSynchronize, stream_);
       ready = true;
     } catch (const std::exception& e) {
-      s_.fail(setupFailure(std::string("(GPU ") + std::to_string(r_) + "): " + e.what()));
+      Failure f = setupFailure(e.what());
+      f.message = "rank " + std::to_string(r_) + " (GPU " + std::to_string(r_) + "): " + e.what();
+      s_.fail(f);
     }
     // Communicators only once every rank has its buffers: a rank that failed never leaves its peers
     // waiting in ncclCommInitRank.
@@ -248,12 +250,65 @@ class RankRunner {
     if (CUresult r = api.cuMemAlloc_v2(&p, bytes))
       throw CallError(api.cuError(r, "cuMemAlloc_v2") + " for buffer '" + b.id + "' (" + std::to_string(bytes) + " bytes)");
     ptr_[&b] = p;
+    if (!b.ready && !b.counter) { CU(cuMemsetD8Async, p, 0, bytes, stream_); return; }  // zeros, made on the GPU
+    if (generateOnDevice(b, p)) return;
     s_.job.fillHost(b);
     CU(cuMemcpyHtoD_v2, p, b.data.data(), bytes);
     s_.job.releaseHost(b);
   }
 
   CUdeviceptr dp(const Buffer* b) const { return ptr_.at(b); }
+
+  // Counter-based weights and inputs made where they live: the generator runs on the GPU, box by box,
+  // one launch per 2-D slab (the last two dims of the box), with the host's numbers bit for bit. False
+  // (the host makes and uploads it) for the per-dim index form, boxes that do not add up (the host
+  // reports those), or boxes that would need too many launches.
+  bool generateOnDevice(const Buffer& b, CUdeviceptr p) {
+    if (b.ready || !b.counter || b.boxes.empty() || !b.dimIndex.empty() || b.globalShape.empty()) return false;
+    const size_t nd = b.globalShape.size();
+    if (boxesSize(b.boxes) != b.numel) return false;
+    std::vector<int64_t> strides(nd, 1);
+    for (int d = int(nd) - 2; d >= 0; d--) strides[size_t(d)] = strides[size_t(d) + 1] * b.globalShape[size_t(d) + 1];
+    int64_t launches = 0;
+    for (const Box& box : b.boxes) {
+      if (box.size() != nd) return false;
+      int64_t slabs = 1;
+      for (size_t d = 0; d < nd; d++) {
+        if (box[d].second <= box[d].first) { slabs = 0; break; }
+        if (box[d].first < 0 || box[d].second > b.globalShape[d]) return false;
+        if (d + 2 < nd) slabs *= box[d].second - box[d].first;
+      }
+      launches += slabs;
+    }
+    if (launches > 4096) return false;
+    int64_t o = 0;
+    for (const Box& box : b.boxes) {
+      bool empty = false;
+      for (size_t d = 0; d < nd; d++) empty = empty || box[d].second <= box[d].first;
+      if (empty) continue;
+      const size_t lead = nd >= 2 ? nd - 2 : 0;  // dims walked on the host
+      const int64_t rows = nd >= 2 ? box[nd - 2].second - box[nd - 2].first : 1, cols = box[nd - 1].second - box[nd - 1].first;
+      std::vector<int64_t> idx(lead);
+      for (size_t d = 0; d < lead; d++) idx[d] = box[d].first;
+      for (;;) {
+        int64_t base = box[nd - 1].first + (nd >= 2 ? box[nd - 2].first * strides[nd - 2] : 0);
+        for (size_t d = 0; d < lead; d++) base += idx[d] * strides[d];
+        SsArgs a = args();
+        a.p2 = p; a.t2 = int(b.dtype); a.a0 = base; a.n = nd >= 2 ? strides[nd - 2] : 0; a.rows = rows; a.cols = cols; a.a1 = cols; a.a2 = o;
+        a.u0 = b.seed; a.d0 = b.scale;
+        launch(kGenerate, rows * cols, a);
+        o += rows * cols;
+        int d = int(lead) - 1;
+        while (d >= 0) {
+          if (++idx[size_t(d)] < box[size_t(d)].second) break;
+          idx[size_t(d)] = box[size_t(d)].first;
+          d--;
+        }
+        if (d < 0) break;
+      }
+    }
+    return true;
+  }
 
   // Attribute arrays a kernel reads (rope's inverse frequencies), as doubles in device memory.
   void uploadAttrs(const Op& op, size_t i) {

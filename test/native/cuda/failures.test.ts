@@ -51,7 +51,7 @@ for (const [call, pattern] of [
   ['cuLaunchKernel', /^rank \d, op 0 \(scale\): cuLaunchKernel failed: CUDA_ERROR_UNKNOWN \(999\): unknown error$/],
   ['ncclCommInitRank', /^rank \d: ncclCommInitRank failed: NCCL error 2 \(unhandled system error/],
   ['ncclAllReduce', /^rank \d, op 1 \(all_reduce\): ncclAllReduce failed: NCCL error 3 \(internal error/],
-  ['cuMemAlloc_v2', /^rank \d: \(GPU \d\): cuMemAlloc_v2 failed: CUDA_ERROR_UNKNOWN \(999\): unknown error for buffer '[xy]' \(64 bytes\)$/],
+  ['cuMemAlloc_v2', /^rank \d \(GPU \d\): cuMemAlloc_v2 failed: CUDA_ERROR_UNKNOWN \(999\): unknown error for buffer '[xy]' \(64 bytes\)$/],
 ] as const) {
   test(`a failing ${call} ends the run with the call named, and the other rank stops too`, { skip: REAL }, async () => {
     const res = await runCuda(allReduceProgram(2).p, await target({ env: { SHARDSCOPE_STANDIN_FAIL: call } }), { data: data2, outputs: ['0/y'] });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prog, values, assertClose } from '../runtime/helpers';
-import { runCpu, runCuda, target } from './target';
+import { REAL, runCpu, runCuda, target } from './target';
 import type { NativeResult } from '../../../extension/runtime';
 
 function same(cpu: NativeResult, gpu: NativeResult, tol: number): void {
@@ -148,4 +148,30 @@ test('model ops: attention, rope, gemm transA on the GPU; an op without a CUDA p
   const { gpu } = await both(g, data, ['0/qr', '1/k', '0/y', '1/ys', '1/gw'], 1e-5);
   assert.deepEqual(gpu.hostOps, ['rope']);
   assert.equal(gpu.events.length, 12);
+});
+
+test('counter-based weights made on the GPU are the host generator\'s, bit for bit (f32, bf16, i32; boxes of 1 to 4 dims)', async () => {
+  const g = new Prog(1);
+  const param = (key: string, globalShape: number[], ranges: [number, number][][], scale = 0.5) => ({ kind: 'param' as const, key, globalShape, ranges, scale });
+  g.buf(0, 'a', [18], 'f32', param('w.a', [2, 3, 4], [[[0, 1], [0, 3], [0, 4]], [[1, 2], [0, 3], [1, 3]]]))
+    .buf(0, 'b', [48], 'bf16', param('w.b', [2, 3, 4, 5], [[[0, 2], [1, 3], [0, 4], [2, 5]]]))
+    .buf(0, 'c', [7], 'i32', param('w.c', [10], [[[3, 10]]], 9))
+    .buf(0, 'd', [2, 3], 'f32', param('w.d', [4, 6], [[[0, 2]], [[1, 3], [4, 5]]]))  // per-dim index lists: made on the host
+    .buf(0, 'e', [18]);
+  g.op(0, 'add', ['a', 'a'], ['e']);
+  const { gpu } = await both(g, {}, ['0/a', '0/b', '0/c', '0/d', '0/e'], 0);
+  assert.ok(gpu.outputs['0/a'].some((v) => v !== 0) && gpu.outputs['0/c'].some((v) => v !== 0));
+  // Nothing generated on the GPU crosses from the host: with host-to-device copies failing, the run
+  // still goes through; the buffer made on the host is the one that fails.
+  if (REAL) return;
+  const t = await target({ env: { SHARDSCOPE_STANDIN_FAIL: 'cuMemcpyHtoD_v2' } });
+  const onlyBoxes = new Prog(1);
+  onlyBoxes.buf(0, 'a', [18], 'f32', param('w.a', [2, 3, 4], [[[0, 1], [0, 3], [0, 4]], [[1, 2], [0, 3], [1, 3]]])).buf(0, 'e', [18]).op(0, 'add', ['a', 'a'], ['e']);
+  const ok = await runCuda(onlyBoxes.p, t, { outputs: ['0/e'] });
+  assert.equal(ok.report.ok, true, ok.report.message);
+  assertClose(ok.outputs['0/e'], (gpu.outputs['0/e'] as Float32Array), 0, 'generated on the GPU');
+  const withHost = new Prog(1);
+  withHost.buf(0, 'd', [2, 3], 'f32', param('w.d', [4, 6], [[[0, 2]], [[1, 3], [4, 5]]])).op(0, 'scale', ['d'], ['d']);
+  const failed = await runCuda(withHost.p, t);
+  assert.match(failed.report.message ?? '', /cuMemcpyHtoD_v2 failed/);
 });

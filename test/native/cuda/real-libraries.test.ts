@@ -27,7 +27,7 @@ for (const [cc, image] of [['9.0', 'a cubin for sm_90'], ['13.0', 'PTX for the n
     // cannot load a real GPU image, which is the first thing that fails.
     const res = await runCuda(program().p, { ...base, libraryDirs: dirs });
     assert.equal(res.report.ok, false);
-    assert.match(res.report.message ?? '', /^rank \d: \(GPU \d\): cuModuleLoadData failed: CUDA_ERROR_INVALID_IMAGE \(200\)/);
+    assert.match(res.report.message ?? '', /^rank \d \(GPU \d\): cuModuleLoadData failed: CUDA_ERROR_INVALID_IMAGE \(200\)/);
   });
 }
 

@@ -114,6 +114,7 @@ STANDIN_API CUresult cuMemFree_v2(CUdeviceptr p) {
 }
 STANDIN_API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t n) {
   NEED_CTX
+  FAIL_IF_INJECTED(cuMemcpyHtoD_v2)
   std::memcpy(reinterpret_cast<void*>(dst), src, n);
   return 0;
 }

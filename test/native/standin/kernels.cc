@@ -15,6 +15,7 @@ inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); r
 inline float expf(float x) { return std::exp(x); }
 inline float fmaxf(float a, float b) { return std::fmax(a, b); }
 inline float rintf(float x) { return std::rint(x); }
+inline float floorf(float x) { return std::floor(x); }
 using std::sqrt;
 
 #define __global__
