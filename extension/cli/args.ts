@@ -6,7 +6,7 @@ export interface ParsedArgs {
 }
 
 /** Options that never take a value. */
-const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose', 'no-trace']);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose', 'no-trace', 'ends']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];
