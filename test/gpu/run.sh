@@ -28,6 +28,8 @@ out="test/gpu/results/$(date -u +%Y%m%d-%H%M)-${gpu:-nogpu}.txt"
   if [ -n "$gpu" ]; then
     echo "## CUDA backend on this machine's driver, NVRTC, cuBLAS, NCCL and GPUs (stand-in tests skipped)"
     SHARDSCOPE_CUDA_REAL=1 TEST_FILTER=native/cuda node scripts/test.mjs native
+    echo "## CUDA backend bench (cuBLAS GEMM, NCCL all-reduce)"
+    node bench/run.mjs cuda
   fi
   echo "## collectives bench (CPU backend)"
   node bench/run.mjs collectives
