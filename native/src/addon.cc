@@ -69,6 +69,9 @@ struct Run {
   std::vector<std::string> libraryDirs;
   std::string ncclLog;
   int64_t t0 = 0;
+  // Threads one rank may use inside a large op or weight generation on the CPU backend: the cores the
+  // rank threads leave (the unsharded reference runs on one rank).
+  int intraOpThreads = 1;
   Run(size_t n) : started(n), finished(n) {}
 };
 
@@ -495,6 +498,7 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
       run->routing[k] = std::move(rt);
     }
   }
+  run->intraOpThreads = std::max(1, int(std::thread::hardware_concurrency()) / worldSize);
   run->events.resize(worldSize);
   run->drained.assign(worldSize, 0);
   if (run->trace)
@@ -534,8 +538,8 @@ void rankThread(Run& run, int r) {
     if (crashHook && std::string(crashHook) == std::to_string(r) + "/" + std::to_string(i)) std::abort();
     // Weights and inputs are made before the op's clock starts: generation is set-up, not the op.
     try {
-      for (Buffer* b : op.ins) materialize(*b);
-      for (Buffer* b : op.outs) materialize(*b);
+      for (Buffer* b : op.ins) materialize(*b, run.intraOpThreads);
+      for (Buffer* b : op.outs) materialize(*b, run.intraOpThreads);
     } catch (const std::exception& e) {
       fail(run, "error", where(rp, i, op) + ": " + e.what(), r, int(i), -1, -1, {});
       return;
@@ -568,7 +572,7 @@ void rankThread(Run& run, int r) {
           const int64_t until = nowNs() + int64_t(op.num("ms", 0) * 1e6);
           while (nowNs() < until && !run.ctl.stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
         } else if (op.kind == OpKind::Extra) op.handler->run(op, env);
-        else if (!runFewRowsGemm(op)) runComputeOp(op);
+        else if (!runFewRowsGemm(op, run.intraOpThreads)) runComputeOp(op);
       }
     } catch (const std::exception& e) {
       fail(run, "error", where(rp, i, op) + ": " + e.what(), r, int(i), -1, -1, {});

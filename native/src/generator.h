@@ -41,4 +41,7 @@ int64_t boxesSize(const std::vector<Box>& boxes);
 // outside the tensor.
 bool generateBoxes(uint32_t seed, const std::vector<int64_t>& globalShape, const std::vector<Box>& boxes, double scale, float* out, int64_t n);
 
+// The same, split over `threads` threads (large boxes are cut into row ranges); identical values.
+bool generateBoxesParallel(uint32_t seed, const std::vector<int64_t>& globalShape, const std::vector<Box>& boxes, double scale, float* out, int64_t n, int threads);
+
 }  // namespace ss

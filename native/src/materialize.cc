@@ -4,7 +4,7 @@
 
 namespace ss {
 
-void materialize(Buffer& b) {
+void materialize(Buffer& b, int threads) {
   if (b.ready) return;
   b.data.assign(size_t(b.numel) * dtypeSize(b.dtype), 0);
   b.ready = true;
@@ -23,7 +23,7 @@ void materialize(Buffer& b) {
       dst[e] = float(b.scale * unitValue(b.seed, flat));
       for (int d = int(nd) - 1; d >= 0; d--) { if (++ix[d] < b.dimIndex[d].size()) break; ix[d] = 0; }
     }
-  } else if (!generateBoxes(b.seed, b.globalShape, b.boxes, b.scale, dst, b.numel)) {
+  } else if (!generateBoxesParallel(b.seed, b.globalShape, b.boxes, b.scale, dst, b.numel, threads)) {
     b.ready = false;
     b.data.clear();
     throw std::runtime_error("buffer '" + b.id + "': its init boxes do not hold its " + std::to_string(b.numel) + " values");

@@ -8,7 +8,8 @@ namespace ss {
 
 // Allocates b (zeros, or its counter-based values) if it is not ready yet. Throws std::runtime_error when
 // the init boxes do not match the buffer.
-void materialize(Buffer& b);
+// threads > 1 generates large buffers on that many threads (a run with fewer ranks than cores).
+void materialize(Buffer& b, int threads = 1);
 
 // Frees b's storage; it is made again (zeros or counter values) if used later.
 void release(Buffer& b);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 #include "generator.h"
 #include "op_registry.h"
 #include "ops.h"
@@ -392,7 +393,7 @@ inline float dot(const float* __restrict x, const float* __restrict y, int64_t K
 }
 }  // namespace
 
-bool runFewRowsGemm(Op& op) {
+bool runFewRowsGemm(Op& op, int threads) {
   if (op.kind != OpKind::Gemm || op.num("transB", 0) == 0 || op.num("accumulate", 0) != 0 || op.ins.size() < 2 || op.outs.empty()) return false;
   Buffer &a = *op.ins[0], &b = *op.ins[1], &c = *op.outs[0];
   if (a.dtype != DType::F32 || b.dtype != DType::F32 || c.dtype != DType::F32 || b.shape.size() != 2) return false;
@@ -401,9 +402,18 @@ bool runFewRowsGemm(Op& op) {
   const int64_t M = a.numel / K, N = b.shape[0];
   const float *A = a.f32(), *B = b.f32();
   std::vector<float> out(size_t(M * N));  // C may alias A
-  for (int64_t n = 0; n < N; n++) {
-    const float* row = B + n * K;
-    for (int64_t m = 0; m < M; m++) out[size_t(m * N + n)] = dot(A + m * K, row, K);
+  auto rows = [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* row = B + n * K;
+      for (int64_t m = 0; m < M; m++) out[size_t(m * N + n)] = dot(A + m * K, row, K);
+    }
+  };
+  const int t = int(std::min<int64_t>(threads, std::max<int64_t>(1, N * K / (int64_t(1) << 20))));
+  if (t <= 1) rows(0, N);
+  else {
+    std::vector<std::thread> pool;
+    for (int i = 0; i < t; i++) pool.emplace_back(rows, N * i / t, N * (i + 1) / t);
+    for (auto& th : pool) th.join();
   }
   std::memcpy(c.f32(), out.data(), out.size() * 4);
   return true;

@@ -7,6 +7,7 @@ namespace ss {
 
 // A gemm with transB and at most a few dozen rows, f32, without accumulate: runs it and returns true;
 // returns false (nothing done) for any other op.
-bool runFewRowsGemm(Op& op);
+// threads > 1 splits the weight's rows over that many threads.
+bool runFewRowsGemm(Op& op, int threads = 1);
 
 }  // namespace ss

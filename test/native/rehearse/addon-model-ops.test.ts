@@ -12,7 +12,7 @@ import type { Range } from '../../../extension/core/sharding/types';
 const skip = !addonBuilt() && 'the addon is not built';
 const opts = () => ({ childPath: childPath(), timeoutMs: 20000 });
 
-test('counter weights: the addon generates exactly generateBoxes\' bits (any boxes, keys, scales; indices past 2³²)', { skip }, async () => {
+test('counter weights: the addon generates exactly generateBoxes\' bits (any boxes, keys, scales; indices past 2³²; large shards on several threads)', { skip }, async () => {
   // Random shards (several boxes each) of random tensors, all in one run.
   const cases = fc.sample(
     fc.record({
@@ -44,6 +44,13 @@ test('counter weights: the addon generates exactly generateBoxes\' bits (any box
   generateBoxes('model.layers.0.mlp.down_proj.weight', big, far, 0.02, wantFar);
   expected['0/far'] = wantFar;
   g.buf(0, 'far', [10, 1000], 'f32', { kind: 'param', key: 'model.layers.0.mlp.down_proj.weight', globalShape: big, ranges: far, scale: 0.02 });
+  // A large shard (generated on several threads where the machine has cores to spare): same bits.
+  const wide = [3000, 2048];
+  const halves: Range[][] = [[[1500, 3000], [0, 2048]], [[0, 1500], [0, 2048]]];
+  const wantWide = new Float32Array(3000 * 2048);
+  generateBoxes('model.layers.1.mlp.up_proj.weight', wide, halves, 0.01, wantWide);
+  expected['0/wide'] = wantWide;
+  g.buf(0, 'wide', wide, 'f32', { kind: 'param', key: 'model.layers.1.mlp.up_proj.weight', globalShape: wide, ranges: halves, scale: 0.01 });
   const res = await runPrograms(g.p, { ...opts(), outputs: Object.keys(expected) });
   assert.ok(res.report.ok, JSON.stringify(res.report));
   for (const [k, want] of Object.entries(expected)) {
