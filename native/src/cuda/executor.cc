@@ -233,7 +233,7 @@ class RankRunner {
   CUdeviceptr errWord_ = 0;
   std::map<const Buffer*, CUdeviceptr> ptr_;
   std::map<size_t, CUdeviceptr> attrBufs_;
-  std::vector<std::pair<CUdeviceptr, size_t>> scratch_ = std::vector<std::pair<CUdeviceptr, size_t>>(8, {0, 0});
+  std::vector<std::pair<CUdeviceptr, size_t>> scratch_ = std::vector<std::pair<CUdeviceptr, size_t>>(9, {0, 0});
   std::vector<CUevent> events_;  // start and end of op i at 2i, 2i+1
   CUevent ev0_ = nullptr;
   int64_t hostBase_ = 0;
@@ -612,6 +612,15 @@ class RankRunner {
     }
   }
 
+  // Rows before attrs.dim of a gather's or scatter's input: 1 when the collective runs along dim 0.
+  static int64_t outerRows(const Op& op, const Buffer& x) {
+    int dim = int(op.num("dim", 0));
+    if (dim < 0) dim += int(x.shape.size());
+    int64_t outer = 1;
+    for (int d = 0; d < dim && d < int(x.shape.size()); d++) outer *= x.shape[size_t(d)];
+    return dim <= 0 ? 1 : outer;
+  }
+
   void enqueueCollective(Op& op) {
     const Api& api = api_;
     const auto& members = s_.job.comms[op.group];
@@ -625,13 +634,30 @@ class RankRunner {
         return;
       }
       case OpKind::AllGather: {
+        // Along attrs.dim > 0 (with rows before it): NCCL gathers member-major into scratch, then each
+        // member's block goes to its place in every outer row (collective_dim.cc's semantics).
         const Buffer &x = *op.ins[0], &y = *op.outs[0];
-        NCCL(ncclAllGather, reinterpret_cast<const void*>(dp(&x)), reinterpret_cast<void*>(dp(&y)), size_t(x.numel), ncclType(x.dtype), comm, stream_);
+        const int64_t outer = outerRows(op, x);
+        const CUdeviceptr to = outer > 1 ? scratch(8, bytesOf(y)) : dp(&y);
+        NCCL(ncclAllGather, reinterpret_cast<const void*>(dp(&x)), reinterpret_cast<void*>(to), size_t(x.numel), ncclType(x.dtype), comm, stream_);
+        if (outer > 1) {
+          const int64_t block = int64_t(bytesOf(x)) / outer / 2;  // 2-byte units per member per outer row
+          for (int m = 0; m < n; m++) blockCopy(dp(&y) + CUdeviceptr(m * block * 2), to + CUdeviceptr(m * outer * block * 2), outer, block, block, n * block);
+        }
         return;
       }
       case OpKind::ReduceScatter: {
+        // Along attrs.dim > 0: chunk m of every outer row is laid together first, so member m's dim-0
+        // chunk of the scratch is its share.
         const Buffer &x = *op.ins[0], &y = *op.outs[0];
-        NCCL(ncclReduceScatter, reinterpret_cast<const void*>(dp(&x)), reinterpret_cast<void*>(dp(&y)), size_t(y.numel), ncclType(x.dtype),
+        const int64_t outer = outerRows(op, x);
+        CUdeviceptr from = dp(&x);
+        if (outer > 1) {
+          from = scratch(8, bytesOf(x));
+          const int64_t full = int64_t(bytesOf(x)) / outer / 2, chunk = full / n;
+          for (int m = 0; m < n; m++) blockCopy(from + CUdeviceptr(m * outer * chunk * 2), dp(&x) + CUdeviceptr(m * chunk * 2), outer, chunk, full, chunk);
+        }
+        NCCL(ncclReduceScatter, reinterpret_cast<const void*>(from), reinterpret_cast<void*>(dp(&y)), size_t(y.numel), ncclType(x.dtype),
              op.str("reduce", "sum") == "max" ? SS_ncclMax : SS_ncclSum, comm, stream_);
         return;
       }

@@ -175,3 +175,22 @@ test('counter-based weights made on the GPU are the host generator\'s, bit for b
   const failed = await runCuda(withHost.p, t);
   assert.match(failed.report.message ?? '', /cuMemcpyHtoD_v2 failed/);
 });
+
+test('all_gather and reduce_scatter along a dim other than 0 match the CPU backend', async (t) => {
+  if ((await target()).gpus < 3) return t.skip('needs 3 GPUs');
+  const n = 3, R = 4, C = 5;
+  const g = new Prog(n);
+  const data: Record<string, Float32Array> = {};
+  for (let r = 0; r < n; r++) {
+    data[`${r}/x`] = values(R * C, 40 + r);
+    data[`${r}/w`] = values(R * C * n, 60 + r);
+    g.buf(r, 'x', [R, C]).buf(r, 'ag', [R, n * C]).buf(r, 'w', [R, n * C]).buf(r, 'rs', [R, C]).buf(r, 'h', [R, n * C], 'bf16').buf(r, 'hg', [R, n * n * C], 'bf16');
+    g.op(r, 'all_gather', ['x'], ['ag'], { group: 0, attrs: { dim: 1 } })
+      .op(r, 'reduce_scatter', ['w'], ['rs'], { group: 0, attrs: { dim: -1 } })
+      .op(r, 'copy', ['w'], ['h'])
+      .op(r, 'all_gather', ['h'], ['hg'], { group: 0, attrs: { dim: 1 } });
+  }
+  const { cpu } = await both(g, data, Array.from({ length: n }, (_, r) => [`${r}/ag`, `${r}/rs`, `${r}/hg`]).flat(), 1e-6);
+  // Row 0 of the gather is every member's row 0, side by side.
+  assertClose(cpu.outputs['1/ag'].slice(0, n * C), [0, 1, 2].flatMap((m) => [...data[`${m}/x`].slice(0, C)]), 0, 'gather along dim 1');
+});
