@@ -679,15 +679,19 @@ class RankRunner {
           auto s = op.list("sendCounts"), r = op.list("recvCounts");
           for (int j = 0; j < n; j++) { sc[j] = int64_t(s[j]) * w; rc[j] = int64_t(r[j]) * w; }
         }
+        // In place, the receives land in scratch first: a grouped send may still read what they would overwrite.
+        const bool inPlace = &x == &y;
+        const CUdeviceptr into = inPlace ? scratch(8, std::max<size_t>(bytesOf(y), 1)) : dp(&y);
         NCCL(ncclGroupStart);
         int64_t so = 0, ro = 0;
         for (int j = 0; j < n; j++) {
           if (sc[j]) NCCL(ncclSend, reinterpret_cast<const void*>(dp(&x) + CUdeviceptr(so * es)), size_t(sc[j]), ncclType(x.dtype), j, comm, stream_);
-          if (rc[j]) NCCL(ncclRecv, reinterpret_cast<void*>(dp(&y) + CUdeviceptr(ro * es)), size_t(rc[j]), ncclType(y.dtype), j, comm, stream_);
+          if (rc[j]) NCCL(ncclRecv, reinterpret_cast<void*>(into + CUdeviceptr(ro * es)), size_t(rc[j]), ncclType(y.dtype), j, comm, stream_);
           so += sc[j];
           ro += rc[j];
         }
         NCCL(ncclGroupEnd);
+        if (inPlace && bytesOf(y)) CU(cuMemcpyDtoDAsync_v2, dp(&y), into, bytesOf(y), stream_);
         return;
       }
       case OpKind::Send: {

@@ -194,3 +194,22 @@ test('all_gather and reduce_scatter along a dim other than 0 match the CPU backe
   // Row 0 of the gather is every member's row 0, side by side.
   assertClose(cpu.outputs['1/ag'].slice(0, n * C), [0, 1, 2].flatMap((m) => [...data[`${m}/x`].slice(0, C)]), 0, 'gather along dim 1');
 });
+
+test('all_to_all and all_to_all_v in place match the CPU backend', async (t) => {
+  if ((await target()).gpus < 3) return t.skip('needs 3 GPUs');
+  const n = 3, W = 2;
+  const g = new Prog(n);
+  const data: Record<string, Float32Array> = {};
+  for (let r = 0; r < n; r++) {
+    // all_to_all_v in place needs equal totals: rank r sends (r + j) % 3 rows to member j, and every
+    // member receives 3 rows in all.
+    const send = [0, 1, 2].map((j) => (r + j) % 3), recv = [0, 1, 2].map((j) => (j + r) % 3);
+    data[`${r}/x`] = values(n * 4, 70 + r);
+    data[`${r}/v`] = values(3 * W, 80 + r);
+    g.buf(r, 'x', [n * 4]).buf(r, 'v', [3, W]);
+    g.op(r, 'all_to_all', ['x'], ['x'], { group: 0 })
+      .op(r, 'all_to_all_v', ['v'], ['v'], { group: 0, attrs: { sendCounts: send, recvCounts: recv } });
+  }
+  const { cpu } = await both(g, data, Array.from({ length: n }, (_, r) => [`${r}/x`, `${r}/v`]).flat(), 0);
+  assertClose(cpu.outputs['2/x'].slice(0, 4), data['0/x'].slice(8, 12), 0, 'rank 2 holds chunk 2 of rank 0 first');
+});
