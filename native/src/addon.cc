@@ -530,6 +530,7 @@ void rankThread(Run& run, int r) {
   OpEnv env;
   env.rank = r;
   env.routing = &run.routing;
+  env.threads = run.intraOpThreads;
   const bool trace = run.trace;
   for (size_t i = 0; i < rp.ops.size(); i++) {
     if (run.ctl.stop) return;

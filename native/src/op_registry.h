@@ -26,6 +26,7 @@ using RoutingMap = std::map<std::string, Routing>;
 struct OpEnv {
   int rank = 0;
   const RoutingMap* routing = nullptr;  // choices to reuse (may be null)
+  int threads = 1;                      // threads the op may use (CPU backend: cores the rank threads leave)
 };
 
 struct OpHandler {

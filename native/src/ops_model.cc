@@ -53,16 +53,34 @@ std::string validateGemmTransA(const Op& op) {
   if (c.numel != a.shape[1] * b.shape[1]) return "C '" + c.id + "' " + dims(c) + " is not " + std::to_string(a.shape[1]) + "×" + std::to_string(b.shape[1]);
   return "";
 }
-void runGemmTransA(Op& op, OpEnv&) {
+void runGemmTransA(Op& op, OpEnv& env) {
   Buffer &a = *op.ins[0], &b = *op.ins[1], &c = *op.outs[0];
   const int64_t Mp = a.shape[0], M = a.shape[1], K = b.shape[1];
-  std::vector<float> at(size_t(M * Mp));
-  const float* A = a.f32();
-  for (int64_t i = 0; i < Mp; i++)
-    for (int64_t j = 0; j < M; j++) at[size_t(j * Mp + i)] = A[i * M + j];
-  std::vector<float> out(size_t(M * K));  // C may alias an input
-  gemmF32(at.data(), b.f32(), out.data(), M, K, Mp, false, false);
-  std::memcpy(c.f32(), out.data(), out.size() * 4);
+  const float *A = a.f32(), *B = b.f32();
+  // Row n of C is Σ over the M′ rows i of A[i, n] · B[i, :]: B (M′ small rows) stays in cache and each
+  // row of C is written once.
+  std::vector<float> tmp;
+  const bool alias = &c == &a || &c == &b;
+  float* C = alias ? (tmp.resize(size_t(M * K)), tmp.data()) : c.f32();
+  auto rows = [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      float* __restrict row = C + n * K;
+      std::fill(row, row + K, 0.0f);
+      for (int64_t i = 0; i < Mp; i++) {
+        const float s = A[i * M + n];
+        const float* __restrict bi = B + i * K;
+        for (int64_t k = 0; k < K; k++) row[k] += s * bi[k];
+      }
+    }
+  };
+  const int t = int(std::min<int64_t>(env.threads, std::max<int64_t>(1, M * K / (int64_t(1) << 20))));
+  if (t <= 1) rows(0, M);
+  else {
+    std::vector<std::thread> pool;
+    for (int i = 0; i < t; i++) pool.emplace_back(rows, M * i / t, M * (i + 1) / t);
+    for (auto& th : pool) th.join();
+  }
+  if (alias) std::memcpy(c.f32(), tmp.data(), tmp.size() * 4);
 }
 
 // ---- rmsnorm whose weight is shorter than the last dim: groups of the weight's length (per-head norms).
