@@ -127,4 +127,20 @@ describe('Shardscope in VS Code', function () {
     assert.equal(ranks.size, 8, 'one lane per rank of tp=8');
     assert.ok(trace.traceEvents.some((e: { name: string; cat: string }) => e.cat === 'collective' && e.name === 'all_reduce'), 'the all_reduce of the row-parallel layers is in the trace');
   });
+
+  it('rehearses a Python plan that names no model or mesh, with the ones the editor resolved', async function () {
+    // configuration_llama.py holds base_model_tp_plan only: the model comes from config.json beside it and
+    // the mesh from shardscope.defaultMesh (tp=8), as for its diagnostics.
+    const doc = await open('llama-3-8b/configuration_llama.py');
+    const folder = join(ws(), '.shardscope/traces');
+    const before = existsSync(folder) ? readdirSync(folder) : [];
+    await vscode.workspace.getConfiguration('shardscope').update('backend', 'cpu', vscode.ConfigurationTarget.Workspace);
+    await vscode.commands.executeCommand('shardscope.rehearse', doc.uri);
+    const written = (existsSync(folder) ? readdirSync(folder) : []).filter((n) => !before.includes(n));
+    assert.equal(written.length, 1, `new traces: ${written.join(', ')}`);
+    assert.match(written[0], /^configuration_llama-cpu-\d+\.json$/);
+    const trace = JSON.parse(readFileSync(join(folder, written[0]), 'utf8'));
+    const ranks = new Set(trace.traceEvents.filter((e: { ph: string }) => e.ph === 'X').map((e: { pid: number }) => e.pid));
+    assert.equal(ranks.size, 8, 'one lane per rank of the default tp=8 mesh');
+  });
 });
