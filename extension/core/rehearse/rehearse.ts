@@ -6,7 +6,7 @@ import { parsePlanSource, type PlanDocument, type PlanEntry } from '../plan';
 import { loadModel, type ModelGraph } from '../models';
 import { bindPlan, planInputsFromDocument, type ShardedModel } from '../analysis';
 import { lineColumn } from '../util/json';
-import { lower, LoweringError, ProgramError, compareModules, predict, defaultCostModel, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
+import { lower, LoweringError, ProgramError, type Routing, compareModules, predict, defaultCostModel, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
 import type { Trace, TraceEvent, EventCategory } from '../trace/types';
 import { summarizeCollectives, type CollectiveSummary } from './trace-export';
 import { chooseWidths } from './widths';
@@ -171,14 +171,17 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   progress('lowering', 0.1);
   let ref;
   let lowered;
-  try {
-    ref = lower({ graph, layers, tokens, tail: opts.tail });
-    lowered = lower({ graph, sharded, layers, tokens, tail: opts.tail, locate, backward: opts.backward ?? doc.run?.mode === 'training' });
-  } catch (e) {
+  const lowerSharded = (routing?: Routing) => lower({ graph, sharded, layers, tokens, tail: opts.tail, locate, backward: opts.backward ?? doc.run?.mode === 'training', routing });
+  const loweringFailed = (e: unknown): RehearsalResult => {
     if (!(e instanceof LoweringError)) throw e;
     return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.module, planEntry: e.entry?.key, file: e.entry?.file, line: e.entry?.line } };
+  };
+  try {
+    ref = lower({ graph, layers, tokens, tail: opts.tail });
+    lowered = lowerSharded();
+  } catch (e) {
+    return loweringFailed(e);
   }
-  notes.push(...lowered.notes);
   log(`${n} rank${n > 1 ? 's' : ''} on the ${backend === 'cuda' ? 'GPUs' : 'CPU'} (${executor.name}), layers ${layers.join(', ')}, ${tokens} tokens${factor > 1 ? `, widths 1/${factor}` : ''}`);
   // The reference runs first only where the sharded run must reuse its top-k routing (MoE layers);
   // dense layers start the sharded run at once, so its first event comes early.
@@ -195,7 +198,17 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     if (needsRouting) {
       progress('running the reference', 0.2);
       refRun = await runReference();
+      // Lowered again with the reference's routing: an all-to-all plan then runs its own expert dispatch
+      // (all_to_all_v counts from these choices), and the experts' backward gets the rows each expert got.
+      const combined = lowered.wantsRouting;
+      try {
+        lowered = lowerSharded(refRun.routing);
+      } catch (e) {
+        return loweringFailed(e);
+      }
+      if (combined && !lowered.wantsRouting) notes.push("the plan's all-to-all expert dispatch runs as all_to_all_v of token rows, its counts from the reference's routing");
     }
+    notes.push(...lowered.notes);
     stage = 'sharded';
     progress('running the sharded layers', 0.4);
     run = await executor.execute({

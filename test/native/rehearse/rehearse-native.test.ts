@@ -39,11 +39,15 @@ for (const file of ['examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtra
     assert.ok(r.modules.at(-1)!.relError <= 1e-5);
   });
 
-test('an expert-parallel plan with all-to-all dispatch rehearses through the addon with matching numbers', { skip }, async () => {
+test('an expert-parallel plan with all-to-all dispatch runs that dispatch through the addon with matching numbers', { skip }, async () => {
   const r = await rehearse('test/fixtures/rehearse/ep-dispatch.shardplan.json', { ...small, executor: native() });
   assert.equal(r.verdict, 'match', JSON.stringify(r.error ?? r.firstMismatch));
   const experts = r.modules.find((m) => m.module.endsWith('mlp.experts'));
   assert.ok(experts && experts.relError <= 1e-5);
+  // The plan's own dispatch ran: token rows all-to-all with the reference's counts, there and back.
+  assert.ok(r.notes.some((n) => /all-to-all expert dispatch runs as all_to_all_v/.test(n)), r.notes.join('\n'));
+  const a2a = r.trace.events.filter((e) => e.source === 'measured' && e.rank === 0 && e.name === 'all_to_all_v');
+  assert.ok(a2a.length >= 2, `${a2a.length} all_to_all_v events`);
 });
 
 // The fault catalogue (as in test/unit/lower/rehearse.test.ts), run on the addon.
