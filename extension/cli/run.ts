@@ -4,7 +4,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { register } from './commands';
 import { UsageError, optString, flag, type ParsedArgs } from './args';
 import { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
-import { nativeExecutor, cudaLibraryDirs } from '../runtime';
+import { nativeExecutor, cudaLibraryDirs, pythonSitePackages } from '../runtime';
 import { detectedCostModel } from '../runtime/calibrate';
 import { CalibrationError, readCalibration, applyCalibration, defaultCostModel, type CostModel } from '../core/lower';
 
@@ -95,7 +95,9 @@ register({
     try {
       // Calibrated collectives when given; on GPUs, else the NVLink or PCIe defaults of the detected topology.
       calibration = calibrationOpt(args, backend === 'cuda' ? 'cuda' : 'cpu', intOpt(args, 'ranks')) ?? (backend === 'cuda' ? await detectedCostModel(intOpt(args, 'ranks')) : undefined);
-      r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({}) }), costModel: calibration?.model, ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args), budgetBytes: memoryOpt(args) });
+      // The CUDA libraries may come with the Python environment's PyTorch (nvidia/*/lib); asked only when GPUs may be used.
+      const sitePackages = backend === 'cpu' ? [] : await pythonSitePackages(process.env.SHARDSCOPE_PYTHON || 'python3');
+      r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({ sitePackages }) }), costModel: calibration?.model, ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args), budgetBytes: memoryOpt(args) });
     } catch (e) {
       if (e instanceof RehearsalError || e instanceof CalibrationError) throw new UsageError(e.message, 1);
       throw e;

@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ProgramError, type OpEvent, type RankPrograms, type Routing } from '../core/lower';
-import type { Executor, ExecuteRequest, ExecuteResult } from '../core/rehearse/executor';
-import { defaultChildPath, runPrograms, startRuntimeChild, RuntimeProgramError, type RuntimeChild } from './host';
+import type { Executor, ExecuteRequest, ExecuteResult, GpuAvailability } from '../core/rehearse/executor';
+import { defaultChildPath, discoverCuda, runPrograms, startRuntimeChild, RuntimeProgramError, type RuntimeChild } from './host';
+import { toLinkTopology } from './topology';
 import { addonCandidates, findAddon } from './addonPath';
 import type { NativeEvent, NativeResult, RoutingWire } from './protocol';
 
@@ -67,9 +68,18 @@ export function nativeExecutor(o: NativeExecutorOptions = {}): Executor {
   // The first run's child starts now, while the caller binds and lowers the plan: the process start and
   // the addon load are most of the time to the first event. Later runs fork their own.
   let spare: RuntimeChild | undefined = !unavailable && o.prestart !== false ? startRuntimeChild({ childPath, env: o.env, idleMs: o.idleMs }) : undefined;
+  let gpus: Promise<GpuAvailability> | undefined;
   return {
     name: 'the native addon',
     unavailable,
+    gpus() {
+      gpus ??= discoverCuda(o.libraryDirs ?? [], { childPath, env: o.env }).then((d) => ({
+        count: d.cuda ? d.devices : 0,
+        reason: d.cuda ? undefined : d.reason,
+        links: d.topology ? toLinkTopology(d.topology) : undefined,
+      }));
+      return gpus;
+    },
     async execute(req: ExecuteRequest): Promise<ExecuteResult> {
       const child = spare;
       spare = undefined;
@@ -113,7 +123,9 @@ export function nativeExecutor(o: NativeExecutorOptions = {}): Executor {
         const weights = buffers[0].get(r.weights);
         if (idx && weights) made.set(r.key, { idx, weights });
       }
-      return { buffers, events: res.events.map((e) => toOpEvent(programs, e)), routing: made };
+      // The CUDA backend runs a few ops on the host between GPU ops: their times are CPU times.
+      const notes = res.hostOps?.length ? [`on the GPUs, ${res.hostOps.join(', ')} ran on the host between GPU ops (their times are CPU times)`] : [];
+      return { buffers, events: res.events.map((e) => toOpEvent(programs, e)), routing: made, notes };
     },
   };
 }

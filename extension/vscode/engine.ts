@@ -8,4 +8,4 @@ export { shapesReport, collectivesReport, formatTotals } from '../core/analysis'
 export { parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 export { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
 export { readTraceFile, timelinePayload, shapesPayload, panelHtml, handlePanelMessage, type HostMessage, type EntryRef } from '../core/trace';
-export { nativeExecutor, cudaLibraryDirs } from '../runtime';
+export { nativeExecutor, cudaLibraryDirs, pythonSitePackages } from '../runtime';

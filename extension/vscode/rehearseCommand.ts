@@ -37,7 +37,9 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
   // The model and mesh the diagnostics use (a Python plan often names neither: the editor resolved them).
   const analysis = ctl?.analysis(doc);
   // The programs run on the native addon in a child process, never in the extension host.
-  const executor = engine().nativeExecutor({ libraryDirs: engine().cudaLibraryDirs({ setting: cfg.get<string>('cudaLibraryPath') || undefined }) });
+  // The CUDA libraries may come with the workspace's PyTorch (its nvidia/*/lib folders); asked only when GPUs may be used.
+  const sitePackages = backend === 'cpu' ? [] : await engine().pythonSitePackages(cfg.get<string>('pythonPath') || 'python3');
+  const executor = engine().nativeExecutor({ libraryDirs: engine().cudaLibraryDirs({ setting: cfg.get<string>('cudaLibraryPath') || undefined, sitePackages }) });
   if (executor.unavailable) log.appendLine(`rehearsal: ${executor.unavailable}; the JS interpreter runs the programs`);
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Shardscope: rehearsing', cancellable: true },

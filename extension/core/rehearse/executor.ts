@@ -1,7 +1,7 @@
 // Where a rehearsal's programs run. The product's runs go through the native addon in the runtime child
 // process (extension/runtime's nativeExecutor(), passed in by the CLI and the editor: core never imports
 // the runtime); the JS interpreter is the fallback when no addon is at hand, and the verdict says so.
-import { interpret, type OpEvent, type RankPrograms, type Routing } from '../lower';
+import { interpret, type OpEvent, type RankPrograms, type Routing, type LinkTopology } from '../lower';
 
 export interface ExecuteRequest {
   programs: RankPrograms;
@@ -23,6 +23,16 @@ export interface ExecuteResult {
   events: OpEvent[];
   /** The routing the run used: the one given, else the choices it made. */
   routing: Routing;
+  /** What the verdict should also say about this run (ops the backend ran on the host, ...). */
+  notes?: string[];
+}
+
+export interface GpuAvailability {
+  count: number;
+  /** Why no GPU can be used (the library or call that failed). */
+  reason?: string;
+  /** How each pair of GPUs is joined, for the cost model. */
+  links?: LinkTopology;
 }
 
 export interface Executor {
@@ -30,6 +40,8 @@ export interface Executor {
   name: string;
   /** Why this executor cannot run here (the rehearsal falls back to the JS interpreter and says why). */
   unavailable?: string;
+  /** The GPUs this executor could run on, for backend 'auto' (absent: none can be used). */
+  gpus?(): Promise<GpuAvailability>;
   /** Runs the programs. A bad program, a failed or cancelled run rejects with a ProgramError (labelled with the op's plan entry where one is known). */
   execute(req: ExecuteRequest): Promise<ExecuteResult>;
 }

@@ -16,4 +16,4 @@
 // `model` is the model the caller resolved (the editor's, for a Python plan); else the plan's "model".
 export { rehearse, defaultLayers, predictedEvents, RehearsalError, type RehearseOptions, type RehearsalResult, type PlanSource, type Located } from './rehearse';
 export { chromeTrace, summarizeCollectives, type CollectiveSummary } from './trace-export';
-export { interpreterExecutor, type Executor, type ExecuteRequest, type ExecuteResult } from './executor';
+export { interpreterExecutor, type Executor, type ExecuteRequest, type ExecuteResult, type GpuAvailability } from './executor';

@@ -6,7 +6,7 @@ import { parsePlanSource, type PlanDocument, type PlanEntry } from '../plan';
 import { loadModel, type ModelGraph } from '../models';
 import { bindPlan, planInputsFromDocument, type ShardedModel } from '../analysis';
 import { lineColumn } from '../util/json';
-import { lower, LoweringError, ProgramError, type Routing, compareModules, predict, defaultCostModel, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
+import { lower, LoweringError, ProgramError, type Routing, type LinkTopology, compareModules, predict, defaultCostModel, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
 import type { Trace, TraceEvent, EventCategory } from '../trace/types';
 import { summarizeCollectives, type CollectiveSummary } from './trace-export';
 import { chooseWidths } from './widths';
@@ -111,13 +111,17 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   }
   if (!doc.model && !opts.model) throw new RehearsalError(`${src.uri}:1:1: the plan names no "model" (pick one for the file, or add "model" to the plan)`);
   const backendWanted = opts.backend ?? doc.run?.backend ?? 'auto';
-  const backend: 'cpu' | 'cuda' = backendWanted === 'cuda' ? 'cuda' : 'cpu';
+  let backend: 'cpu' | 'cuda' = backendWanted === 'cuda' ? 'cuda' : 'cpu';
   const notes: string[] = [];
   const executor = opts.executor && !opts.executor.unavailable ? opts.executor : interpreterExecutor;
   if (executor === interpreterExecutor) {
     if (backend === 'cuda') throw new RehearsalError(`the CUDA backend needs the native runtime${opts.executor?.unavailable ? `: ${opts.executor.unavailable}` : ''}; use --backend cpu`);
     notes.push(`ran on the JS interpreter in this process: ${opts.executor?.unavailable ?? 'no native runtime was given'}`);
   }
+  // 'auto': all visible GPUs when there are enough for the run, else the CPU. Asked now, so the
+  // discovery overlaps loading the model.
+  const gpus = backendWanted === 'auto' && executor.gpus ? executor.gpus().catch((e: Error) => ({ count: 0, reason: e.message, links: undefined })) : undefined;
+  let links: LinkTopology | undefined;
   let graph: ModelGraph;
   try {
     graph = opts.model ?? loadModel(doc.model!.ref, dirname(resolve(src.uri)));
@@ -132,6 +136,14 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   const limit = Math.min(opts.ranks ?? doc.run?.ranks ?? CPU_MAX_RANKS, CPU_MAX_RANKS);
   if (tp.size > limit) throw new RehearsalError(`${src.uri}: the plan's ${tp.name} group has ${tp.size} ranks; this run allows ${limit}`);
   const n = tp.size;
+  if (gpus) {
+    const g = await gpus;
+    if (g.count >= n) {
+      backend = 'cuda';
+      links = g.links;
+      notes.push(`on ${n} of the ${g.count} visible GPUs`);
+    } else notes.push(g.count ? `${g.count} GPU(s) visible for ${n} ranks: ran on the CPU backend` : `no GPU to run on (${g.reason ?? 'none found'}): ran on the CPU backend`);
+  }
   if (world > n) notes.push(`the ${world}-rank mesh is rehearsed as one ${tp.name} group of ${n} ranks (ranks 0–${n - 1})`);
   const tokens = opts.tokens ?? n * Math.max(1, Math.ceil(8 / n));
   const cfg = graph.config;
@@ -220,6 +232,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
       signal: opts.signal,
       onEvent: opts.onEvent ? (e) => opts.onEvent!(toEvent(e)) : undefined,
     });
+    notes.push(...(run.notes ?? []));
     if (!refRun) {
       stage = 'reference';
       progress('running the reference', 0.7);
@@ -237,7 +250,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   const first = modules.find((m) => !(m.relError <= TOL_FP32));
   const finalErr = modules.length ? modules[modules.length - 1].relError : NaN;
   const maxRelError = Math.max(finalErr, ...modules.map((m) => m.relError));
-  const model = opts.costModel ?? defaultCostModel(backend);
+  const model = opts.costModel ?? defaultCostModel(backend, links ?? 'nvlink', Array.from({ length: n }, (_, r) => r));
   if (opts.ncclTestsLog) {
     const fits = fitNcclTestsLog(readText(opts.ncclTestsLog), opts.ncclTestsLog);
     model.links = { ...model.links, ...Object.fromEntries(fits.map((f) => [f.op, f.link])) };

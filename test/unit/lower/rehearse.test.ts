@@ -111,8 +111,8 @@ test('a plan whose tp group exceeds the ranks allowed is refused with the counts
   await assert.rejects(rehearse('examples/llama-3-8b/tp.shardplan.json', { ranks: 4 }), /tp group has 8 ranks; this run allows 4/);
 });
 
-test('all-to-all dispatch (ep_dispatch_experts): numbers match and the verdict says how dispatch was rehearsed', async () => {
+test('all-to-all dispatch (ep_dispatch_experts): numbers match and the verdict says the dispatch ran as all_to_all_v', async () => {
   const r = await rehearse('test/fixtures/rehearse/ep-dispatch.shardplan.json', small);
   assert.equal(r.verdict, 'match', JSON.stringify(r.error ?? r.firstMismatch));
-  assert.ok(r.notes.some((n) => /all-to-all token dispatch is rehearsed as transformers' all-reduce combine/.test(n)), r.notes.join('\n'));
+  assert.ok(r.notes.some((n) => /all-to-all expert dispatch runs as all_to_all_v/.test(n)), r.notes.join('\n'));
 });
