@@ -36,7 +36,7 @@ export interface RehearseOptions {
   budgetBytes?: number;
   /** A budget for the buffers alone, in fp32 elements (small rehearsals in tests); overrides budgetBytes. */
   budgetElements?: number;
-  /** Also run the final norm and lm_head. */
+  /** Also run the model's ends: the embedding before the layers, and the final norm, lm_head and the loss after them. */
   tail?: boolean;
   /** Also run backward's GEMMs and collectives (timed, not compared); default: the plan's run.mode is training. */
   backward?: boolean;
@@ -183,13 +183,13 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   progress('lowering', 0.1);
   let ref;
   let lowered;
-  const lowerSharded = (routing?: Routing) => lower({ graph, sharded, layers, tokens, tail: opts.tail, locate, backward: opts.backward ?? doc.run?.mode === 'training', routing });
+  const lowerSharded = (routing?: Routing) => lower({ graph, sharded, layers, tokens, tail: opts.tail, loss: opts.tail, locate, backward: opts.backward ?? doc.run?.mode === 'training', routing });
   const loweringFailed = (e: unknown): RehearsalResult => {
     if (!(e instanceof LoweringError)) throw e;
     return { ...base, ...empty, verdict: 'error', error: { message: e.message, module: e.module, planEntry: e.entry?.key, file: e.entry?.file, line: e.entry?.line } };
   };
   try {
-    ref = lower({ graph, layers, tokens, tail: opts.tail });
+    ref = lower({ graph, layers, tokens, tail: opts.tail, loss: opts.tail });
     lowered = lowerSharded();
   } catch (e) {
     return loweringFailed(e);

@@ -99,12 +99,13 @@ test('training plans also run backward: input and weight gradient GEMMs, and the
 });
 
 for (const file of ['examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtral-8x7b/tp.shardplan.json'])
-  test(`${file} with the ends: the final norm and lm_head match, the logits compared last`, async () => {
+  test(`${file} with the ends: the final norm, lm_head and the loss match, the loss compared last`, async () => {
     const r = await rehearse(file, { ...small, layers: [0], tail: true, backward: false });
     assert.equal(r.verdict, 'match', JSON.stringify(r.error ?? r.firstMismatch));
-    assert.equal(r.modules.at(-1)!.module, 'lm_head');
-    assert.equal(r.modules.at(-2)!.module, 'model.norm');
-    assert.ok(r.modules.at(-1)!.relError <= 1e-5);
+    assert.equal(r.modules.at(-1)!.module, 'loss');
+    assert.equal(r.modules.at(-2)!.module, 'lm_head');
+    assert.equal(r.modules.at(-3)!.module, 'model.norm');
+    assert.ok(r.modules.at(-1)!.relError <= 1e-5 && r.modules.at(-2)!.relError <= 1e-5);
   });
 
 test('a plan whose tp group exceeds the ranks allowed is refused with the counts', async () => {
