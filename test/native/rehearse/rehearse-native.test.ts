@@ -32,11 +32,12 @@ for (const file of EXAMPLES)
   });
 
 for (const file of ['examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtral-8x7b/tp.shardplan.json'])
-  test(`${file} with the ends through the addon: the final norm and lm_head match`, { skip }, async () => {
+  test(`${file} with the ends through the addon: the embedding, final norm, lm_head and loss match`, { skip }, async () => {
     const r = await rehearse(file, { ...small, executor: native(), layers: [0], tail: true, backward: false });
     assert.equal(r.verdict, 'match', JSON.stringify(r.error ?? r.firstMismatch));
-    assert.equal(r.modules.at(-1)!.module, 'lm_head');
-    assert.ok(r.modules.at(-1)!.relError <= 1e-5);
+    assert.deepEqual(r.modules.slice(-3).map((m) => m.module), ['model.norm', 'lm_head', 'loss']);
+    assert.ok(r.modules.some((m) => m.module === 'model.embed_tokens'), r.modules.map((m) => m.module).join(', '));
+    for (const m of r.modules.slice(-3)) assert.ok(m.relError <= 1e-5, `${m.module}: ${m.relError}`);
   });
 
 test('an expert-parallel plan with all-to-all dispatch runs that dispatch through the addon with matching numbers', { skip }, async () => {
