@@ -75,6 +75,8 @@ export interface CalibrationFit {
   busGBps: number;
   /** The (size, time) points behind the fit: time = the last member's exit − the last member's arrival, fastest of the repeats. */
   samples: { bytes: number; us: number }[];
+  /** The larger sizes did not take longer: bandwidth from the largest size alone, no latency term. */
+  noisy?: boolean;
 }
 
 export interface Calibration {
@@ -109,10 +111,17 @@ export function fitSweep(sweep: Sweep, events: SweepEvent[]): CalibrationFit[] {
     // The fastest repeat: on a shared machine, noise (preemption, other work) only ever adds time.
     const samples = [...bySize].map(([bytes, us]) => ({ bytes, us: Math.min(...us) }));
     if (samples.length < 2) continue;
-    const link = fitLink(op, ranks, samples, `sweep ${op}`);
-    if (!(link.busGBps > 0 && Number.isFinite(link.busGBps)))
-      throw new CalibrationError(`the sweep's ${op} on ${ranks} ranks did not take longer for more bytes (${samples.map((x) => `${x.bytes} B in ${x.us.toFixed(1)} µs`).join(', ')}): too noisy to fit; run it again on a quieter machine or with more repeats`);
-    fits.push({ op, ranks, alphaUs: link.alphaUs, busGBps: link.busGBps, samples });
+    let link = fitLink(op, ranks, samples, `sweep ${op}`);
+    let noisy = false;
+    if (!(link.busGBps > 0 && Number.isFinite(link.busGBps))) {
+      // A larger size that did not take longer (preemption on a shared machine, or a cache that held the
+      // smaller one): latency cannot be told from bandwidth, so the bandwidth is that of the largest size
+      // alone, with no latency term, and the fit says it is rough.
+      const largest = samples.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+      link = fitLink(op, ranks, [{ bytes: 0, us: 0 }, largest], `sweep ${op}`);
+      noisy = true;
+    }
+    fits.push({ op, ranks, alphaUs: link.alphaUs, busGBps: link.busGBps, samples, ...(noisy ? { noisy } : {}) });
   }
   return fits;
 }

@@ -25,9 +25,11 @@ test('the sweep on the addon: α and bus bandwidth for every collective on 2 and
   assert.deepEqual(c.fits.map((f) => `${f.op}/${f.ranks}`), [2, 4].flatMap((n) => SWEEP_OPS.map((op) => `${op}/${n}`)));
   for (const f of c.fits) {
     assert.equal(f.samples.length, 2);
-    // Real measurements: the larger size takes longer, and the bandwidth is that of memory copies (not 0, not infinite).
-    assert.ok(f.samples[1].us > f.samples[0].us, JSON.stringify(f));
+    // Real measurements: the bandwidth is that of memory copies (not 0, not infinite); a fit whose larger
+    // size was not slower (a busy machine) says so instead of inventing a latency.
+    assert.ok(f.samples.every((x) => x.us > 0), JSON.stringify(f));
     assert.ok(f.busGBps > 0.01 && f.busGBps < 1000, JSON.stringify(f));
+    if (f.noisy) assert.equal(f.alphaUs, 0);
     assert.ok(Number.isFinite(f.alphaUs));
   }
   assert.equal(lines.length, c.fits.length);

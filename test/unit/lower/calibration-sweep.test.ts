@@ -73,6 +73,22 @@ test('fitting the sweep recovers α and bus bandwidth per collective from the sl
   assert.throws(() => fitSweep(sweep, events.filter((e) => e.rank !== 2)), /came back from 3 of 4 ranks/);
 });
 
+test('a sweep whose larger size was not slower fits the bandwidth of the largest size alone and says so', () => {
+  const sweep = sweepPrograms(2, [65536, 1 << 20], 1);
+  // 64 KiB in 72 µs, 1 MiB in 61 µs: latency-bound small sizes on a busy machine.
+  const usOf = (bytes: number) => (bytes === 65536 ? 72 : 61);
+  const events: SweepEvent[] = sweep.points.flatMap((p, i) => [0, 1].map((rank) => ({ rank, op: p.index, startNs: i * 1e6, endNs: i * 1e6 + usOf(p.bytes) * 1e3 })));
+  const fits = fitSweep(sweep, events);
+  assert.equal(fits.length, SWEEP_OPS.length);
+  for (const f of fits) {
+    assert.equal(f.noisy, true);
+    assert.equal(f.alphaUs, 0);
+    // The largest size alone: its bus bytes over its time.
+    const alone = predictCollectiveUs(f.op, 1 << 20, 2, { name: '', alphaUs: 0, busGBps: f.busGBps });
+    assert.ok(Math.abs(alone - 61) < 1e-6, `${f.op}: ${alone} µs`);
+  }
+});
+
 test('a calibration applies per rank count; other group sizes take the nearest fit', () => {
   const c = readCalibration(readFileSync('test/fixtures/lower/calibration-8.json', 'utf8'), 'calibration-8.json');
   const model = applyCalibration(defaultCostModel('cpu'), c, 8);
