@@ -2,7 +2,7 @@
 // interpreter (extension/core/lower/interpret.ts, the reference): attention (GQA, causal, per-sequence
 // batches, value head dim apart from the query/key head dim), experts (Σ over the routed local experts,
 // their weights generated here for routed experts only), the lowering's topk (routing reused by key),
-// slice by index/parts, gemm transA (weight gradients), the grouped (per-head) rmsnorm and rope. All fp32.
+// slice by index/parts, gemm transA (weight gradients), the grouped (per-head) rmsnorm, rope and sigmoid. All fp32.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -142,20 +142,32 @@ void runSliceParts(Op& op, OpEnv&) {
   std::memcpy(op.outs[0]->f32(), y.data(), y.size() * 4);
 }
 
-// ---- the lowering's topk: ins [probs (T×E)], outs [idx (T×k), weights (T×k)]; highest first, ties to
-// the lower expert; weights normalised over the k when attrs.normalize. A routing given for
+// ---- the lowering's topk: ins [scores (T×E)] or [scores (T×E), bias (E)], outs [idx (T×k), weights
+// (T×k)]; highest first, ties to the lower expert. With a bias (DeepSeek-V3): experts are chosen on
+// score + bias, only within the attrs.topkGroup best of attrs.nGroup groups (a group's worth: its two
+// best biased scores summed; experts of the other groups are never chosen), and the weights are the
+// unbiased scores. Weights normalised over the k when attrs.normalize (+1e-20 with a
+// bias, as DeepSeek's router does), then times attrs.scalingFactor. A routing given for
 // attrs.routingKey (the reference's choices) is copied instead of computed.
 bool claimsRoutedTopK(const Op& op) {
   auto it = op.attrs.find("routingKey");
   return it != op.attrs.end() && it->second.isStr;
 }
 std::string validateRoutedTopK(const Op& op) {
-  std::string e = needF32(op, 1, 2);
+  const bool biased = op.ins.size() == 2;
+  std::string e = needF32(op, biased ? 2 : 1, 2);
   if (!e.empty()) return e;
   if (!(e = needNum(op, {"k"})).empty()) return e;
   const int64_t E = op.ins[0]->lastDim(), T = E ? op.ins[0]->numel / E : 0, k = int64_t(op.num("k", 0));
   if (k < 1 || k > E) return "k must be in 1.." + std::to_string(E);
   if (op.outs[0]->numel != T * k || op.outs[1]->numel != T * k) return "outputs must hold " + std::to_string(T) + "×" + std::to_string(k);
+  if (biased) {
+    if (op.ins[1]->numel != E) return "the bias must hold " + std::to_string(E) + " values, one per expert";
+    const int64_t g = int64_t(op.num("nGroup", 1)), tg = int64_t(op.num("topkGroup", double(g)));
+    if (g < 1 || E % g != 0) return "nGroup must divide the " + std::to_string(E) + " experts";
+    if (E / g < 2) return "each group needs at least two experts";
+    if (tg < 1 || tg > g || k > tg * (E / g)) return "topkGroup must be in 1.." + std::to_string(g) + " and hold at least k experts";
+  }
   return "";
 }
 void runRoutedTopK(Op& op, OpEnv& env) {
@@ -173,23 +185,63 @@ void runRoutedTopK(Op& op, OpEnv& env) {
     }
   }
   const float* p = op.ins[0]->f32();
+  const float* bias = op.ins.size() == 2 ? op.ins[1]->f32() : nullptr;
   const bool normalize = op.num("normalize", 0) != 0;
-  std::vector<float> idx(size_t(T * k)), w(size_t(T * k));
-  std::vector<int32_t> order(static_cast<size_t>(E));
+  const double scaling = op.num("scalingFactor", 1);
+  const int64_t nGroup = bias ? int64_t(op.num("nGroup", 1)) : 1, per = E / nGroup;
+  const int64_t topkGroup = bias ? int64_t(op.num("topkGroup", double(nGroup))) : nGroup;
+  std::vector<float> idx(static_cast<size_t>(T * k)), w(static_cast<size_t>(T * k)), choice(static_cast<size_t>(E));
+  std::vector<int32_t> order(static_cast<size_t>(E)), gorder(static_cast<size_t>(nGroup));
+  std::vector<float> gscore(static_cast<size_t>(nGroup));
+  std::vector<char> keep(static_cast<size_t>(nGroup));
   for (int64_t t = 0; t < T; t++) {
     const float* row = p + t * E;
+    if (bias) {
+      for (int64_t j = 0; j < E; j++) choice[size_t(j)] = row[j] + bias[j];
+      for (int64_t g = 0; g < nGroup; g++) {  // a group's worth: its two best biased scores
+        float a = -INFINITY, b = -INFINITY;
+        for (int64_t j = g * per; j < (g + 1) * per; j++) {
+          const float v = choice[size_t(j)];
+          if (v > a) b = a, a = v; else if (v > b) b = v;
+        }
+        gscore[size_t(g)] = a + b;
+      }
+      std::iota(gorder.begin(), gorder.end(), 0);
+      std::partial_sort(gorder.begin(), gorder.begin() + topkGroup, gorder.end(), [&](int32_t a, int32_t b) {
+        return gscore[size_t(a)] > gscore[size_t(b)] || (gscore[size_t(a)] == gscore[size_t(b)] && a < b);
+      });
+      std::fill(keep.begin(), keep.end(), 0);
+      for (int64_t g = 0; g < topkGroup; g++) keep[size_t(gorder[size_t(g)])] = 1;
+      for (int64_t j = 0; j < E; j++) if (!keep[size_t(j / per)]) choice[size_t(j)] = -INFINITY;
+    }
+    const float* sel = bias ? choice.data() : row;
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                      [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
+                      [&](int32_t a, int32_t b) { return sel[a] > sel[b] || (sel[a] == sel[b] && a < b); });
     double s = 0;
     for (int64_t j = 0; j < k; j++) s += row[order[j]];
+    if (bias) s += 1e-20;
     for (int64_t j = 0; j < k; j++) {
       idx[size_t(t * k + j)] = float(order[j]);
-      w[size_t(t * k + j)] = normalize ? float(double(row[order[j]]) / s) : row[order[j]];
+      const double v = normalize ? double(row[order[j]]) / s : double(row[order[j]]);
+      w[size_t(t * k + j)] = float(v * scaling);
     }
   }
   std::memcpy(op.outs[0]->f32(), idx.data(), idx.size() * 4);
   std::memcpy(op.outs[1]->f32(), w.data(), w.size() * 4);
+}
+
+// ---- sigmoid: ins [x] → 1 / (1 + e^−x), element-wise (DeepSeek-V3's router scores).
+std::string validateSigmoid(const Op& op) {
+  std::string e = needF32(op, 1, 1);
+  if (!e.empty()) return e;
+  if (op.outs[0]->numel != op.ins[0]->numel) return "output must hold as many values as the input (" + std::to_string(op.ins[0]->numel) + ")";
+  return "";
+}
+void runSigmoid(Op& op, OpEnv&) {
+  const float* x = op.ins[0]->f32();
+  float* y = op.outs[0]->f32();
+  for (int64_t i = 0; i < op.ins[0]->numel; i++) y[i] = float(1.0 / (1.0 + std::exp(-double(x[i]))));
 }
 
 // ---- attention: ins [q [T, hq·d], k [T, hk·d], v [T, hk·dv]] → [T, hq·dv]; causal within each of
@@ -391,7 +443,8 @@ const OpHandler kRoutedTopK{"topk", claimsRoutedTopK, validateRoutedTopK, runRou
 const OpHandler kAttention{"attention", nullptr, validateAttention, runAttention};
 const OpHandler kExperts{"experts", nullptr, validateExperts, runExperts};
 const OpHandler kRope{"rope", nullptr, validateRope, runRope};
-const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts), r7(&kRope);
+const OpHandler kSigmoid{"sigmoid", nullptr, validateSigmoid, runSigmoid};
+const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts), r7(&kRope), r8(&kSigmoid);
 
 }  // namespace
 

@@ -19,8 +19,10 @@
 //                and y[i] = a·c − b·s, y[i+d/2] = b·c + a·s (interleaved output is de-interleaved, as
 //                transformers' apply_rotary_pos_emb_interleave leaves it)
 //   softmax      ins [x]                          → softmax over the last dim
-//   topk         ins [p [T,E]] k, normalize, routingKey → outs [idx [T,k], weights [T,k]]; a routing
-//                given for routingKey (the reference's choice) is reused instead of recomputed
+//   sigmoid      ins [x]                          → 1 / (1 + e^−x)
+//   topk         ins [p [T,E]] or [p, bias [E]] k, normalize, scalingFactor?, nGroup?, topkGroup?, routingKey
+//                → outs [idx [T,k], weights [T,k]] (route.ts); a routing given for routingKey (the
+//                reference's choice) is reused instead of recomputed
 //   attention    ins [q [T,hq·d], k [T,hk·d], v [T,hk·dv]] headDim, vHeadDim, batch, scale? → [T, hq·dv], causal;
 //                query head h reads kv head ⌊h / (hq/hk)⌋; scores scaled by `scale` (default 1/√headDim)
 //   experts      ins [x [T,H], idx, weights] → [T,H]: Σ over routed local experts e of
@@ -32,6 +34,7 @@
 //                ends and the all-to-all dispatch (interpret-ends.ts; semantics in types.ts).
 import type { RankPrograms, RankOp, BufferDecl, OpLabel } from './types';
 import { generateBoxes } from './generator';
+import { routeTopK } from './route';
 import { runEndsOp, allToAllV, EndsOpError } from './interpret-ends';
 import type { Range } from '../sharding/types';
 
@@ -305,26 +308,28 @@ function runLocal(r: number, op: RankOp, get: Get, shape: Shape, put: Put, routi
       const key = String(op.attrs?.routingKey ?? '');
       let hit = routing.get(key);
       if (!hit) {
-        const p = get(r, op.ins[0], op);
         const E = shape(r, op.ins[0], op).at(-1)!;
-        const k = num(op, 'k');
-        const T = p.length / E;
-        const idx = new Float32Array(T * k);
-        const weights = new Float32Array(T * k);
-        for (let t = 0; t < T; t++) {
-          const order = Array.from({ length: E }, (_, j) => j).sort((a, b) => p[t * E + b] - p[t * E + a] || a - b);
-          let s = 0;
-          for (let j = 0; j < k; j++) s += p[t * E + order[j]];
-          for (let j = 0; j < k; j++) {
-            idx[t * k + j] = order[j];
-            weights[t * k + j] = op.attrs?.normalize ? p[t * E + order[j]] / s : p[t * E + order[j]];
-          }
-        }
-        hit = { idx, weights };
+        const bias = op.ins[1] !== undefined ? get(r, op.ins[1], op) : undefined;
+        if (bias && bias.length !== E) throw new ProgramError(`rank ${r}: ${op.label.module ?? 'topk'} has a bias of ${bias.length} values for ${E} experts`, op.label);
+        hit = routeTopK(get(r, op.ins[0], op), E, {
+          k: num(op, 'k'),
+          normalize: !!op.attrs?.normalize,
+          scalingFactor: op.attrs?.scalingFactor === undefined ? 1 : num(op, 'scalingFactor'),
+          bias,
+          nGroup: op.attrs?.nGroup === undefined ? undefined : num(op, 'nGroup'),
+          topkGroup: op.attrs?.topkGroup === undefined ? undefined : num(op, 'topkGroup'),
+        });
         routing.set(key, hit);
       }
       put(r, op.outs[0], hit.idx.slice(), op);
       put(r, op.outs[1], hit.weights.slice(), op);
+      return;
+    }
+    case 'sigmoid': {
+      const x = get(r, op.ins[0], op);
+      const y = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
+      put(r, out, y, op);
       return;
     }
     case 'attention':

@@ -12,6 +12,7 @@ import type { RankPrograms, RankOp, BufferDecl, OpLabel } from './types';
 import { emitMlaCore } from './mla';
 import { ropeSpec, mlaSoftmaxScale, RopeConfigError, type RopeSpec } from './rope';
 import type { Routing } from './interpret';
+import { routerSpec } from './route';
 import { tokenIds, expertBounds, dispatchCounts, isLossParallel, type DispatchCounts } from './ends';
 
 /** Layout of a local 2-D activation [tokens, width] on the tensor-parallel dim. */
@@ -427,12 +428,28 @@ export function lower(o: LowerOptions): Lowered {
             buffers.push({ id: idx, rank: r, dtype: 'f32', shape: [T, k] });
             buffers.push({ id: wts, rank: r, dtype: 'f32', shape: [T, k] });
           }
-          const normalize = cfg.raw.norm_topk_prob !== false;
+          const spec = routerSpec(cfg.raw);
+          const normalize = spec.normalize;
           emit(() => ({ op: 'gemm', ins: [x.buf, w.id], outs: [logits], attrs: { transB: 1 }, label: label() }));
           // The router is a linear too: backward gives it input- and weight-gradient GEMMs.
           linears.push({ module, layer, x: x.buf, rows: localRows(x.layout), w: w.id, wLocal: w.local, entry, seq: flowSeq++ });
-          emit(() => ({ op: 'softmax', ins: [logits], outs: [probs], label: label() }));
-          emit(() => ({ op: 'topk', ins: [probs], outs: [idx, wts], attrs: { k, normalize, routingKey: `${module}` }, label: label() }));
+          if (spec.scoring === 'sigmoid') {
+            // DeepSeek-V3's router: sigmoid scores; experts chosen on score + e_score_correction_bias within
+            // the best topk_group of n_group groups; weights are the unbiased scores, normalised when
+            // norm_topk_prob, times routed_scaling_factor. The bias is a buffer (nothing shards it): every
+            // rank generates it whole.
+            const biasKey = `${module}.e_score_correction_bias`;
+            const bias = `buffer:${biasKey}`;
+            for (let r = 0; r < world; r++) buffers.push({ id: bias, rank: r, dtype: 'f32', shape: [E], init: { kind: 'param', key: biasKey, globalShape: [E], ranges: [[[0, E]]], scale: 0.1 } });
+            const nGroup = spec.nGroup ?? 1, topkGroup = spec.topkGroup ?? nGroup, scalingFactor = spec.scalingFactor;
+            if (!(nGroup >= 1 && E % nGroup === 0 && E / nGroup >= 2 && topkGroup >= 1 && topkGroup <= nGroup && k <= topkGroup * (E / nGroup)))
+              throw new LoweringError(`${module}: n_group ${nGroup} and topk_group ${topkGroup} cannot choose ${k} of ${E} experts`, module, entry);
+            emit(() => ({ op: 'sigmoid', ins: [logits], outs: [probs], label: label() }));
+            emit(() => ({ op: 'topk', ins: [probs, bias], outs: [idx, wts], attrs: { k, normalize, nGroup, topkGroup, scalingFactor, routingKey: `${module}` }, label: label() }));
+          } else {
+            emit(() => ({ op: 'softmax', ins: [logits], outs: [probs], label: label() }));
+            emit(() => ({ op: 'topk', ins: [probs], outs: [idx, wts], attrs: { k, normalize, routingKey: `${module}` }, label: label() }));
+          }
           routingKeys.set(step.output, module);
           env.set(`${step.output}:idx`, { buf: idx, layout: R, width: k });
           env.set(`${step.output}:w`, { buf: wts, layout: R, width: k });

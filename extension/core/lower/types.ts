@@ -30,9 +30,12 @@ export interface BufferDecl {
  * - softmax: over the last dim.
  * - topk: ins [logits (T×E)], outs [weights (T×k), indices (T×k, i32)]; attrs.k, attrs.scoring
  *   ('softmax' default, or 'none'), attrs.normalize (weights sum to 1 over the k). Ties → lower index.
- *   The lowering's router (attrs.routingKey set): ins [probabilities (T×E)], outs [indices (T×k), weights
- *   (T×k)] (f32), no scoring; a routing given to the run for that key (the reference's choices, run
- *   option `routing`) is copied instead of computed.
+ *   The lowering's router (attrs.routingKey set): ins [scores (T×E)] or [scores (T×E), bias (E)], outs
+ *   [indices (T×k), weights (T×k)] (f32), no scoring; attrs.scalingFactor multiplies the weights; with a
+ *   bias (DeepSeek-V3), experts are chosen on score + bias within the attrs.topkGroup best of attrs.nGroup
+ *   groups and weighted by the unbiased scores (lower/route.ts); a routing given to the run for that key
+ *   (the reference's choices, run option `routing`) is copied instead of computed.
+ * - sigmoid: ins [x] → 1 / (1 + e^−x) (DeepSeek-V3's router scores).
  * - experts: ins [x (T×H), indices (T×k), weights (T×k)] → [T×H]: Σ over the routed local experts e in
  *   [attrs.expertStart, expertEnd) of weight · down_e(silu(gate_e x) · up_e x). gate_up [E, 2I, H] rows
  *   attrs.gateUpRows and down [E, H, I] columns attrs.downCols (flat [start, end) pairs) come from the
@@ -85,7 +88,7 @@ export interface BufferDecl {
  */
 export type OpName =
   | 'sleep'
-  | 'gemm' | 'silu_mul' | 'add' | 'rmsnorm' | 'softmax' | 'topk' | 'gather_rows' | 'scatter_add_rows'
+  | 'gemm' | 'silu_mul' | 'add' | 'rmsnorm' | 'softmax' | 'sigmoid' | 'topk' | 'gather_rows' | 'scatter_add_rows'
   | 'copy' | 'slice' | 'concat' | 'scale' | 'attention' | 'experts'
   | 'rope'
   | 'embedding' | 'row_max' | 'row_sum_exp' | 'target_logit' | 'cross_entropy' | 'dispatch_pack'

@@ -51,6 +51,11 @@ function getter(raw: Record<string, unknown>, arch: Architecture | undefined, wh
   return { get, num, optNum };
 }
 
+/** A config value as transformers reads it: by any of its names, else the configuration class's default. */
+export function configValue(raw: Record<string, unknown>, name: string): unknown {
+  return getter(raw, architectureOf(raw), 'config.json').get(name);
+}
+
 export function normalizeConfig(raw: Record<string, unknown>, where = 'config.json'): NormalizedConfig {
   const arch = architectureOf(raw);
   const { get, num, optNum } = getter(raw, arch, where);
