@@ -52,11 +52,12 @@ process.on('message', (raw: unknown) => {
   } catch (e) {
     return send({ type: 'error', message: (e as Error).message });
   }
-  // Finished events go to the parent as they happen: soon after the first op, then in batches.
-  let polls = 0;
+  // Finished events go to the parent as they happen: the first within 10 ms, then in batches every 50 ms
+  // (each wake-up of this thread takes a core from the rank threads; ranks often outnumber cores).
+  let sentAny = false;
   const drain = () => {
     const events = addon.drainEvents?.();
-    if (events && events.length) send({ type: 'events', events });
+    if (events && events.length) { sentAny = true; send({ type: 'events', events }); }
   };
   let lastProgress = Date.now();
   const poll = () => {
@@ -66,7 +67,7 @@ process.on('message', (raw: unknown) => {
       const p = addon.progress();
       if (p) send({ type: 'progress', ranks: p });
     }
-    timer = setTimeout(poll, ++polls < 50 ? 2 : 10);
+    timer = setTimeout(poll, sentAny ? 50 : 10);
   };
   if (m.options.trace !== false && addon.drainEvents) poll();
   else timer = setInterval(() => { const p = addon.progress(); if (p) send({ type: 'progress', ranks: p }); }, 100);
