@@ -7,6 +7,7 @@ import { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../
 import { nativeExecutor, cudaLibraryDirs, pythonSitePackages } from '../runtime';
 import { detectedCostModel } from '../runtime/calibrate';
 import { CalibrationError, readCalibration, applyCalibration, defaultCostModel, type CostModel } from '../core/lower';
+import { summarizeCollectives as traceSummary } from '../core/trace';
 
 /** --calibration f.json (written by `shardscope calibrate`): the collectives' α and bandwidth for the predicted timeline. */
 function calibrationOpt(args: ParsedArgs, backend: 'cpu' | 'cuda', ranks: number | undefined): { model: CostModel; note: string } | undefined {
@@ -117,15 +118,16 @@ register({
           first_mismatch: fm && 'relError' in fm ? { module: fm.module, plan_entry: fm.planEntry ?? null, file: fm.file ?? null, line: fm.line ?? null } : fm,
           error: r.error?.message ?? null,
           notes: r.notes,
-          collectives: r.collectives,
+          collectives: jsonCollectives(r),
         }),
       );
     } else {
       for (const l of verdictLines(r)) (r.verdict === 'match' ? io.out : io.err)(l);
       if (r.collectives.length) {
-        io.out('collective       group              count  bytes/op     measured   predicted  busbw');
+        // measured: last member in → first member out; wait: first member in → last member in.
+        io.out('collective       group              count  bytes/op     measured   predicted        wait  busbw');
         for (const c of r.collectives)
-          io.out(`${c.op.padEnd(16)} [${c.group.join(',')}]`.padEnd(36) + `${String(c.count).padStart(5)}  ${String(c.bytes).padStart(9)}  ${us(c.measuredUs).padStart(10)}  ${us(c.predictedUs).padStart(10)}  ${c.busGBps.toFixed(2)} GB/s`);
+          io.out(`${c.op.padEnd(16)} [${c.group.join(',')}]`.padEnd(36) + `${String(c.count).padStart(5)}  ${String(c.bytes).padStart(9)}  ${us(c.measuredUs).padStart(10)}  ${us(c.predictedUs).padStart(10)}  ${us(c.waitUs).padStart(10)}  ${c.busGBps.toFixed(2)} GB/s`);
       }
       const ratios = Object.entries(r.predictedOverMeasured);
       if (ratios.length) io.out(`predicted ÷ measured: ${ratios.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
@@ -134,3 +136,25 @@ register({
     return r.verdict === 'match' ? 0 : 1;
   },
 });
+
+/**
+ * `collectives` of `shardscope run --json`: the rows of `shardscope trace summary` (count per rank, total
+ * time per rank, mean bus bandwidth, worst skew) over the measured events, with the rehearsal's own
+ * reading beside them: the collectives' time once every member was in, the wait for late members, and
+ * the prediction, each a per-rank total in µs.
+ */
+function jsonCollectives(r: RehearsalResult) {
+  const own = new Map<string, { measured: number; wait: number; predicted: number }>();
+  for (const c of r.collectives) {
+    const o = own.get(c.op) ?? { measured: 0, wait: 0, predicted: 0 };
+    o.measured += c.measuredUs * c.count;
+    o.wait += c.waitUs * c.count;
+    o.predicted += c.predictedUs * c.count;
+    own.set(c.op, o);
+  }
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return traceSummary(r.trace).collectives.map((row) => {
+    const o = own.get(row.op);
+    return { ...row, ...(o ? { own_us: round(o.measured), wait_us: round(o.wait), predicted_us: round(o.predicted) } : {}) };
+  });
+}

@@ -258,6 +258,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   }
   const predicted = predictedEvents(lowered.programs, model);
   const events = [...measured, ...predicted];
+  const collectives = summarizeCollectives(events);
   const trace: Trace = { meta: { version: '1', origin: 'shardscope', model: cfg.modelType, mesh: dims.map((d) => `${d.name}=${d.size}`).join(','), backend, devices: Array.from({ length: n }, (_, r) => `${backend}:${r}`) }, ranks: Array.from({ length: n }, (_, r) => r), events };
   return {
     ...base,
@@ -266,8 +267,8 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     firstMismatch: first ? { module: first.module, relError: first.relError, planEntry: first.entry?.key, file: first.entry?.file, line: first.entry?.line } : null,
     modules,
     trace,
-    collectives: summarizeCollectives(events),
-    predictedOverMeasured: ratioByKind(measured, predicted),
+    collectives,
+    predictedOverMeasured: ratioByKind(measured, predicted, collectives),
     declaredBytes: [ref.programs, lowered.programs].reduce((a, p) => a + p.buffers.reduce((x, b) => x + 4 * b.shape.reduce((u, v) => u * v, 1), 0), 0),
   };
 }
@@ -323,15 +324,21 @@ export function predictedEvents(programs: RankPrograms, model: CostModel): Trace
   });
 }
 
-function ratioByKind(measured: TraceEvent[], predicted: TraceEvent[]): Record<string, number> {
+/** Predicted ÷ measured per op kind: compute ops by their events' total time, collectives by their own
+ *  time once every member was in (the summary's measured time), as the α-β model predicts them. */
+function ratioByKind(measured: TraceEvent[], predicted: TraceEvent[], collectives: CollectiveSummary[]): Record<string, number> {
   const sum = (es: TraceEvent[]) => {
     const m = new Map<string, number>();
-    for (const e of es) m.set(e.name, (m.get(e.name) ?? 0) + e.dur);
+    for (const e of es) if (e.cat !== 'collective') m.set(e.name, (m.get(e.name) ?? 0) + e.dur);
     return m;
   };
   const m = sum(measured);
   const p = sum(predicted);
+  for (const c of collectives) {
+    m.set(c.op, (m.get(c.op) ?? 0) + c.measuredUs * c.count);
+    p.set(c.op, (p.get(c.op) ?? 0) + c.predictedUs * c.count);
+  }
   const out: Record<string, number> = {};
-  for (const [k, v] of m) if (v > 0 && p.has(k)) out[k] = p.get(k)! / v;
+  for (const [k, v] of m) if (v > 0 && p.get(k)) out[k] = p.get(k)! / v;
   return out;
 }

@@ -11,8 +11,12 @@ export interface CollectiveSummary {
   group: number[];
   count: number;
   bytes: number;
-  /** Mean measured time, µs. */
+  /** Mean measured time of one collective, µs: from its last member's arrival to its first member's
+   *  completion, the time the collective itself took once every member was in (what the α-β model
+   *  predicts). Waiting for late members is `waitUs`, apart. */
   measuredUs: number;
+  /** Mean time from the first member's arrival to the last one's, µs. */
+  waitUs: number;
   predictedUs: number;
   /** nccl-tests bus bandwidth of the measured mean, GB/s. */
   busGBps: number;
@@ -25,28 +29,49 @@ const BUS: Record<string, (n: number) => number> = {
   reduce_scatter: (n) => (n - 1) / n,
 };
 
-/** One row per collective op and group, from rank 0's events of each collective (the group's lowest rank). */
+/**
+ * One row per collective op and group. Each collective (one sequence number of one group) is timed from
+ * every member's measured event: a rank's own event would also hold its wait for the others, which on
+ * the CPU backend (more rank threads than cores) is mostly the scheduler, not the collective. A
+ * collective missing some member's event falls back to the group's lowest rank's event.
+ */
 export function summarizeCollectives(events: TraceEvent[]): CollectiveSummary[] {
-  const rows = new Map<string, CollectiveSummary & { m: number; p: number; pc: number }>();
+  const rows = new Map<string, CollectiveSummary & { m: number; w: number; p: number; pc: number; inst: Map<number, { lastIn: number; firstIn: number; firstOut: number; n: number; dur: number }> }>();
   for (const e of events) {
-    if (e.cat !== 'collective' || !e.group || e.rank !== e.group[0]) continue;
+    if (e.cat !== 'collective' || !e.group) continue;
     const key = `${e.name}|${e.group.join(',')}`;
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { op: e.name, group: e.group, count: 0, bytes: 0, measuredUs: 0, predictedUs: 0, busGBps: 0, entries: [], m: 0, p: 0, pc: 0 }));
+    if (!row) rows.set(key, (row = { op: e.name, group: e.group, count: 0, bytes: 0, measuredUs: 0, waitUs: 0, predictedUs: 0, busGBps: 0, entries: [], m: 0, w: 0, p: 0, pc: 0, inst: new Map() }));
     if (e.source === 'predicted') {
+      if (e.rank !== e.group[0]) continue;
       row.p += e.dur;
       row.pc++;
       continue;
     }
-    row.count++;
-    row.bytes += e.bytes ?? 0;
-    row.m += e.dur;
-    if (e.entry && !row.entries.includes(e.entry.key)) row.entries.push(e.entry.key);
+    const seq = e.seq ?? -1 - row.inst.size; // events without a sequence number stand alone
+    const c = row.inst.get(seq) ?? { lastIn: -Infinity, firstIn: Infinity, firstOut: Infinity, n: 0, dur: NaN };
+    c.lastIn = Math.max(c.lastIn, e.ts);
+    c.firstIn = Math.min(c.firstIn, e.ts);
+    c.firstOut = Math.min(c.firstOut, e.ts + e.dur);
+    c.n++;
+    if (e.rank === e.group[0]) {
+      c.dur = e.dur;
+      row.count++;
+      row.bytes += e.bytes ?? 0;
+      if (e.entry && !row.entries.includes(e.entry.key)) row.entries.push(e.entry.key);
+    }
+    row.inst.set(seq, c);
   }
-  return [...rows.values()].map(({ m, p, pc, ...row }) => {
+  return [...rows.values()].map(({ m, w, p, pc, inst, ...row }) => {
+    for (const c of inst.values()) {
+      if (Number.isNaN(c.dur)) continue; // the lowest rank's event is missing: not counted
+      const whole = c.n === row.group.length;
+      m += whole ? Math.max(0, c.firstOut - c.lastIn) : c.dur;
+      w += whole ? c.lastIn - c.firstIn : 0;
+    }
     const measuredUs = row.count ? m / row.count : 0;
     const bytes = row.count ? row.bytes / row.count : 0;
     const n = row.group.length;
-    return { ...row, bytes, measuredUs, predictedUs: pc ? p / pc : 0, busGBps: measuredUs > 0 ? ((bytes / (measuredUs * 1e-6)) * (BUS[row.op]?.(n) ?? 1)) / 1e9 : 0 };
+    return { ...row, bytes, measuredUs, waitUs: row.count ? w / row.count : 0, predictedUs: pc ? p / pc : 0, busGBps: measuredUs > 0 ? ((bytes / (measuredUs * 1e-6)) * (BUS[row.op]?.(n) ?? 1)) / 1e9 : 0 };
   });
 }

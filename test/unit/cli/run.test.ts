@@ -26,6 +26,13 @@ test('shardscope run --json: the contract fields; match exits 0 and writes a Chr
   assert.equal(j.first_mismatch, null);
   // Two forward (o_proj, down_proj) and five backward (the colwise input gradients) in a training plan.
   assert.deepEqual(j.collectives.map((c: { op: string; count: number }) => [c.op, c.count]), [['all_reduce', 7]]);
+  // The rows of `shardscope trace summary`, with the rehearsal's own reading beside them.
+  const c = j.collectives[0];
+  assert.deepEqual(Object.keys(c), ['op', 'count', 'total_us', 'mean_busbw_gbps', 'max_skew_us', 'own_us', 'wait_us', 'predicted_us']);
+  for (const k of ['total_us', 'mean_busbw_gbps', 'own_us', 'predicted_us']) assert.ok(c[k] > 0, `${k} = ${c[k]}`);
+  // A rank's own events also hold its waits: the collectives' own time is at most their per-rank total.
+  assert.ok(c.own_us <= c.total_us + 1e-3, `own ${c.own_us} > total ${c.total_us}`);
+  assert.ok(c.wait_us >= 0);
   const t = JSON.parse(readFileSync(trace, 'utf8'));
   assert.ok(t.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'M' && e.name === 'process_name'));
   assert.equal(t.shardscope.backend, 'cpu');
