@@ -2,7 +2,7 @@
 // interpreter (extension/core/lower/interpret.ts, the reference): attention (GQA, causal, per-sequence
 // batches, value head dim apart from the query/key head dim), experts (Σ over the routed local experts,
 // their weights generated here for routed experts only), the lowering's topk (routing reused by key),
-// slice by index/parts, gemm transA (weight gradients), the grouped (per-head) rmsnorm, rope and sigmoid. All fp32.
+// slice by index/parts, gemm transA (weight gradients), the grouped (per-head) rmsnorm, rope, sigmoid and attention's backward. All fp32.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -304,6 +304,77 @@ void runAttention(Op& op, OpEnv&) {
   std::memcpy(op.outs[0]->f32(), y.data(), y.size() * 4);
 }
 
+// ---- attention_backward: ins [q, k, v, dy [T, hq·dv]] (attrs as attention) → outs [dq, dk, dv] shaped as
+// q, k, v: probabilities recomputed, then per query row i and key j ≤ i: dV_j += P_ij dY_i,
+// dP_ij = dY_i·V_j, dS_ij = P_ij (dP_ij − Σ_j' P_ij' dP_ij'), dQ_i += scale dS_ij K_j,
+// dK_j += scale dS_ij Q_i (query heads sharing a key/value head add up). Sums in double, as the JS
+// interpreter's attentionBackward.
+std::string validateAttentionBackward(const Op& op) {
+  std::string e = needF32(op, 4, 3);
+  if (!e.empty()) return e;
+  if (!(e = needNum(op, {"headDim", "batch"})).empty()) return e;
+  const AttnDims a = attnDims(op);
+  for (int i = 0; i < 4; i++)
+    if (op.ins[i]->shape.size() != 2 || op.ins[i]->rows() != a.T) return "q, k, v and dy must be [tokens, width] with the same tokens";
+  if (a.d <= 0 || a.dv <= 0 || a.qw % a.d || a.kw % a.d || a.hk == 0 || a.hq % a.hk || a.vw != a.hk * a.dv)
+    return "gets " + std::to_string(a.d ? a.qw / a.d : 0) + " query heads and " + std::to_string(a.hk) + " key/value heads, which do not group";
+  if (a.batch < 1 || a.T % a.batch) return std::to_string(a.T) + " tokens do not split into " + std::to_string(a.batch) + " sequences";
+  if (op.ins[3]->numel != a.T * a.hq * a.dv) return "dy " + dims(*op.ins[3]) + " is not " + std::to_string(a.T) + "×" + std::to_string(a.hq * a.dv);
+  for (int i = 0; i < 3; i++)
+    if (op.outs[i]->numel != op.ins[i]->numel) return "gradient '" + op.outs[i]->id + "' " + dims(*op.outs[i]) + " must hold as many values as " + dims(*op.ins[i]);
+  return "";
+}
+void runAttentionBackward(Op& op, OpEnv&) {
+  const AttnDims a = attnDims(op);
+  const float *q = op.ins[0]->f32(), *k = op.ins[1]->f32(), *v = op.ins[2]->f32(), *dy = op.ins[3]->f32();
+  const int64_t per = a.hq / a.hk, S = a.T / a.batch;
+  const double scale = op.num("scale", 1 / std::sqrt(double(a.d)));
+  std::vector<double> dq(size_t(op.ins[0]->numel), 0.0), dk(size_t(op.ins[1]->numel), 0.0), dv(size_t(op.ins[2]->numel), 0.0);
+  std::vector<double> p(static_cast<size_t>(S)), dp(static_cast<size_t>(S));
+  for (int64_t b = 0; b < a.batch; b++)
+    for (int64_t h = 0; h < a.hq; h++) {
+      const int64_t kh = h / per;
+      for (int64_t i = 0; i < S; i++) {
+        const int64_t qi = (b * S + i) * a.qw + h * a.d, yi = (b * S + i) * a.hq * a.dv + h * a.dv;
+        double m = -INFINITY;
+        for (int64_t j = 0; j <= i; j++) {
+          const int64_t kj = (b * S + j) * a.kw + kh * a.d;
+          double s = 0;
+          for (int64_t c = 0; c < a.d; c++) s += double(q[qi + c]) * k[kj + c];
+          p[size_t(j)] = s * scale;
+          m = std::max(m, p[size_t(j)]);
+        }
+        double z = 0;
+        for (int64_t j = 0; j <= i; j++) z += p[size_t(j)] = std::exp(p[size_t(j)] - m);
+        double D = 0;
+        for (int64_t j = 0; j <= i; j++) {
+          p[size_t(j)] /= z;
+          const int64_t vj = (b * S + j) * a.vw + kh * a.dv;
+          double s = 0;
+          for (int64_t c = 0; c < a.dv; c++) {
+            s += double(dy[yi + c]) * v[vj + c];
+            dv[size_t(vj + c)] += p[size_t(j)] * dy[yi + c];
+          }
+          dp[size_t(j)] = s;
+          D += p[size_t(j)] * s;
+        }
+        for (int64_t j = 0; j <= i; j++) {
+          const double ds = p[size_t(j)] * (dp[size_t(j)] - D) * scale;
+          const int64_t kj = (b * S + j) * a.kw + kh * a.d;
+          for (int64_t c = 0; c < a.d; c++) {
+            dq[size_t(qi + c)] += ds * k[kj + c];
+            dk[size_t(kj + c)] += ds * q[qi + c];
+          }
+        }
+      }
+    }
+  for (int i = 0; i < 3; i++) {
+    const std::vector<double>& g = i == 0 ? dq : i == 1 ? dk : dv;
+    float* out = op.outs[size_t(i)]->f32();
+    for (size_t x = 0; x < g.size(); x++) out[x] = float(g[x]);
+  }
+}
+
 // ---- experts: ins [x [T, H], idx [T, k], weights [T, k]] → [T, H] = Σ over routed local experts e of
 // weight · down_e(silu(gate_e x) · up_e x). Weights come from the counter generator, only for experts
 // some token is routed to: gate_up [E, 2I, H] rows attrs.gateUpRows, down [E, H, I] columns
@@ -444,7 +515,8 @@ const OpHandler kAttention{"attention", nullptr, validateAttention, runAttention
 const OpHandler kExperts{"experts", nullptr, validateExperts, runExperts};
 const OpHandler kRope{"rope", nullptr, validateRope, runRope};
 const OpHandler kSigmoid{"sigmoid", nullptr, validateSigmoid, runSigmoid};
-const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts), r7(&kRope), r8(&kSigmoid);
+const OpHandler kAttentionBackward{"attention_backward", nullptr, validateAttentionBackward, runAttentionBackward};
+const RegisterOp r1(&kGemmTransA), r2(&kGroupedRmsNorm), r3(&kSliceParts), r4(&kRoutedTopK), r5(&kAttention), r6(&kExperts), r7(&kRope), r8(&kSigmoid), r9(&kAttentionBackward);
 
 }  // namespace
 

@@ -66,6 +66,12 @@ export function opFlops(op: RankOp, shapeOf: (id: string) => number[]): number {
     const [T, qw] = shapeOf(op.ins[0]);
     return 2 * T * T * qw;
   }
+  if (op.op === 'attention_backward') {
+    // Scores recomputed, dQ and dK (each T²·qw multiply-adds), dP and dV (each T²·hq·dv).
+    const [T, qw] = shapeOf(op.ins[0]);
+    const yw = sizeOf(shapeOf(op.ins[3])) / T;
+    return 2 * T * T * (3 * qw + 2 * yw);
+  }
   if (op.op === 'experts') {
     const [T, H] = shapeOf(op.ins[0]);
     const k = shapeOf(op.ins[1])[1];

@@ -25,6 +25,7 @@
 //                reference's choice) is reused instead of recomputed
 //   attention    ins [q [T,hq·d], k [T,hk·d], v [T,hk·dv]] headDim, vHeadDim, batch, scale? → [T, hq·dv], causal;
 //                query head h reads kv head ⌊h / (hq/hk)⌋; scores scaled by `scale` (default 1/√headDim)
+//   attention_backward ins [q, k, v, dy [T,hq·dv]] (attrs as attention) → outs [dq, dk, dv] (attention-backward.ts)
 //   experts      ins [x [T,H], idx, weights] → [T,H]: Σ over routed local experts e of
 //                weight · down_e(silu(gate_e x) · up_e x); expert weights are generated here, for routed
 //                experts only, from the counter generator (attrs: keys, global shapes, local boxes)
@@ -35,6 +36,7 @@
 import type { RankPrograms, RankOp, BufferDecl, OpLabel } from './types';
 import { generateBoxes } from './generator';
 import { routeTopK } from './route';
+import { attentionBackward } from './attention-backward';
 import { runEndsOp, allToAllV, EndsOpError } from './interpret-ends';
 import type { Range } from '../sharding/types';
 
@@ -335,6 +337,19 @@ function runLocal(r: number, op: RankOp, get: Get, shape: Shape, put: Put, routi
     case 'attention':
       put(r, out, attention(r, op, get, shape), op);
       return;
+    case 'attention_backward': {
+      const T = shape(r, op.ins[0], op)[0];
+      const d = num(op, 'headDim');
+      const ins = op.ins.map((id) => get(r, id, op));
+      const hq = ins[0].length / T / d, hk = ins[1].length / T / d, dv = num(op, 'vHeadDim');
+      if (!Number.isInteger(hq) || !Number.isInteger(hk) || hk === 0 || hq % hk !== 0 || ins[2].length !== T * hk * dv || ins[3].length !== T * hq * dv)
+        throw new ProgramError(`rank ${r}: ${op.label.module ?? 'attention_backward'} gets ${hq} query heads and ${hk} key/value heads, which do not group`, op.label);
+      const g = attentionBackward(ins[0], ins[1], ins[2], ins[3], { tokens: T, headDim: d, vHeadDim: dv, batch: num(op, 'batch'), scale: typeof op.attrs?.scale === 'number' ? op.attrs.scale : 1 / Math.sqrt(d) });
+      put(r, op.outs[0], g.dq, op);
+      put(r, op.outs[1], g.dk, op);
+      put(r, op.outs[2], g.dv, op);
+      return;
+    }
     case 'experts':
       put(r, out, experts(r, op, get, shape), op);
       return;

@@ -169,8 +169,14 @@ export function lower(o: LowerOptions): Lowered {
     for (let r = 0; r < world; r++) buffers.push({ id, rank: r, dtype: 'f32', shape: [localRows(layout), localWidth(layout, width)] });
     return id;
   };
+  // Position in the forward flow of every op backward revisits (linears, experts, attention cores).
+  let flowSeq = 0;
+  // Attention cores in flow order, each rank's op (backward recomputes from its q, k and v).
+  const attentions: { seq: number; perRank: RankOp[] }[] = [];
   const emit = (fn: (r: number) => RankOp) => {
-    for (let r = 0; r < world; r++) ops[r].push(fn(r));
+    const made: RankOp[] = [];
+    for (let r = 0; r < world; r++) ops[r].push((made[r] = fn(r)));
+    if (made[0]?.op === 'attention') attentions.push({ seq: flowSeq++, perRank: made });
   };
   const paramBuf = (name: string, scale: number): { id: string; local: number[][]; p?: BoundParam } => {
     const info = paramInfo.get(name);
@@ -281,7 +287,6 @@ export function lower(o: LowerOptions): Lowered {
 
   const env = new Map<string, Act>();
   const linears: { module: string; layer?: number; x: string; rows: number; w: string; wLocal: number[][]; entry?: EntryRef; seq?: number }[] = [];
-  let flowSeq = 0;
   // Experts modules in flow order, with the rows each local expert receives (backward's GEMM shapes).
   const experts: ExpertsBackward[] = [];
   // The router output each routing key belongs to, and the all-to-all dispatch counts per experts module.
@@ -653,6 +658,25 @@ export function lower(o: LowerOptions): Lowered {
     }
   };
 
+  /** Backward of an attention core on every rank: its q, k, v gradients from a generated output gradient (local heads, real shapes). */
+  const attentionBackwardOps = (perRank: RankOp[]) => {
+    const f = perRank[0];
+    const label: OpLabel = { ...f.label, pass: 'backward' };
+    const g = `grad:${f.label.module ?? 'attention'}:${f.outs[0]}`;
+    for (let r = 0; r < world; r++) {
+      const op = perRank[r];
+      const shapeOf = (id: string) => buffers.find((b) => b.rank === r && b.id === id)!.shape;
+      const [T] = shapeOf(op.ins[0]);
+      const dyShape = [T, shapeOf(op.outs[0]).slice(1).reduce((a, b) => a * b, 1)];
+      buffers.push({ id: `${g}:dy`, rank: r, dtype: 'f32', shape: dyShape, init: { kind: 'input', key: `${g}:dy`, globalShape: dyShape, ranges: [dyShape.map((n) => [0, n] as [number, number])], scale: 1 } });
+      const outs = ['dq', 'dk', 'dv'].map((n, i) => {
+        buffers.push({ id: `${g}:${n}`, rank: r, dtype: 'f32', shape: shapeOf(op.ins[i]) });
+        return `${g}:${n}`;
+      });
+      ops[r].push({ op: 'attention_backward', ins: [...op.ins, `${g}:dy`], outs, attrs: op.attrs, label });
+    }
+  };
+
   /** Backward in reverse flow order: dX = dY·W and dW = dYᵀ·X per linear, and the binding's backward collectives. */
   const lowerBackward = () => {
     const coll = (sharded?.collectives ?? []).filter((c) => c.pass === 'backward' && (c.layer === undefined ? o.tail : o.layers.includes(c.layer)));
@@ -708,9 +732,19 @@ export function lower(o: LowerOptions): Lowered {
       emit((r) => ({ op: 'all_to_all_v', ins: [gin], outs: [gout], group: 0, attrs: { sendCounts: send[r], recvCounts: recv[r] }, label: { layer: c.layer, module: c.module, entry: e?.key, file: e?.file, line: e?.line, pass: 'backward' } }));
     };
     const pending = [...experts];
+    const pendingAttn = [...attentions];
+    // Experts and attention cores the forward ran after `after`, latest first.
     const flushExperts = (after: number) => {
-      while (pending.length && pending[pending.length - 1].seq > after) {
-        const x = pending.pop()!;
+      for (;;) {
+        const x = pending.length ? pending[pending.length - 1] : undefined;
+        const a = pendingAttn.length ? pendingAttn[pendingAttn.length - 1] : undefined;
+        if (a && a.seq > after && (!x || a.seq > x.seq)) {
+          pendingAttn.pop();
+          attentionBackwardOps(a.perRank);
+          continue;
+        }
+        if (!x || x.seq <= after) return;
+        pending.pop();
         enter(x.module);
         exchange(x, 0);
         expertsBackward(x);

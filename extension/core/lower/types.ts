@@ -36,6 +36,8 @@ export interface BufferDecl {
  *   groups and weighted by the unbiased scores (lower/route.ts); a routing given to the run for that key
  *   (the reference's choices, run option `routing`) is copied instead of computed.
  * - sigmoid: ins [x] → 1 / (1 + e^−x) (DeepSeek-V3's router scores).
+ * - attention_backward: ins [q, k, v, dy (T×hq·dv)], attrs as attention → outs [dq, dk, dv] shaped as q, k, v:
+ *   the causal attention's gradients, probabilities recomputed (lower/attention-backward.ts).
  * - experts: ins [x (T×H), indices (T×k), weights (T×k)] → [T×H]: Σ over the routed local experts e in
  *   [attrs.expertStart, expertEnd) of weight · down_e(silu(gate_e x) · up_e x). gate_up [E, 2I, H] rows
  *   attrs.gateUpRows and down [E, H, I] columns attrs.downCols (flat [start, end) pairs) come from the
@@ -89,7 +91,7 @@ export interface BufferDecl {
 export type OpName =
   | 'sleep'
   | 'gemm' | 'silu_mul' | 'add' | 'rmsnorm' | 'softmax' | 'sigmoid' | 'topk' | 'gather_rows' | 'scatter_add_rows'
-  | 'copy' | 'slice' | 'concat' | 'scale' | 'attention' | 'experts'
+  | 'copy' | 'slice' | 'concat' | 'scale' | 'attention' | 'attention_backward' | 'experts'
   | 'rope'
   | 'embedding' | 'row_max' | 'row_sum_exp' | 'target_logit' | 'cross_entropy' | 'dispatch_pack'
   | 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'all_to_all' | 'all_to_all_v' | 'broadcast' | 'send' | 'recv'

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { childPath, addonBuilt, Prog, values } from '../runtime/helpers';
 import { runPrograms } from '../../../extension/runtime';
 import { generateBoxes, interpret, relError } from '../../../extension/core/lower';
+import { attentionBackward } from '../../../extension/core/lower/attention-backward';
 import type { Range } from '../../../extension/core/sharding/types';
 
 const skip = !addonBuilt() && 'the addon is not built';
@@ -141,4 +142,26 @@ test('events reach the parent while the run goes on, in op order per rank; trace
   assert.equal(off.events.length, 0);
   assert.equal(quiet.length, 0);
   assert.deepEqual([...(off.outputs['0/b'] as Float32Array)], [...(on.outputs['0/b'] ?? off.outputs['0/b'])]);
+});
+
+test('attention_backward: the addon computes the interpreter\'s gradients (grouped heads, two sequences, scale) and refuses a dy of the wrong width', { skip }, async () => {
+  const T = 10, d = 8, dv = 6, hq = 6, hk = 2, batch = 2, scale = 0.3;
+  const shapes = { q: [T, hq * d], k: [T, hk * d], v: [T, hk * dv], dy: [T, hq * dv] };
+  const data = Object.fromEntries(Object.entries(shapes).map(([id, s], i) => [`0/${id}`, values(s[0] * s[1], 40 + i)]));
+  const g = new Prog(1);
+  for (const [id, s] of Object.entries(shapes)) g.buf(0, id, s);
+  g.buf(0, 'dq', shapes.q).buf(0, 'dk', shapes.k).buf(0, 'dv', shapes.v);
+  g.op(0, 'attention_backward', ['q', 'k', 'v', 'dy'], ['dq', 'dk', 'dv'], { attrs: { headDim: d, vHeadDim: dv, batch, scale } });
+  const res = await runPrograms(g.p, { ...opts(), outputs: ['0/dq', '0/dk', '0/dv'], data });
+  assert.ok(res.report.ok, JSON.stringify(res.report));
+  const want = attentionBackward(data['0/q'], data['0/k'], data['0/v'], data['0/dy'], { tokens: T, headDim: d, vHeadDim: dv, batch, scale });
+  for (const n of ['dq', 'dk', 'dv'] as const) {
+    const got = res.outputs[`0/${n}`] as Float32Array;
+    assert.ok(relError(got, want[n]) <= 1e-6, `${n}: rel. error ${relError(got, want[n])}`);
+  }
+  const bad = new Prog(1);
+  for (const [id, s] of Object.entries(shapes)) bad.buf(0, id, id === 'dy' ? [T, hq * dv - 1] : s);
+  bad.buf(0, 'dq', shapes.q).buf(0, 'dk', shapes.k).buf(0, 'dv', shapes.v);
+  bad.op(0, 'attention_backward', ['q', 'k', 'v', 'dy'], ['dq', 'dk', 'dv'], { attrs: { headDim: d, vHeadDim: dv, batch, scale } });
+  await assert.rejects(runPrograms(bad.p, { ...opts(), outputs: [] }), /attention_backward.*dy \[10, 35\] is not 10×36/s);
 });
