@@ -256,16 +256,25 @@ AttnDims attnDims(const Op& op) {
   a.hq = a.d ? a.qw / a.d : 0; a.hk = a.d ? a.kw / a.d : 0;
   return a;
 }
+// What is wrong with the first `n` inputs of an attention op (q, k, v [, dy]) and its heads, or "".
+std::string attnShapeError(const Op& op, const AttnDims& a, int n) {
+  for (int i = 0; i < n; i++)
+    if (op.ins[size_t(i)]->shape.size() != 2 || op.ins[size_t(i)]->rows() != a.T) {
+      std::string got;
+      for (int j = 0; j < n; j++) got += (j ? ", " : "") + dims(*op.ins[size_t(j)]);
+      return std::string(n == 3 ? "q, k and v" : "q, k, v and dy") + " must be [tokens, width] with the same tokens, got " + got;
+    }
+  if (a.d <= 0 || a.dv <= 0 || a.qw % a.d || a.kw % a.d || a.hk == 0 || a.hq % a.hk || a.vw != a.hk * a.dv)
+    return "gets " + std::to_string(a.d ? a.qw / a.d : 0) + " query heads and " + std::to_string(a.hk) + " key/value heads, which do not group";
+  if (a.batch < 1 || a.T % a.batch) return std::to_string(a.T) + " tokens do not split into " + std::to_string(a.batch) + " sequences";
+  return "";
+}
 std::string validateAttention(const Op& op) {
   std::string e = needF32(op, 3, 1);
   if (!e.empty()) return e;
   if (!(e = needNum(op, {"headDim", "batch"})).empty()) return e;
   const AttnDims a = attnDims(op);
-  for (int i = 0; i < 3; i++)
-    if (op.ins[i]->shape.size() != 2 || op.ins[i]->rows() != a.T) return "q, k and v must be [tokens, width] with the same tokens, got " + dims(*op.ins[0]) + ", " + dims(*op.ins[1]) + ", " + dims(*op.ins[2]);
-  if (a.d <= 0 || a.dv <= 0 || a.qw % a.d || a.kw % a.d || a.hk == 0 || a.hq % a.hk || a.vw != a.hk * a.dv)
-    return "gets " + std::to_string(a.d ? a.qw / a.d : 0) + " query heads and " + std::to_string(a.hk) + " key/value heads, which do not group";
-  if (a.batch < 1 || a.T % a.batch) return std::to_string(a.T) + " tokens do not split into " + std::to_string(a.batch) + " sequences";
+  if (!(e = attnShapeError(op, a, 3)).empty()) return e;
   if (op.outs[0]->numel != a.T * a.hq * a.dv) return "output '" + op.outs[0]->id + "' " + dims(*op.outs[0]) + " is not " + std::to_string(a.T) + "×" + std::to_string(a.hq * a.dv);
   return "";
 }
@@ -314,11 +323,7 @@ std::string validateAttentionBackward(const Op& op) {
   if (!e.empty()) return e;
   if (!(e = needNum(op, {"headDim", "batch"})).empty()) return e;
   const AttnDims a = attnDims(op);
-  for (int i = 0; i < 4; i++)
-    if (op.ins[i]->shape.size() != 2 || op.ins[i]->rows() != a.T) return "q, k, v and dy must be [tokens, width] with the same tokens";
-  if (a.d <= 0 || a.dv <= 0 || a.qw % a.d || a.kw % a.d || a.hk == 0 || a.hq % a.hk || a.vw != a.hk * a.dv)
-    return "gets " + std::to_string(a.d ? a.qw / a.d : 0) + " query heads and " + std::to_string(a.hk) + " key/value heads, which do not group";
-  if (a.batch < 1 || a.T % a.batch) return std::to_string(a.T) + " tokens do not split into " + std::to_string(a.batch) + " sequences";
+  if (!(e = attnShapeError(op, a, 4)).empty()) return e;
   if (op.ins[3]->numel != a.T * a.hq * a.dv) return "dy " + dims(*op.ins[3]) + " is not " + std::to_string(a.T) + "×" + std::to_string(a.hq * a.dv);
   for (int i = 0; i < 3; i++)
     if (op.outs[i]->numel != op.ins[i]->numel) return "gradient '" + op.outs[i]->id + "' " + dims(*op.outs[i]) + " must hold as many values as " + dims(*op.ins[i]);
