@@ -39,6 +39,8 @@ export interface NativeEvent {
   group?: number;
   members?: number[];
   seq?: number;
+  /** Time the op spent generating weights itself (experts) before its start, ns: a rehearsal's set-up. */
+  setupNs?: number;
 }
 
 export interface RankProgress {

@@ -572,7 +572,10 @@ void rankThread(Run& run, int r) {
         if (op.kind == OpKind::Sleep) {  // waits in slices so a stopped run does not wait for it
           const int64_t until = nowNs() + int64_t(op.num("ms", 0) * 1e6);
           while (nowNs() < until && !run.ctl.stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        } else if (op.kind == OpKind::Extra) op.handler->run(op, env);
+        } else if (op.kind == OpKind::Extra) {
+          env.setupNs = 0;
+          op.handler->run(op, env);
+        }
         else if (!runFewRowsGemm(op, run.intraOpThreads)) runComputeOp(op);
       }
     } catch (const std::exception& e) {
@@ -581,6 +584,11 @@ void rankThread(Run& run, int r) {
     }
     if (trace) {
       ev.endNs = nowNs();
+      // Weights the op generated itself are set-up, as materialize()'s are: the op starts after them.
+      if (op.kind == OpKind::Extra && env.setupNs > 0) {
+        ev.setupNs = env.setupNs;
+        ev.startNs = std::min(ev.endNs, ev.startNs + env.setupNs);
+      }
       run.events[r][i] = ev;
     }
     // Buffers no later op uses and nobody asked for are released (made again if ever read).
@@ -603,6 +611,7 @@ Napi::Object eventObject(Napi::Env env, const Run& run, int r, const Event& e) {
   o.Set("rank", r); o.Set("op", e.op);
   o.Set("startNs", double(e.startNs - run.t0)); o.Set("endNs", double(e.endNs - run.t0));
   o.Set("bytes", double(e.bytes));
+  if (e.setupNs > 0) o.Set("setupNs", double(e.setupNs));
   if (e.group >= 0) {
     const bool pair = e.group >= int(run.groups.size());
     o.Set("group", pair ? -1 : e.group);

@@ -27,6 +27,9 @@ struct OpEnv {
   int rank = 0;
   const RoutingMap* routing = nullptr;  // choices to reuse (may be null)
   int threads = 1;                      // threads the op may use (CPU backend: cores the rank threads leave)
+  // Time the op spent making weights it generates itself (experts), ns: a rehearsal's set-up, not the
+  // op; the rank thread starts the op's event that much later. The handler adds to it.
+  int64_t setupNs = 0;
 };
 
 struct OpHandler {

@@ -4,6 +4,7 @@
 // their weights generated here for routed experts only), the lowering's topk (routing reused by key),
 // slice by index/parts, gemm transA (weight gradients), the grouped (per-head) rmsnorm, rope, sigmoid and attention's backward. All fp32.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -16,6 +17,10 @@
 
 namespace ss {
 namespace {
+
+int64_t steadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 std::string dims(const Buffer& b) {
   std::string s = "[";
@@ -418,7 +423,7 @@ std::string validateExperts(const Op& op) {
   if (op.outs[0]->numel != T * H) return "output '" + op.outs[0]->id + "' " + dims(*op.outs[0]) + " is not " + dims(x);
   return "";
 }
-void runExperts(Op& op, OpEnv&) {
+void runExperts(Op& op, OpEnv& env) {
   Buffer& xb = *op.ins[0];
   const float *x = xb.f32(), *idx = op.ins[1]->f32(), *wts = op.ins[2]->f32();
   const int64_t T = xb.shape[0], H = xb.shape[1], k = op.ins[1]->numel / T;
@@ -437,6 +442,7 @@ void runExperts(Op& op, OpEnv&) {
       for (int64_t j = 0; j < k; j++)
         if (idx[t * k + j] == float(e)) { tok.push_back(t); tw.push_back(wts[t * k + j]); }
     if (tok.empty()) continue;  // never materialised
+    const int64_t genStart = steadyNs();
     std::vector<Box> guBoxes;
     for (auto& r : rows) guBoxes.push_back(Box{{e, e + 1}, r, {0, H}});
     std::vector<float> gu(size_t(nRows * H));
@@ -451,6 +457,7 @@ void runExperts(Op& op, OpEnv&) {
       for (int64_t h = 0; h < H; h++) std::memcpy(&down[size_t(h * nCols + c0)], &part[size_t(h * w)], size_t(w) * 4);
       c0 += w;
     }
+    env.setupNs += steadyNs() - genStart;
     const int64_t n = int64_t(tok.size());
     std::vector<float> xs(size_t(n * H));
     for (int64_t i = 0; i < n; i++) std::memcpy(&xs[size_t(i * H)], x + tok[size_t(i)] * H, size_t(H) * 4);

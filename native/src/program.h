@@ -88,6 +88,7 @@ struct Event {
   int64_t bytes = 0;
   int32_t group = -1;
   int64_t seq = -1;
+  int64_t setupNs = 0;  // weights the op generated itself before its start (experts)
 };
 
 // bf16 <-> f32 with round-to-nearest-even.

@@ -165,3 +165,18 @@ test('attention_backward: the addon computes the interpreter\'s gradients (group
   bad.op(0, 'attention_backward', ['q', 'k', 'v', 'dy'], ['dq', 'dk', 'dv'], { attrs: { headDim: d, vHeadDim: dv, batch, scale } });
   await assert.rejects(runPrograms(bad.p, { ...opts(), outputs: [] }), /attention_backward.*dy \[10, 35\] is not 10×36/s);
 });
+
+test('experts generate their routed weights as set-up: the event says how long and starts after it; an op that generates nothing says nothing', { skip }, async () => {
+  const T = 4, H = 64, I = 96, E = 4, k = 1;
+  const g = new Prog(1).buf(0, 'x', [T, H]).buf(0, 'idx', [T, k]).buf(0, 'w', [T, k]).buf(0, 'y', [T, H]).buf(0, 'y2', [T, H]);
+  const attrs = { numExperts: E, inter: I, expertStart: 0, expertEnd: E, gateUpKey: 'mlp.experts.gate_up_proj', gateUpRows: [0, 2 * I], gateUpScale: 0.05, downKey: 'mlp.experts.down_proj', downCols: [0, I], downScale: 0.05 };
+  g.op(0, 'experts', ['x', 'idx', 'w'], ['y'], { attrs });
+  g.op(0, 'add', ['y', 'x'], ['y2']);
+  const data = { '0/x': values(T * H, 7), '0/idx': Float32Array.from([0, 2, 2, 3]), '0/w': Float32Array.from([1, 0.5, 0.25, 1]) };
+  const res = await runPrograms(g.p, { ...opts(), outputs: ['0/y'], data });
+  assert.ok(res.report.ok, JSON.stringify(res.report));
+  const [ex, add] = res.events;
+  assert.ok((ex.setupNs ?? 0) > 0, `experts event without setupNs: ${JSON.stringify(ex)}`);
+  assert.ok(ex.startNs <= ex.endNs);
+  assert.equal(add.setupNs, undefined);
+});
