@@ -111,6 +111,8 @@ export function nativeExecutor(o: NativeExecutorOptions = {}): Executor {
         const message = (e as Error).message;
         throw new ProgramError(message, e instanceof RuntimeProgramError ? labelOf(programs, undefined, undefined, message) : undefined);
       }
+      // NCCL's log (kept by the CUDA backend): most useful when the run failed or hung.
+      if (res.ncclLog && req.onLog) for (const line of res.ncclLog.split('\n')) if (line.trim()) req.onLog(`nccl: ${line}`);
       if (!res.report.ok) throw failure(programs, res);
       const buffers = Array.from({ length: programs.worldSize }, () => new Map<string, Float32Array>());
       for (const [k, v] of Object.entries(res.outputs)) {

@@ -1,5 +1,6 @@
 // Rehearse Plan: runs the plan's layers sharded on the CPU rank threads (or GPUs), compares them with
-// the unsharded reference, writes the trace and opens it. Progress and cancellation through a
+// the unsharded reference, writes the trace and opens it beside the plan. Asks only when the defaults do
+// not serve (no model for the plan; GPUs too few for its group). Progress and cancellation through a
 // notification. Refused in untrusted folders: a run executes work on the user's machine.
 import * as vscode from 'vscode';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,18 @@ function verdict(r: RehearsalResult): string {
   return `${e?.file ? `${basename(e.file)}:${e.line ?? 1}: ` : ''}the plan cannot run: ${e?.message ?? 'unknown error'}`;
 }
 
+/** The ranks a rehearsal runs: the mesh's tensor-parallel group (its only dim when it has no 'tp'). */
+function groupSize(dims: { name: string; size: number }[] | undefined): number {
+  if (!dims?.length) return 1;
+  return (dims.find((d) => d.name === 'tp') ?? dims[0]).size;
+}
+
+async function revealLine(file: string, line: number): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+  const at = new vscode.Position(Math.max(0, line - 1), 0);
+  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(at, at), viewColumn: vscode.ViewColumn.One });
+}
+
 async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefined, uri?: vscode.Uri): Promise<void> {
   if (refuseUntrusted(log, 'Rehearse Plan')) return;
   const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
@@ -33,14 +46,45 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
     return;
   }
   const cfg = vscode.workspace.getConfiguration('shardscope');
-  const backend = cfg.get<'auto' | 'cpu' | 'cuda'>('backend', 'auto');
+  let backend = cfg.get<'auto' | 'cpu' | 'cuda'>('backend', 'auto');
   // The model and mesh the diagnostics use (a Python plan often names neither: the editor resolved them).
-  const analysis = ctl?.analysis(doc);
+  let analysis = ctl?.analysis(doc);
+  if (ctl && analysis && !analysis.graph) {
+    // No model for this plan yet: the same pick as the status bar's, then the plan is analysed again.
+    await vscode.commands.executeCommand('shardscope.pickModel');
+    ctl.forget(doc);
+    analysis = ctl.analysis(doc);
+    if (!analysis?.graph) {
+      log.appendLine('rehearsal: no model picked');
+      return;
+    }
+  }
   // The programs run on the native addon in a child process, never in the extension host.
   // The CUDA libraries may come with the workspace's PyTorch (its nvidia/*/lib folders); asked only when GPUs may be used.
   const sitePackages = backend === 'cpu' ? [] : await engine().pythonSitePackages(cfg.get<string>('pythonPath') || 'python3');
   const executor = engine().nativeExecutor({ libraryDirs: engine().cudaLibraryDirs({ setting: cfg.get<string>('cudaLibraryPath') || undefined, sitePackages }) });
   if (executor.unavailable) log.appendLine(`rehearsal: ${executor.unavailable}; the JS interpreter runs the programs`);
+  else if (backend !== 'cpu' && executor.gpus) {
+    // The defaults serve when the GPUs can hold the plan's tensor-parallel group (or, on 'auto', when
+    // there is no GPU at all: the CPU, said in the verdict). Otherwise the user picks.
+    const need = groupSize(analysis?.mesh?.dims);
+    const g = await executor.gpus();
+    if (g.count < need && (backend === 'cuda' || g.count > 0)) {
+      const why = g.count ? `${g.count} GPU${g.count > 1 ? 's' : ''} visible; the plan's tensor-parallel group needs ${need}` : `no GPU can be used: ${g.reason ?? 'none found'}`;
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: '$(server-process) Rehearse on the CPU', description: `${Math.min(need, 16)} rank threads`, detail: why, backend: 'cpu' as const },
+          { label: '$(close) Cancel', detail: 'set CUDA_VISIBLE_DEVICES, or a plan whose group fits the GPUs', backend: undefined },
+        ],
+        { title: 'Shardscope: where to rehearse', placeHolder: why },
+      );
+      if (!pick?.backend) {
+        log.appendLine(`rehearsal: not started (${why})`);
+        return;
+      }
+      backend = pick.backend;
+    }
+  }
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Shardscope: rehearsing', cancellable: true },
     async (progress, token) => {
@@ -74,9 +118,13 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
           writeFileSync(tracePath, JSON.stringify(engine().chromeTrace(r.trace)));
           log.appendLine(`trace: ${tracePath}`);
         }
+        // The trace opens beside the plan; the verdict stays as a message, with the way to the plan line.
+        if (tracePath) void vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(tracePath), doc.uri);
+        const where = r.firstMismatch?.file && r.firstMismatch.line ? { file: r.firstMismatch.file, line: r.firstMismatch.line } : r.error?.file ? { file: r.error.file, line: r.error.line ?? 1 } : undefined;
         const show = r.verdict === 'match' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
-        void show(`Shardscope: ${text}`, ...(tracePath ? ['Open Trace'] : [])).then((pick) => {
-          if (pick && tracePath) void vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(tracePath), doc.uri);
+        void show(`Shardscope: ${text}`, ...(where ? ['Go to Plan Entry'] : []), ...(tracePath ? ['Open Trace'] : [])).then((pick) => {
+          if (pick === 'Open Trace' && tracePath) void vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(tracePath), doc.uri);
+          if (pick === 'Go to Plan Entry' && where) void revealLine(where.file, where.line);
         });
       } catch (e) {
         const msg = abort.signal.aborted ? 'rehearsal cancelled' : (e as Error).message;

@@ -15,6 +15,8 @@ export interface ExecuteRequest {
   signal?: AbortSignal;
   /** Every event as it happens (the first marks the start of the run). */
   onEvent?: (e: OpEvent) => void;
+  /** The backend's own log, a line at a time (NCCL's on GPUs), whether the run succeeds or fails. */
+  onLog?: (line: string) => void;
 }
 
 export interface ExecuteResult {

@@ -199,7 +199,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   // dense layers start the sharded run at once, so its first event comes early.
   const needsRouting = layers.some((l) => moe.has(l));
   // Both runs return only the module outputs the comparison reads (and the reference its routing).
-  const runReference = () => executor.execute({ programs: ref.programs, backend, outputs: ref.outputs.map((o) => o.buffer), trace: false, signal: opts.signal });
+  const runReference = () => executor.execute({ programs: ref.programs, backend, outputs: ref.outputs.map((o) => o.buffer), trace: false, signal: opts.signal, onLog: log });
   let refRun: ExecuteResult | undefined;
   const measured: TraceEvent[] = [];
   // Executors time events from the start of the run.
@@ -231,6 +231,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
       trace: opts.trace !== false,
       signal: opts.signal,
       onEvent: opts.onEvent ? (e) => opts.onEvent!(toEvent(e)) : undefined,
+      onLog: log,
     });
     notes.push(...(run.notes ?? []));
     if (!refRun) {

@@ -143,4 +143,30 @@ describe('Shardscope in VS Code', function () {
     const ranks = new Set(trace.traceEvents.filter((e: { ph: string }) => e.ph === 'X').map((e: { pid: number }) => e.pid));
     assert.equal(ranks.size, 8, 'one lane per rank of the default tp=8 mesh');
   });
+  it('asks for a model when the plan names none, then rehearses with the one picked', async function () {
+    this.timeout(240000);
+    const dir = join(ws(), '.shardscope/scratch');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'nomodel.shardplan.json'), JSON.stringify({ mesh: { tp: 2 }, plan: { 'layers.*.mlp.gate_proj': 'colwise', 'layers.*.mlp.up_proj': 'colwise', 'layers.*.mlp.down_proj': 'rowwise' }, run: { layers: [0], mode: 'inference' } }, null, 2));
+    const doc = await open('.shardscope/scratch/nomodel.shardplan.json');
+    const folder = join(ws(), '.shardscope/traces');
+    const before = existsSync(folder) ? readdirSync(folder) : [];
+    await vscode.workspace.getConfiguration('shardscope').update('backend', 'cpu', vscode.ConfigurationTarget.Workspace);
+    let settled = false;
+    const running = Promise.resolve(vscode.commands.executeCommand('shardscope.rehearse', doc.uri)).finally(() => (settled = true));
+    // The model pick (the status bar's list of presets) is up: take its first entry, llama-3-8b, as a
+    // user pressing Enter would. Accepting is retried until the pick has shown.
+    while (!settled && !(existsSync(folder) && readdirSync(folder).some((n) => n.startsWith('nomodel-')))) {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await running;
+    const written = (existsSync(folder) ? readdirSync(folder) : []).filter((n) => !before.includes(n));
+    assert.equal(written.length, 1, `new traces: ${written.join(', ')}`);
+    assert.match(written[0], /^nomodel-cpu-\d+\.json$/);
+    const trace = JSON.parse(readFileSync(join(folder, written[0]), 'utf8'));
+    assert.equal(trace.shardscope.model, 'llama', 'the picked preset (llama-3-8b) is the model rehearsed');
+    const ranks = new Set(trace.traceEvents.filter((e: { ph: string }) => e.ph === 'X').map((e: { pid: number }) => e.pid));
+    assert.equal(ranks.size, 2, 'one lane per rank of the plan\'s tp=2');
+  });
 });
