@@ -85,7 +85,7 @@ export function verdictLines(r: RehearsalResult): string[] {
 register({
   name: 'run',
   summary: 'rehearse a plan: run its layers sharded, compare with the unsharded reference, summarise collectives; exit 1 when the numbers disagree or the plan cannot run',
-  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--width-scale 1|2|4...] [--memory-budget GiB] [--out trace.json] [--nccl-tests <log>] [--calibration <f.json>] [--ends] [--json]',
+  usage: 'shardscope run <plan file> [--ranks N] [--backend cpu|cuda] [--layers 0,3] [--tokens N] [--width-scale 1|2|4...] [--memory-budget GiB] [--out trace.json] [--nccl-tests <log>] [--calibration <f.json>] [--ends] [--verbose] [--json]',
   async run(args, io) {
     const file = args.positional[0];
     if (!file) throw new UsageError('give a plan file (*.shardplan.json or a Python file with a plan)');
@@ -98,7 +98,7 @@ register({
       calibration = calibrationOpt(args, backend === 'cuda' ? 'cuda' : 'cpu', intOpt(args, 'ranks')) ?? (backend === 'cuda' ? await detectedCostModel(intOpt(args, 'ranks')) : undefined);
       // The CUDA libraries may come with the Python environment's PyTorch (nvidia/*/lib); asked only when GPUs may be used.
       const sitePackages = backend === 'cpu' ? [] : await pythonSitePackages(process.env.SHARDSCOPE_PYTHON || 'python3');
-      r = await rehearse(file, { executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({ sitePackages }) }), costModel: calibration?.model, ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args), budgetBytes: memoryOpt(args) });
+      r = await rehearse(file, { onLog: flag(args, 'verbose') ? (line) => io.err(line) : undefined, executor: nativeExecutor({ libraryDirs: cudaLibraryDirs({ sitePackages }) }), costModel: calibration?.model, ranks: intOpt(args, 'ranks'), backend: backend as 'cpu' | 'cuda' | undefined, layers: layersOpt(args), tokens: intOpt(args, 'tokens'), trace: !flag(args, 'no-trace'), ncclTestsLog: optString(args, 'nccl-tests'), tail: args.options.has('ends'), widthScale: widthOpt(args), budgetBytes: memoryOpt(args) });
     } catch (e) {
       if (e instanceof RehearsalError || e instanceof CalibrationError) throw new UsageError(e.message, 1);
       throw e;

@@ -57,3 +57,12 @@ test('shardscope run: bad input is one located line, exit code non-zero', async 
   const w = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--width-scale', '3']);
   assert.match(w.err.join('\n'), /--width-scale: expected a power of two/);
 });
+
+test('shardscope run --verbose: the rehearsal log goes to stderr, the verdict to stdout', async () => {
+  const r = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--layers', '0', '--tokens', '8', '--width-scale', '16', '--verbose']);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  assert.ok(r.err.some((l) => /8 ranks on the CPU/.test(l)), `stderr: ${r.err.join(' | ')}`);
+  assert.match(r.out[0], /^numbers agree/);
+  const quiet = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--layers', '0', '--tokens', '8', '--width-scale', '16']);
+  assert.ok(!quiet.err.some((l) => /8 ranks on the CPU/.test(l)));
+});
