@@ -27,22 +27,27 @@ export default async function () {
   // summary's reading, what the α-β model predicts); the members' wait for each other is shown apart.
   const ratio = async (costModel?: ReturnType<typeof defaultCostModel>) => {
     const ratios: number[] = [];
+    const gemms: number[] = [];
     const waits: number[] = [];
     const owns: number[] = [];
     for (let i = 0; i < 3; i++) {
       const r = await rehearse(PLAN, { ...opts, costModel });
       ratios.push(r.predictedOverMeasured.all_reduce ?? NaN);
+      gemms.push(r.predictedOverMeasured.gemm ?? NaN);
       const c = r.collectives.find((x) => x.op === 'all_reduce');
       waits.push(c?.waitUs ?? NaN);
       owns.push(c?.measuredUs ?? NaN);
     }
     const mid = (xs: number[]) => xs.sort((a, b) => a - b)[1];
-    return { ratio: mid(ratios), wait: mid(waits), own: mid(owns) };
+    return { ratio: mid(ratios), gemm: mid(gemms), wait: mid(waits), own: mid(owns) };
   };
   const byDefault = await ratio();
   const calibrated = await ratio(applyCalibration(defaultCostModel('cpu'), cal, 8));
   const note = 'median of 3 rehearsals (8 ranks, 64 tokens, 1/4 widths); 1 is a perfect prediction';
   rows.push({ name: 'all_reduce predicted ÷ measured, default link', value: byDefault.ratio, unit: '×', note: `${note}; measured ${byDefault.own.toFixed(0)} µs per all-reduce (last member in → first out), members waited ${byDefault.wait.toFixed(0)} µs for each other` });
   rows.push({ name: 'all_reduce predicted ÷ measured, calibrated', value: calibrated.ratio, unit: '×', note: `${note}; measured ${calibrated.own.toFixed(0)} µs, wait ${calibrated.wait.toFixed(0)} µs` });
+  const rates = cal.compute?.find((c) => c.ranks === 8);
+  rows.push({ name: 'gemm predicted ÷ measured, default rates', value: byDefault.gemm, unit: '×', note: `${note}; CPU defaults 1.5 GFLOP/s, 2 GB/s per rank` });
+  rows.push({ name: 'gemm predicted ÷ measured, calibrated', value: calibrated.gemm, unit: '×', note: rates ? `${note}; fitted ${(rates.gemmFlops / 1e9).toFixed(2)} GFLOP/s, ${(rates.memBytesPerSec / 1e9).toFixed(2)} GB/s per rank with 8 at once` : note });
   return rows;
 }

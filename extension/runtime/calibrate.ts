@@ -1,6 +1,6 @@
 // The collective sweep run on the addon (CPU rank threads, or the GPUs through NCCL): the programs and the
 // fit come from the engine (extension/core/lower/sweep.ts), the run from runPrograms.
-import { sweepPrograms, fitSweep, SWEEP_SIZES, defaultCostModel, slowestLink, type Calibration, type CalibrationFit, type CostModel } from '../core/lower';
+import { sweepPrograms, fitSweep, fitCompute, SWEEP_SIZES, defaultCostModel, slowestLink, type Calibration, type CalibrationFit, type ComputeFit, type CostModel } from '../core/lower';
 import { runPrograms, discoverCuda, type RunProgramsOptions } from './host';
 import { cudaLibraryDirs } from './libraryDirs';
 import { toLinkTopology } from './topology';
@@ -48,6 +48,7 @@ export function sweepRankCounts(ranks: number): number[] {
 export async function runCalibrationSweep(o: CalibrationSweepOptions = {}): Promise<Calibration> {
   const backend = o.backend ?? 'cpu';
   const fits: CalibrationFit[] = [];
+  const compute: ComputeFit[] = [];
   for (const n of sweepRankCounts(o.ranks ?? 2)) {
     const sweep = sweepPrograms(n, o.sizes ?? SWEEP_SIZES, o.repeats ?? 3);
     const opts: RunProgramsOptions = { backend, timeoutMs: 60000, childPath: o.childPath, libraryDirs: o.libraryDirs, env: o.env, signal: o.signal };
@@ -56,6 +57,11 @@ export async function runCalibrationSweep(o: CalibrationSweepOptions = {}): Prom
     const got = fitSweep(sweep, res.events);
     for (const f of got) o.onLog?.(`${f.op} on ${n} ranks: α ${f.alphaUs.toFixed(1)} µs, bus ${f.busGBps.toFixed(2)} GB/s (${f.samples.map((s) => `${s.bytes} B ${s.us.toFixed(0)} µs`).join(', ')})`);
     fits.push(...got);
+    const c = fitCompute(sweep, res.events);
+    if (c) {
+      o.onLog?.(`compute on ${n} ranks at once: GEMM ${(c.gemmFlops / 1e9).toFixed(2)} GFLOP/s and memory ${(c.memBytesPerSec / 1e9).toFixed(2)} GB/s per rank`);
+      compute.push(c);
+    }
   }
-  return { version: 1, source: `shardscope calibrate (${backend})`, backend: backend === 'cuda' ? 'cuda' : 'cpu', fits };
+  return { version: 1, source: `shardscope calibrate (${backend})`, backend: backend === 'cuda' ? 'cuda' : 'cpu', fits, compute };
 }

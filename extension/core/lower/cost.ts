@@ -1,6 +1,6 @@
-// The cost model: α-β per collective (calibrated link or the topology's defaults) and a FLOP rate for
-// every GEMM, walked over the same RankPrograms the runtime executes, so predicted and measured events
-// line up op for op.
+// The cost model: α-β per collective (calibrated link or the topology's defaults) and a roofline for
+// compute (a FLOP rate and a memory bandwidth, the slower of the two), walked over the same RankPrograms
+// the runtime executes, so predicted and measured events line up op for op.
 import type { RankPrograms, RankOp } from './types';
 import type { LinkModel } from '../sharding';
 import { LINKS, predictCollectiveUs } from '../sharding';
@@ -83,6 +83,17 @@ export function opFlops(op: RankOp, shapeOf: (id: string) => number[]): number {
   return 0;
 }
 
+/** Bytes an op reads beyond its buffers: the weights the experts op generates for itself (at most one per
+ *  routed token, at most every local expert: which ones the tokens reach is not known here). */
+function opWeightBytes(op: RankOp, shapeOf: (id: string) => number[]): number {
+  if (op.op !== 'experts') return 0;
+  const span = (name: string) => (Array.isArray(op.attrs?.[name]) ? (op.attrs![name] as number[]).reduce((a, v, i, arr) => (i % 2 ? a + v - arr[i - 1] : a), 0) : 0);
+  const [T, H] = shapeOf(op.ins[0]);
+  const k = shapeOf(op.ins[1])[1] ?? 1;
+  const local = Number(op.attrs?.expertEnd ?? 0) - Number(op.attrs?.expertStart ?? 0);
+  return 4 * Math.min(local, T * k) * (span('gateUpRows') + span('downCols')) * H;
+}
+
 export function predict(programs: RankPrograms, model: CostModel): PredictedOp[] {
   const byRank = new Map<number, Map<string, number[]>>();
   for (const b of programs.buffers) {
@@ -104,7 +115,9 @@ export function predict(programs: RankPrograms, model: CostModel): PredictedOp[]
         const op = ops[pc[r]];
         const flops = opFlops(op, shapeOf);
         const bytes = op.outs.reduce((a, id) => a + 4 * sizeOf(shapeOf(id)), 0) + op.ins.reduce((a, id) => a + 4 * sizeOf(shapeOf(id)), 0);
-        const us = flops > 0 ? (flops / model.gemmFlops) * 1e6 : (bytes / model.memBytesPerSec) * 1e6;
+        // A roofline: arithmetic or memory traffic, whichever takes longer (a GEMM over a few tokens is
+        // bound by reading its weight).
+        const us = Math.max(flops / model.gemmFlops, (bytes + opWeightBytes(op, shapeOf)) / model.memBytesPerSec) * 1e6;
         out.push({ rank: r, index: pc[r], op: op.op, startUs: clock[r], durUs: us, bytes: 0, flops });
         clock[r] += us;
         pc[r]++;

@@ -11,4 +11,4 @@ export { fitWidths, estimateMemory, scaleWidths, copiesFromLocalShapes, expertSl
 export { ropeSpec, mlaSoftmaxScale, yarnMscale, RopeConfigError, type RopeSpec } from './rope';
 export { emitMlaCore, type MlaDims, type MlaBuffers } from './mla';
 export { fitNcclTestsLog, CalibrationError, type NcclTestsFit } from './calibrate';
-export { sweepPrograms, fitSweep, applyCalibration, readCalibration, SWEEP_OPS, SWEEP_SIZES, type Sweep, type SweepPoint, type SweepEvent, type Calibration, type CalibrationFit } from './sweep';
+export { sweepPrograms, fitSweep, fitCompute, applyCalibration, readCalibration, SWEEP_OPS, SWEEP_SIZES, type Sweep, type SweepPoint, type ComputePoint, type SweepEvent, type Calibration, type CalibrationFit, type ComputeFit } from './sweep';

@@ -1,6 +1,7 @@
-// Calibration from the runtime's own collectives: a small sweep (all_reduce, all_gather, reduce_scatter at
-// a few sizes, a few times each) as RankPrograms, the fit of α and bus bandwidth per collective and rank
-// count from its events, and the calibration file the CLI writes and reads back.
+// Calibration from the runtime's own collectives and compute: a small sweep (a GEMM and a memory-bound add
+// on every rank at once, then all_reduce, all_gather, reduce_scatter at a few sizes, a few times each) as
+// RankPrograms, the fit of α and bus bandwidth per collective and rank count and of the per-rank GEMM and
+// memory rates from its events, and the calibration file the CLI writes and reads back.
 import type { CollectiveOp, LinkModel } from '../sharding';
 import { fitLink } from '../sharding';
 import type { RankPrograms, RankOp, BufferDecl } from './types';
@@ -24,17 +25,56 @@ export interface SweepPoint {
   warmup: boolean;
 }
 
+/** A compute op every rank runs at once (as a rehearsal's ranks do), to fit the cost model's rates. */
+export interface ComputePoint {
+  kind: 'gemm' | 'memory';
+  flops: number;
+  /** Bytes the op reads and writes. */
+  bytes: number;
+  index: number;
+  warmup: boolean;
+}
+
 export interface Sweep {
   programs: RankPrograms;
   points: SweepPoint[];
+  compute: ComputePoint[];
 }
 
-/** One program per rank: per collective and size, one untimed warm-up then `repeats` timed runs. */
+// The compute probes: a GEMM large enough to be bound by arithmetic (256 rows × 1024 × 1024, 4 MiB of
+// weight) and an add over 16 MiB per operand, bound by memory.
+const GEMM_PROBE = { M: 256, K: 1024, N: 1024 };
+const MEMORY_PROBE_ELEMS = 1 << 22;
+
+/**
+ * One program per rank: first the compute probes on every rank at once, then per collective and size;
+ * each one untimed warm-up then `repeats` timed runs.
+ */
 export function sweepPrograms(ranks: number, sizes: number[] = SWEEP_SIZES, repeats = 3): Sweep {
   if (!Number.isInteger(ranks) || ranks < 2) throw new CalibrationError(`a collective sweep needs at least 2 ranks, not ${ranks}`);
   const buffers: BufferDecl[] = [];
   const ops: RankOp[] = [];
   const points: SweepPoint[] = [];
+  const compute: ComputePoint[] = [];
+  const input = (id: string, shape: number[]) => {
+    for (let r = 0; r < ranks; r++) buffers.push({ id, rank: r, dtype: 'f32', shape, init: { kind: 'input', key: id, globalShape: shape, ranges: [shape.map((n) => [0, n] as [number, number])], scale: 1 } });
+  };
+  const output = (id: string, shape: number[]) => {
+    for (let r = 0; r < ranks; r++) buffers.push({ id, rank: r, dtype: 'f32', shape });
+  };
+  const { M, K, N } = GEMM_PROBE;
+  input('sweep:gemm:x', [M, K]);
+  input('sweep:gemm:w', [N, K]);
+  output('sweep:gemm:y', [M, N]);
+  input('sweep:memory:a', [MEMORY_PROBE_ELEMS]);
+  input('sweep:memory:b', [MEMORY_PROBE_ELEMS]);
+  output('sweep:memory:c', [MEMORY_PROBE_ELEMS]);
+  for (let i = 0; i <= repeats; i++) {
+    compute.push({ kind: 'gemm', flops: 2 * M * K * N, bytes: 4 * (M * K + N * K + M * N), index: ops.length, warmup: i === 0 });
+    ops.push({ op: 'gemm', ins: ['sweep:gemm:x', 'sweep:gemm:w'], outs: ['sweep:gemm:y'], attrs: { transB: 1 }, label: { module: 'calibration', entry: 'gemm' } });
+    compute.push({ kind: 'memory', flops: 0, bytes: 4 * 3 * MEMORY_PROBE_ELEMS, index: ops.length, warmup: i === 0 });
+    ops.push({ op: 'add', ins: ['sweep:memory:a', 'sweep:memory:b'], outs: ['sweep:memory:c'], label: { module: 'calibration', entry: 'add' } });
+  }
   for (const op of SWEEP_OPS)
     for (const size of sizes) {
       // Rows of 256 fp32 values, a multiple of the ranks of them, so every member's share is whole rows.
@@ -57,7 +97,7 @@ export function sweepPrograms(ranks: number, sizes: number[] = SWEEP_SIZES, repe
       }
     }
   const members = Array.from({ length: ranks }, (_, r) => r);
-  return { programs: { worldSize: ranks, groups: [members], buffers, ranks: members.map((rank) => ({ rank, ops: ops.map((o) => ({ ...o })) })) }, points };
+  return { programs: { worldSize: ranks, groups: [members], buffers, ranks: members.map((rank) => ({ rank, ops: ops.map((o) => ({ ...o })) })) }, points, compute };
 }
 
 export interface SweepEvent {
@@ -79,6 +119,15 @@ export interface CalibrationFit {
   noisy?: boolean;
 }
 
+/** Per-rank compute rates with `ranks` ranks running at once (on the CPU backend they share the cores). */
+export interface ComputeFit {
+  ranks: number;
+  /** GEMM rate per rank, FLOP/s. */
+  gemmFlops: number;
+  /** Memory-bound ops per rank, bytes/s. */
+  memBytesPerSec: number;
+}
+
 export interface Calibration {
   version: 1;
   source: string;
@@ -86,6 +135,8 @@ export interface Calibration {
   /** Devices or threads the sweep ran on, as the runtime named them. */
   devices?: string[];
   fits: CalibrationFit[];
+  /** Absent in calibrations made before compute was fitted (and in hand-written ones). */
+  compute?: ComputeFit[];
 }
 
 /** α and bus bandwidth per collective from one sweep's events (every rank's event of every op). */
@@ -104,7 +155,10 @@ export function fitSweep(sweep: Sweep, events: SweepEvent[]): CalibrationFit[] {
       if (p.op !== op || p.warmup) continue;
       const es = byOp.get(p.index) ?? [];
       if (es.length !== ranks) throw new CalibrationError(`the sweep's ${op} of ${p.bytes} B came back from ${es.length} of ${ranks} ranks`);
-      // The collective starts when its last member arrives and ends when the last member leaves.
+      // From the last member's arrival to the last member's exit. Back to back, a sweep's members are
+      // awake when the collective starts; a rehearsal's members sleep through each other's compute and are
+      // woken by the last arrival, a cost the last exit here takes in (calibrated CPU all-reduces came to
+      // 0.6–0.9× a rehearsal's measured time this way, 0.34× with the first exit; bench/calibration).
       const us = (Math.max(...es.map((e) => e.endNs)) - Math.max(...es.map((e) => e.startNs))) / 1e3;
       bySize.set(p.bytes, [...(bySize.get(p.bytes) ?? []), Math.max(us, 1e-3)]);
     }
@@ -126,7 +180,28 @@ export function fitSweep(sweep: Sweep, events: SweepEvent[]): CalibrationFit[] {
   return fits;
 }
 
-/** The cost model with the calibration's links: per rank count where fitted, and per collective for any other group size. */
+/** Per-rank GEMM and memory rates from the sweep's compute probes: the median over ranks and repeats. */
+export function fitCompute(sweep: Sweep, events: SweepEvent[]): ComputeFit | undefined {
+  const ranks = sweep.programs.worldSize;
+  const byOp = new Map<number, SweepEvent[]>();
+  for (const e of events) byOp.set(e.op, [...(byOp.get(e.op) ?? []), e]);
+  const rate = (kind: ComputePoint['kind']) => {
+    const rates: number[] = [];
+    for (const p of sweep.compute)
+      if (p.kind === kind && !p.warmup)
+        for (const e of byOp.get(p.index) ?? []) if (e.endNs > e.startNs) rates.push((kind === 'gemm' ? p.flops : p.bytes) / ((e.endNs - e.startNs) / 1e9));
+    rates.sort((a, b) => a - b);
+    return rates.length ? rates[Math.floor(rates.length / 2)] : undefined;
+  };
+  const gemmFlops = rate('gemm');
+  const memBytesPerSec = rate('memory');
+  return gemmFlops && memBytesPerSec ? { ranks, gemmFlops, memBytesPerSec } : undefined;
+}
+
+/**
+ * The cost model with the calibration's links (per rank count where fitted, and per collective for any
+ * other group size) and compute rates (those of the rank count nearest `preferRanks`).
+ */
 export function applyCalibration(model: CostModel, calibration: Calibration, preferRanks?: number): CostModel {
   const linksByRanks: Record<number, Partial<Record<string, LinkModel>>> = { ...model.linksByRanks };
   const links: Partial<Record<string, LinkModel>> = { ...model.links };
@@ -142,7 +217,9 @@ export function applyCalibration(model: CostModel, calibration: Calibration, pre
       links[f.op] = link;
     }
   }
-  return { ...model, links, linksByRanks };
+  const target = preferRanks ?? Math.max(0, ...(calibration.compute ?? []).map((c) => c.ranks));
+  const compute = (calibration.compute ?? []).reduce<ComputeFit | undefined>((best, c) => (!best || Math.abs(c.ranks - target) < Math.abs(best.ranks - target) || (Math.abs(c.ranks - target) === Math.abs(best.ranks - target) && c.ranks > best.ranks) ? c : best), undefined);
+  return { ...model, links, linksByRanks, ...(compute ? { gemmFlops: compute.gemmFlops, memBytesPerSec: compute.memBytesPerSec } : {}) };
 }
 
 /** A calibration file read back: a located error when it is not one. */
@@ -164,5 +241,12 @@ export function readCalibration(text: string, where = 'calibration file'): Calib
     const ok = f && typeof f.op === 'string' && Number.isInteger(f.ranks) && f.ranks > 1 && Number.isFinite(f.alphaUs) && f.busGBps > 0;
     if (!ok) throw new CalibrationError(`${where}:${lineOf('fits')}: fits[${i}] needs op, ranks (> 1), alphaUs and busGBps (> 0)`);
   });
-  return { version: 1, source: typeof c.source === 'string' ? c.source : where, backend: c.backend === 'cuda' ? 'cuda' : 'cpu', devices: c.devices, fits: c.fits as CalibrationFit[] };
+  if (c.compute !== undefined) {
+    if (!Array.isArray(c.compute)) throw new CalibrationError(`${where}:${lineOf('compute')}: "compute" must list {ranks, gemmFlops, memBytesPerSec}`);
+    c.compute.forEach((f, i) => {
+      if (!f || !Number.isInteger(f.ranks) || f.ranks < 1 || !(f.gemmFlops > 0) || !(f.memBytesPerSec > 0))
+        throw new CalibrationError(`${where}:${lineOf('compute')}: compute[${i}] needs ranks (≥ 1), gemmFlops and memBytesPerSec (> 0)`);
+    });
+  }
+  return { version: 1, source: typeof c.source === 'string' ? c.source : where, backend: c.backend === 'cuda' ? 'cuda' : 'cpu', devices: c.devices, fits: c.fits as CalibrationFit[], ...(c.compute ? { compute: c.compute } : {}) };
 }

@@ -32,9 +32,13 @@ test('the sweep on the addon: α and bus bandwidth for every collective on 2 and
     if (f.noisy) assert.equal(f.alphaUs, 0);
     assert.ok(Number.isFinite(f.alphaUs));
   }
-  assert.equal(lines.length, c.fits.length);
+  // Compute rates per rank with 2 and 4 ranks at once: real (positive, finite) and said in the log.
+  assert.deepEqual(c.compute?.map((x) => x.ranks), [2, 4]);
+  for (const x of c.compute!) assert.ok(x.gemmFlops > 1e6 && x.gemmFlops < 1e13 && x.memBytesPerSec > 1e6 && x.memBytesPerSec < 1e13, JSON.stringify(x));
+  assert.equal(lines.length, c.fits.length + c.compute!.length);
   const back = readCalibration(JSON.stringify(c));
   assert.deepEqual(back.fits, c.fits);
+  assert.deepEqual(back.compute, c.compute);
 });
 
 test('shardscope calibrate --out writes a calibration shardscope run reads', { skip }, async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sweepPrograms, fitSweep, applyCalibration, readCalibration, defaultCostModel, slowestLink, predict, interpret, CalibrationError, SWEEP_OPS, type SweepEvent, type LinkTopology } from '../../../extension/core/lower';
+import { sweepPrograms, fitSweep, fitCompute, applyCalibration, readCalibration, defaultCostModel, slowestLink, predict, interpret, CalibrationError, SWEEP_OPS, type SweepEvent, type LinkTopology } from '../../../extension/core/lower';
 import { predictCollectiveUs, LINKS } from '../../../extension/core/sharding';
 import { rehearse } from '../../../extension/core/rehearse';
 import { main } from '../../../extension/cli/main';
@@ -141,4 +141,37 @@ test('shardscope run --calibration: the fits are said in the notes; a bad file i
   writeFileSync(bad, '{"version": 2}');
   assert.equal(await main(['run', 'examples/llama-3-8b/tp.shardplan.json', '--calibration', bad], b.io), 1);
   assert.match(b.err.join('\n'), /bad\.json:1:2: expected a shardscope calibration/);
+});
+
+test('the sweep\'s compute probes give per-rank GEMM and memory rates; a calibration with them sets the cost model\'s roofline', () => {
+  const sweep = sweepPrograms(2, [65536, 1 << 20], 3);
+  assert.deepEqual(sweep.compute.map((p) => `${p.kind}${p.warmup ? '*' : ''}`), ['gemm*', 'memory*', 'gemm', 'memory', 'gemm', 'memory', 'gemm', 'memory']);
+  // Every probe is in every rank's program, before the collectives.
+  for (const p of sweep.compute) for (const r of sweep.programs.ranks) assert.equal(r.ops[p.index].op, p.kind === 'gemm' ? 'gemm' : 'add');
+  // 10 GFLOP/s and 4 GB/s per rank, one rank slowed once (the median ignores it); warm-ups take longer.
+  const events: SweepEvent[] = [];
+  for (const p of sweep.compute)
+    for (const rank of [0, 1]) {
+      const s = (p.kind === 'gemm' ? p.flops / 10e9 : p.bytes / 4e9) * (p.warmup ? 5 : rank === 1 && p.index === 2 ? 3 : 1);
+      events.push({ rank, op: p.index, startNs: 0, endNs: s * 1e9 });
+    }
+  const fit = fitCompute(sweep, events)!;
+  assert.equal(fit.ranks, 2);
+  assert.ok(Math.abs(fit.gemmFlops - 10e9) < 1e3, `${fit.gemmFlops}`);
+  assert.ok(Math.abs(fit.memBytesPerSec - 4e9) < 1e3, `${fit.memBytesPerSec}`);
+  // The nearest rank count's rates go into the model; collectives keep their fits.
+  const c = { version: 1 as const, source: 't', backend: 'cpu' as const, fits: [], compute: [fit, { ranks: 8, gemmFlops: 2e9, memBytesPerSec: 1e9 }] };
+  assert.deepEqual([applyCalibration(defaultCostModel('cpu'), c, 2).gemmFlops, applyCalibration(defaultCostModel('cpu'), c, 6).gemmFlops], [10e9, 2e9]);
+  // The roofline: a GEMM over 8 rows is bound by reading its weight, one over 1024 rows by arithmetic.
+  const model = { ...defaultCostModel('cpu'), gemmFlops: 10e9, memBytesPerSec: 1e9 };
+  const gemm = (rows: number) => predict({ worldSize: 1, groups: [[0]], buffers: [{ id: 'x', rank: 0, dtype: 'f32', shape: [rows, 1024] }, { id: 'w', rank: 0, dtype: 'f32', shape: [1024, 1024] }, { id: 'y', rank: 0, dtype: 'f32', shape: [rows, 1024] }], ranks: [{ rank: 0, ops: [{ op: 'gemm', ins: ['x', 'w'], outs: ['y'], attrs: { transB: 1 }, label: {} }] }] }, model)[0].durUs;
+  assert.ok(Math.abs(gemm(8) - (4 * (8 * 1024 * 2 + 1024 * 1024)) / 1e9 * 1e6) < 1e-6, `${gemm(8)}`);
+  assert.ok(Math.abs(gemm(1024) - (2 * 1024 ** 3) / 10e9 * 1e6) < 1e-6, `${gemm(1024)}`);
+});
+
+test('a calibration\'s compute rates are checked when read', () => {
+  const base = { version: 1, fits: [{ op: 'all_reduce', ranks: 2, alphaUs: 1, busGBps: 1 }] };
+  assert.deepEqual(readCalibration(JSON.stringify({ ...base, compute: [{ ranks: 2, gemmFlops: 1e9, memBytesPerSec: 2e9 }] })).compute, [{ ranks: 2, gemmFlops: 1e9, memBytesPerSec: 2e9 }]);
+  assert.equal(readCalibration(JSON.stringify(base)).compute, undefined);
+  assert.throws(() => readCalibration(JSON.stringify({ ...base, compute: [{ ranks: 2, gemmFlops: 0, memBytesPerSec: 2e9 }] }, null, 2), 'c.json'), (e: unknown) => e instanceof CalibrationError && /^c\.json:\d+:\d+: compute\[0\] needs ranks/.test(e.message));
 });
