@@ -104,7 +104,7 @@ bool onDevice(const Op& op) {
   if (h == "gemm") return op.num("transA", 0) != 0 && op.ins[0]->dtype == DType::F32 && op.ins[0]->numel <= INT_MAX && op.ins[1]->numel <= INT_MAX;
   if (h == "rmsnorm") return op.ins[1]->numel > 0 && op.ins[0]->lastDim() % op.ins[1]->numel == 0;
   if (h == "slice") return op.attrs.count("parts") != 0;
-  if (h == "attention") return !aliased();
+  if (h == "attention" || h == "attention_backward") return !aliased();
   if (h == "rope") return !(op.num("interleaved", 0) != 0 && aliased()) && !op.list("invFreq").empty();
   if (h == "experts") return !aliased();
   return false;
@@ -233,7 +233,7 @@ class RankRunner {
   CUdeviceptr errWord_ = 0;
   std::map<const Buffer*, CUdeviceptr> ptr_;
   std::map<size_t, CUdeviceptr> attrBufs_;
-  std::vector<std::pair<CUdeviceptr, size_t>> scratch_ = std::vector<std::pair<CUdeviceptr, size_t>>(9, {0, 0});
+  std::vector<std::pair<CUdeviceptr, size_t>> scratch_ = std::vector<std::pair<CUdeviceptr, size_t>>(10, {0, 0});
   std::vector<CUevent> events_;  // start and end of op i at 2i, 2i+1
   CUevent ev0_ = nullptr;
   int64_t hostBase_ = 0;
@@ -497,6 +497,18 @@ class RankRunner {
       a.rows = q.rows(); a.n = q.lastDim() / d; a.t0 = int(k.lastDim() / d); a.a0 = d; a.a1 = int64_t(op.num("vHeadDim", double(d)));
       a.a2 = int64_t(op.num("batch", 1)); a.d0 = op.num("scale", 1 / std::sqrt(double(d)));
       return launch(kAttention, a.rows * a.n, a);
+    }
+    if (h == "attention_backward") {  // statistics and dQ per query row, then dK and dV per key row
+      const Buffer &q = *op.ins[0], &k = *op.ins[1];
+      const int64_t d = int64_t(op.num("headDim", 0));
+      a.p0 = dp(&q); a.p1 = dp(&k); a.p2 = dp(op.ins[2]); a.p3 = dp(op.ins[3]);
+      a.rows = q.rows(); a.n = q.lastDim() / d; a.t0 = int(k.lastDim() / d); a.a0 = d; a.a1 = int64_t(op.num("vHeadDim", double(d)));
+      a.a2 = int64_t(op.num("batch", 1)); a.d0 = op.num("scale", 1 / std::sqrt(double(d)));
+      a.p4 = scratch(9, size_t(a.rows * a.n * 3) * sizeof(double));
+      a.p5 = dp(op.outs[0]);
+      launch(kAttentionBwdQ, a.rows * a.n, a);
+      a.p5 = dp(op.outs[1]); a.p6 = dp(op.outs[2]);
+      return launch(kAttentionBwdKv, a.rows * a.t0, a);
     }
     if (h == "experts") return enqueueExperts(op, i);
     if (h == "rope") {

@@ -46,7 +46,8 @@ KernelFn kernelNamed(const std::string& name) {
       {"ss_block_copy", call<dev::ss_block_copy>}, {"ss_gather_rows", call<dev::ss_gather_rows>},
       {"ss_scatter_add_rows", call<dev::ss_scatter_add_rows>}, {"ss_topk", call<dev::ss_topk>},
       {"ss_attention", call<dev::ss_attention>}, {"ss_rope", call<dev::ss_rope>}, {"ss_generate", call<dev::ss_generate>},
-      {"ss_swiglu_rows", call<dev::ss_swiglu_rows>}, {"ss_rows_axpy", call<dev::ss_rows_axpy>}};
+      {"ss_swiglu_rows", call<dev::ss_swiglu_rows>}, {"ss_rows_axpy", call<dev::ss_rows_axpy>},
+      {"ss_attention_bwd_q", call<dev::ss_attention_bwd_q>}, {"ss_attention_bwd_kv", call<dev::ss_attention_bwd_kv>}};
   auto it = k.find(name);
   return it == k.end() ? nullptr : it->second;
 }
