@@ -1,7 +1,7 @@
 // extensionTestsPath entry: runs the mocha suite in the extension host and writes the results where the
 // runner outside VS Code reads them (SHARDSCOPE_E2E_RESULTS in the workspace).
 import Mocha from 'mocha';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 
@@ -14,7 +14,9 @@ export function run(): Promise<void> {
   const out = join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.shardscope-e2e-results.json');
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
-      writeFileSync(out, JSON.stringify({ failures, results }, null, 2));
+      // Written whole, then renamed into place: the runner polls for the file and must never read half of it.
+      writeFileSync(`${out}.tmp`, JSON.stringify({ failures, results }, null, 2));
+      renameSync(`${out}.tmp`, out);
       if (failures) reject(new Error(`${failures} test(s) failed`));
       else resolve();
     });
