@@ -129,7 +129,9 @@ test('selecting a collective shows its details and the same collective on every 
   assert.equal(predicted.skewUs, 0);
   /** The colour 1.5 px inside an event's left edge, where a straggler's mark would be. */
   const leftEdgeRgb = (i: number) => p.page.evaluate(([i, startUs]) => {
-    const tl = (window as unknown as { __shardscope: { timeline: { t0: number; t1: number; eventPoint(i: number): { x: number; y: number } } } }).__shardscope.timeline;
+    const tl = (window as unknown as { __shardscope: { timeline: { t0: number; t1: number; flush(): void; eventPoint(i: number): { x: number; y: number } } } }).__shardscope.timeline;
+    // A frame still pending (the selection's redraw) is drawn now, so the pixels read are the current ones.
+    tl.flush();
     const c = document.querySelector('canvas')!;
     const x = 150 + ((startUs - tl.t0) / (tl.t1 - tl.t0)) * (c.clientWidth - 150) + 1.5;
     const dpr = window.devicePixelRatio || 1;

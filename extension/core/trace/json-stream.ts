@@ -5,6 +5,12 @@
 export interface TraceStreamHandlers {
   /** One element of `traceEvents` (or of a bare top-level array). */
   event(e: unknown): void;
+  /**
+   * Whether an element is worth parsing, from its top-level "cat" and "name" string values (undefined
+   * when absent, not a string, or holding escapes; the name is read only when asked for): elements it
+   * refuses are skipped unparsed. Absent: every element is parsed.
+   */
+  wants?(cat: string | undefined, name: () => string | undefined): boolean;
   /** Any other top-level key of the trace object, parsed whole. */
   /** `raw` is the value's JSON text: integers past 2^53 (baseTimeNanoseconds) keep every digit there. */
   topLevel?(key: string, value: unknown, raw: string): void;
@@ -71,6 +77,64 @@ function valueEnd(buf: Buffer, start: number, final: boolean): number {
   return final ? i : -1;
 }
 
+/** Where the top-level "cat" and "name" string values of an object lie (byte ranges inside the quotes), found while finding its end. */
+interface Peek {
+  catS: number; catE: number; nameS: number; nameE: number;
+}
+
+const CAT = Buffer.from('"cat"'), NAME = Buffer.from('"name"');
+
+function isKey(buf: Buffer, s: number, e: number, key: Buffer): boolean {
+  if (e - s !== key.length) return false;
+  for (let k = 0; k < key.length; k++) if (buf[s + k] !== key[k]) return false;
+  return true;
+}
+
+/** valueEnd for an object, also noting its top-level "cat" and "name" string values in `peek` (-1 when absent). */
+function objectEnd(buf: Buffer, start: number, peek: Peek): number {
+  peek.catS = peek.catE = peek.nameS = peek.nameE = -1;
+  let depth = 0;
+  let i = start;
+  const n = buf.length;
+  // At depth 1: the next string is a key (after "{" or ","), else a value (after ":").
+  let expectKey = false;
+  let lastKey = 0; // 1: "cat", 2: "name", 0: another key
+  while (i < n) {
+    const b = buf[i];
+    if (b === QUOTE) {
+      const e = stringEnd(buf, i);
+      if (e < 0) return -1;
+      if (depth === 1) {
+        if (expectKey) {
+          lastKey = isKey(buf, i, e, CAT) ? 1 : isKey(buf, i, e, NAME) ? 2 : 0;
+          expectKey = false;
+        } else if (lastKey === 1) { peek.catS = i + 1; peek.catE = e - 1; lastKey = 0; }
+        else if (lastKey === 2) { peek.nameS = i + 1; peek.nameE = e - 1; lastKey = 0; }
+      }
+      i = e;
+      continue;
+    }
+    if (b === LBRACE || b === LBRACKET) {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (b === RBRACE || b === RBRACKET) {
+      if (--depth === 0) return i + 1;
+    } else if (depth === 1) {
+      if (b === COMMA) { expectKey = true; lastKey = 0; }
+      else if (b !== COLON && !isSpace(b)) lastKey = 0; // a number, true, false or null value
+    }
+    i++;
+  }
+  return -1;
+}
+
+/** The text of a string value's bytes, or undefined when it is absent or holds escapes (parsed the slow way). */
+function peekText(buf: Buffer, s: number, e: number): string | undefined {
+  if (s < 0) return undefined;
+  for (let k = s; k < e; k++) if (buf[k] === BACKSLASH || buf[k] > 0x7e) return undefined;
+  return buf.toString('latin1', s, e);
+}
+
 export class TraceEventStream {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
@@ -78,7 +142,8 @@ export class TraceEventStream {
   private state: State = 'start';
   private key = '';
   private bareArray = false;
-  /** How many events were delivered. */
+  private readonly peek: Peek = { catS: -1, catE: -1, nameS: -1, nameE: -1 };
+  /** How many elements were read (delivered, or skipped as unwanted). */
   count = 0;
 
   constructor(private readonly handlers: TraceStreamHandlers) {}
@@ -158,6 +223,18 @@ export class TraceEventStream {
         case 'events': {
           if (c === COMMA) { i++; break; }
           if (c === RBRACKET) { this.state = this.bareArray ? 'done' : 'key'; i++; break; }
+          const wants = this.handlers.wants;
+          if (wants && c === LBRACE) {
+            // Elements the handler refuses by their "cat" and "name" are skipped without parsing (most
+            // of a profiler trace is CPU-side events an import drops).
+            const e = objectEnd(buf, i, this.peek);
+            if (e < 0) { this.pos = i; return; }
+            const p = this.peek;
+            if (wants(peekText(buf, p.catS, p.catE), () => peekText(buf, p.nameS, p.nameE))) this.handlers.event(this.parseSlice(i, e));
+            this.count++;
+            i = e;
+            break;
+          }
           const e = valueEnd(buf, i, final);
           if (e < 0) { this.pos = i; return; }
           this.handlers.event(this.parseSlice(i, e));

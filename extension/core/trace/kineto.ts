@@ -5,6 +5,9 @@ import type { Trace, TraceEvent, TraceExtras } from './types';
 import { canonicalOp, collectiveBytes, isCommKernel, opFromKernel, parseRankList } from './ops';
 
 type Args = Record<string, unknown>;
+
+/** The categories event() reads; of the rest only record_param_comms (a CPU op) matters. */
+const KEPT_CATS = new Set(['kernel', 'gpu_memcpy', 'gpu_memset', 'user_annotation']);
 interface RawEvent {
   ph?: string; cat?: string; name?: string; pid?: unknown; tid?: unknown; ts?: number; dur?: number; args?: Args;
 }
@@ -31,6 +34,22 @@ export class KinetoRankBuilder {
     if (key === 'baseTimeNanoseconds' && raw && /^\s*\d+\s*$/.test(raw)) this.baseRaw = raw.trim();
   }
 
+  private kernels = new Map<string, { short: string; comm: boolean }>();
+  private lanes = new Map<unknown, string>();
+
+  private lane(stream: unknown): string {
+    let l = this.lanes.get(stream);
+    if (l === undefined) this.lanes.set(stream, (l = `stream ${String(stream)}`));
+    return l;
+  }
+
+  /** Whether event() could keep an event with this "cat" and "name" (unknown ones are parsed and looked at). */
+  wants(cat: string | undefined, name: () => string | undefined): boolean {
+    if (cat === undefined || KEPT_CATS.has(cat)) return true;
+    const n = name();
+    return n === undefined || n === 'record_param_comms';
+  }
+
   event(raw: unknown): void {
     const e = raw as RawEvent;
     if (!e || e.ph !== 'X' || typeof e.ts !== 'number') return;
@@ -38,16 +57,16 @@ export class KinetoRankBuilder {
     const cat = e.cat;
     const dur = typeof e.dur === 'number' ? e.dur : 0;
     if (cat === 'kernel') {
-      const stream = e.args?.stream ?? e.tid;
-      const comm = isCommKernel(name);
+      // A trace repeats a few kernel names and streams many times: each is worked out once.
+      let k = this.kernels.get(name);
+      if (!k) this.kernels.set(name, (k = { short: name.split('(')[0], comm: isCommKernel(name) }));
       this.pending.push({
-        ev: { rank: 0, lane: `stream ${String(stream)}`, name: name.split('(')[0], cat: comm ? 'collective' : 'compute', ts: e.ts, dur, source: 'imported' },
-        args: comm ? e.args : undefined,
+        ev: { rank: 0, lane: this.lane(e.args?.stream ?? e.tid), name: k.short, cat: k.comm ? 'collective' : 'compute', ts: e.ts, dur, source: 'imported' },
+        args: k.comm ? e.args : undefined,
       });
     } else if (cat === 'gpu_memcpy' || cat === 'gpu_memset') {
-      const stream = e.args?.stream ?? e.tid;
       const bytes = typeof e.args?.bytes === 'number' ? e.args.bytes : undefined;
-      this.pending.push({ ev: { rank: 0, lane: `stream ${String(stream)}`, name, cat: 'memcpy', ts: e.ts, dur, bytes, source: 'imported' } });
+      this.pending.push({ ev: { rank: 0, lane: this.lane(e.args?.stream ?? e.tid), name, cat: 'memcpy', ts: e.ts, dur, bytes, source: 'imported' } });
     } else if (name === 'record_param_comms' && e.args) {
       const id = e.args['External id'];
       if (id !== undefined) this.comms.set(id, e.args);

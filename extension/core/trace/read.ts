@@ -92,7 +92,7 @@ export async function readKinetoFiles(paths: string[]): Promise<Trace & TraceExt
   const builders: KinetoRankBuilder[] = [];
   for (const p of paths) {
     const b = new KinetoRankBuilder(p);
-    await stream(p, { event: (e) => b.event(e), topLevel: (k, v, raw) => b.topLevel(k, v, raw) });
+    await stream(p, { event: (e) => b.event(e), wants: (cat, name) => b.wants(cat, name), topLevel: (k, v, raw) => b.topLevel(k, v, raw) });
     builders.push(b);
   }
   return mergeKineto(builders);

@@ -47,3 +47,51 @@ test('truncated and malformed traces: errors with the byte offset', () => {
   assert.throws(() => run(Buffer.from('  x'), []), (e: Error) => e instanceof TraceFormatError && e.offset === 2);
   assert.throws(() => run(Buffer.from('{"a" 1}'), []), (e: Error) => e instanceof TraceFormatError && /expected ":"/.test(e.message) && e.offset === 5);
 });
+
+/** Events a `wants` filter lets through, with the (cat, name) it was asked about. */
+function runWanting(bytes: Buffer, cuts: number[], wants: (cat: string | undefined, name: string | undefined) => boolean) {
+  const events: unknown[] = [];
+  const asked: [string | undefined, string | undefined][] = [];
+  const s = new TraceEventStream({
+    event: (e) => events.push(e),
+    wants: (cat, name) => {
+      const n = name();
+      asked.push([cat, n]);
+      return wants(cat, n);
+    },
+  });
+  let at = 0;
+  for (const c of [...cuts].sort((a, b) => a - b)) {
+    const end = Math.min(c, bytes.length);
+    if (end > at) s.push(bytes.subarray(at, end));
+    at = Math.max(at, end);
+  }
+  if (at < bytes.length) s.push(bytes.subarray(at));
+  s.end();
+  return { events, asked, count: s.count };
+}
+
+test('a wants filter sees each element\'s top-level cat and name, however they are written and the bytes are split, and skips what it refuses', () => {
+  const catOrName = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constantFrom('kernel', 'cpu_op', 'a"b', 'x\\y'));
+  const ev = fc.record({
+    cat: fc.option(catOrName, { nil: undefined }),
+    name: fc.option(fc.oneof(catOrName, fc.integer()), { nil: undefined }),
+    ts: fc.integer(),
+    // Nested "cat" and "name" keys never count: only the event's own.
+    args: fc.option(fc.record({ cat: fc.string({ maxLength: 3 }), name: fc.string({ maxLength: 3 }), grid: fc.array(fc.integer(), { maxLength: 3 }) }), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(fc.array(ev, { maxLength: 15 }), fc.array(fc.nat(3000), { maxLength: 10 }), fc.boolean(), (evs, cuts, pretty) => {
+      const text = pretty ? JSON.stringify({ traceEvents: evs }, null, 2) : JSON.stringify({ traceEvents: evs });
+      const expected = (JSON.parse(text) as { traceEvents: { cat?: unknown; name?: unknown }[] }).traceEvents;
+      const keep = (cat: string | undefined) => cat !== 'cpu_op';
+      const got = runWanting(Buffer.from(text), cuts, keep);
+      assert.equal(got.count, expected.length);
+      // What the filter was told: the plain value, or undefined for anything it cannot read without parsing.
+      const plain = (v: unknown) => (typeof v === 'string' && /^[\x20-\x7e]*$/.test(v) && !/["\\]/.test(v) ? v : undefined);
+      assert.deepEqual(got.asked, expected.map((e) => [plain(e.cat), plain(e.name)]));
+      assert.deepEqual(got.events, expected.filter((e) => keep(plain(e.cat))));
+    }),
+    { numRuns: 300 },
+  );
+});
