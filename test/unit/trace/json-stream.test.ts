@@ -4,10 +4,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TraceEventStream, TraceFormatError } from '../../../extension/core/trace/json-stream';
 
-function run(bytes: Buffer, cuts: number[]) {
-  const events: unknown[] = [];
-  const top: Record<string, unknown> = {};
-  const s = new TraceEventStream({ event: (e) => events.push(e), topLevel: (k, v) => (top[k] = v) });
+/** Pushes `bytes` cut at `cuts` (any order, any positions), then ends the stream. */
+function feed(s: TraceEventStream, bytes: Buffer, cuts: number[]): void {
   let at = 0;
   for (const c of [...cuts].sort((a, b) => a - b)) {
     const end = Math.min(c, bytes.length);
@@ -16,6 +14,12 @@ function run(bytes: Buffer, cuts: number[]) {
   }
   if (at < bytes.length) s.push(bytes.subarray(at));
   s.end();
+}
+
+function run(bytes: Buffer, cuts: number[]) {
+  const events: unknown[] = [];
+  const top: Record<string, unknown> = {};
+  feed(new TraceEventStream({ event: (e) => events.push(e), topLevel: (k, v) => (top[k] = v) }), bytes, cuts);
   return { events, top };
 }
 
@@ -60,14 +64,7 @@ function runWanting(bytes: Buffer, cuts: number[], wants: (cat: string | undefin
       return wants(cat, n);
     },
   });
-  let at = 0;
-  for (const c of [...cuts].sort((a, b) => a - b)) {
-    const end = Math.min(c, bytes.length);
-    if (end > at) s.push(bytes.subarray(at, end));
-    at = Math.max(at, end);
-  }
-  if (at < bytes.length) s.push(bytes.subarray(at));
-  s.end();
+  feed(s, bytes, cuts);
   return { events, asked, count: s.count };
 }
 
