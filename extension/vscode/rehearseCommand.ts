@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { engine } from './lazy-engine';
 import { refuseUntrusted } from './trust';
 import { traceFolder } from './traceFolder';
+import { revealEntry } from './tracePanel';
 import type { RehearsalResult } from './engine';
 import type { PlanController } from './controller';
 
@@ -24,18 +25,6 @@ function verdict(r: RehearsalResult): string {
   }
   const e = r.error;
   return `${e?.file ? `${basename(e.file)}:${e.line ?? 1}: ` : ''}the plan cannot run: ${e?.message ?? 'unknown error'}`;
-}
-
-/** The ranks a rehearsal runs: the mesh's tensor-parallel group (its only dim when it has no 'tp'). */
-function groupSize(dims: { name: string; size: number }[] | undefined): number {
-  if (!dims?.length) return 1;
-  return (dims.find((d) => d.name === 'tp') ?? dims[0]).size;
-}
-
-async function revealLine(file: string, line: number): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-  const at = new vscode.Position(Math.max(0, line - 1), 0);
-  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(at, at), viewColumn: vscode.ViewColumn.One });
 }
 
 async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefined, uri?: vscode.Uri): Promise<void> {
@@ -67,7 +56,8 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
   else if (backend !== 'cpu' && executor.gpus) {
     // The defaults serve when the GPUs can hold the plan's tensor-parallel group (or, on 'auto', when
     // there is no GPU at all: the CPU, said in the verdict). Otherwise the user picks.
-    const need = groupSize(analysis?.mesh?.dims);
+    const dims = analysis?.mesh?.dims;
+    const need = dims?.length ? engine().rehearsedGroup(dims).size : 1;
     const g = await executor.gpus();
     if (g.count < need && (backend === 'cuda' || g.count > 0)) {
       const why = g.count ? `${g.count} GPU${g.count > 1 ? 's' : ''} visible; the plan's tensor-parallel group needs ${need}` : `no GPU can be used: ${g.reason ?? 'none found'}`;
@@ -124,7 +114,7 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
         const show = r.verdict === 'match' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
         void show(`Shardscope: ${text}`, ...(where ? ['Go to Plan Entry'] : []), ...(tracePath ? ['Open Trace'] : [])).then((pick) => {
           if (pick === 'Open Trace' && tracePath) void vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(tracePath), doc.uri);
-          if (pick === 'Go to Plan Entry' && where) void revealLine(where.file, where.line);
+          if (pick === 'Go to Plan Entry' && where) void revealEntry({ key: '', ...where });
         });
       } catch (e) {
         const msg = abort.signal.aborted ? 'rehearsal cancelled' : (e as Error).message;

@@ -28,7 +28,8 @@ async function messagesFor(ctl: PlanController, traceUri: vscode.Uri, planUri?: 
   return out;
 }
 
-async function reveal(entry: EntryRef): Promise<void> {
+/** Opens the plan file at an entry (its range, else its line) in the first column. */
+export async function revealEntry(entry: EntryRef): Promise<void> {
   if (!entry.file) return;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(entry.file));
   const at = entry.start !== undefined ? doc.positionAt(entry.start) : new vscode.Position(Math.max(0, (entry.line ?? 1) - 1), 0);
@@ -50,7 +51,7 @@ export async function showTracePanel(ctl: PlanController, extensionUri: vscode.U
   panel.webview.onDidReceiveMessage((raw) =>
     engine().handlePanelMessage(raw, {
       ready: () => void messages.then((ms) => ms.forEach((m) => void panel.webview.postMessage(m))),
-      reveal: (entry) => void reveal(entry),
+      reveal: (entry) => void revealEntry(entry),
       exportCsv: (csv) =>
         void vscode.window.showSaveDialog({ filters: { CSV: ['csv'] } }).then((to) => {
           if (to) writeFileSync(to.fsPath, csv);

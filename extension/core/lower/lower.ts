@@ -734,7 +734,7 @@ export function lower(o: LowerOptions): Lowered {
     const pending = [...experts];
     const pendingAttn = [...attentions];
     // Experts and attention cores the forward ran after `after`, latest first.
-    const flushExperts = (after: number) => {
+    const flushPending = (after: number) => {
       for (;;) {
         const x = pending.length ? pending[pending.length - 1] : undefined;
         const a = pendingAttn.length ? pendingAttn[pendingAttn.length - 1] : undefined;
@@ -755,7 +755,7 @@ export function lower(o: LowerOptions): Lowered {
     let lastSeq = -1;
     const seqs = linears.map((l) => (lastSeq = l.seq ?? lastSeq));
     for (const [li, l] of [...linears.entries()].reverse()) {
-      flushExperts(seqs[li]);
+      flushPending(seqs[li]);
       enter(l.module);
       const label: OpLabel = { layer: l.layer, module: l.module, entry: l.entry?.key, file: l.entry?.file, line: l.entry?.line, pass: 'backward' };
       const dy = `grad:${l.module}:dy`;
@@ -771,7 +771,7 @@ export function lower(o: LowerOptions): Lowered {
       emit(() => ({ op: 'gemm', ins: [dy, l.x], outs: [dw], attrs: { transA: 1 }, label }));
       emitCollectives((m) => m === l.module);
     }
-    flushExperts(-Infinity);
+    flushPending(-Infinity);
     emitCollectives(() => true);
   };
 

@@ -87,10 +87,8 @@ export function sweepPrograms(ranks: number, sizes: number[] = SWEEP_SIZES, repe
       const bytes = 4 * rows * W;
       const inId = `sweep:${op}:${bytes}:in`;
       const outId = `sweep:${op}:${bytes}:out`;
-      for (let r = 0; r < ranks; r++) {
-        buffers.push({ id: inId, rank: r, dtype: 'f32', shape: inShape, init: { kind: 'input', key: inId, globalShape: inShape, ranges: [inShape.map((n) => [0, n] as [number, number])], scale: 1 } });
-        buffers.push({ id: outId, rank: r, dtype: 'f32', shape: outShape });
-      }
+      input(inId, inShape);
+      output(outId, outShape);
       for (let i = 0; i <= repeats; i++) {
         points.push({ op, bytes, index: ops.length, warmup: i === 0 });
         ops.push({ op, ins: [inId], outs: [outId], group: 0, attrs: { dim: 0 }, label: { module: 'calibration', entry: `${op} ${bytes} B` } });
@@ -139,15 +137,21 @@ export interface Calibration {
   compute?: ComputeFit[];
 }
 
+/** The sweep's events by op index (every rank's event of that op). */
+function eventsByOp(events: SweepEvent[]): Map<number, SweepEvent[]> {
+  const byOp = new Map<number, SweepEvent[]>();
+  for (const e of events) {
+    const l = byOp.get(e.op);
+    if (l) l.push(e);
+    else byOp.set(e.op, [e]);
+  }
+  return byOp;
+}
+
 /** α and bus bandwidth per collective from one sweep's events (every rank's event of every op). */
 export function fitSweep(sweep: Sweep, events: SweepEvent[]): CalibrationFit[] {
   const ranks = sweep.programs.worldSize;
-  const byOp = new Map<number, SweepEvent[]>();
-  for (const e of events) {
-    const l = byOp.get(e.op) ?? [];
-    l.push(e);
-    byOp.set(e.op, l);
-  }
+  const byOp = eventsByOp(events);
   const fits: CalibrationFit[] = [];
   for (const op of SWEEP_OPS) {
     const bySize = new Map<number, number[]>();
@@ -183,8 +187,7 @@ export function fitSweep(sweep: Sweep, events: SweepEvent[]): CalibrationFit[] {
 /** Per-rank GEMM and memory rates from the sweep's compute probes: the median over ranks and repeats. */
 export function fitCompute(sweep: Sweep, events: SweepEvent[]): ComputeFit | undefined {
   const ranks = sweep.programs.worldSize;
-  const byOp = new Map<number, SweepEvent[]>();
-  for (const e of events) byOp.set(e.op, [...(byOp.get(e.op) ?? []), e]);
+  const byOp = eventsByOp(events);
   const rate = (kind: ComputePoint['kind']) => {
     const rates: number[] = [];
     for (const p of sweep.compute)

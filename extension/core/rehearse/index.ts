@@ -14,6 +14,6 @@
 // `executor` runs the programs: extension/runtime's nativeExecutor() (the addon in a child process) in the
 // product; without one (or when the addon is not built) the JS interpreter runs them and the notes say so.
 // `model` is the model the caller resolved (the editor's, for a Python plan); else the plan's "model".
-export { rehearse, defaultLayers, predictedEvents, RehearsalError, type RehearseOptions, type RehearsalResult, type PlanSource, type Located } from './rehearse';
+export { rehearse, rehearsedGroup, defaultLayers, predictedEvents, RehearsalError, type RehearseOptions, type RehearsalResult, type PlanSource, type Located } from './rehearse';
 export { chromeTrace, summarizeCollectives, type CollectiveSummary } from './trace-export';
 export { interpreterExecutor, type Executor, type ExecuteRequest, type ExecuteResult, type GpuAvailability } from './executor';

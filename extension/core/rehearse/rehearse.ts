@@ -94,6 +94,11 @@ function categoryOf(op: string): EventCategory {
   return op === 'all_reduce' || op === 'all_gather' || op === 'reduce_scatter' || op.startsWith('all_to_all') ? 'collective' : op === 'copy' || op === 'slice' ? 'memcpy' : 'compute';
 }
 
+/** The mesh dim a rehearsal runs as its ranks: 'tp' (its tensor-parallel group), else the first dim. */
+export function rehearsedGroup(dims: { name: string; size: number }[]): { name: string; size: number } {
+  return dims.find((d) => d.name === 'tp') ?? dims[0];
+}
+
 export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): Promise<RehearsalResult> {
   const log = opts.onLog ?? (() => {});
   const progress = opts.onProgress ?? (() => {});
@@ -130,8 +135,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   }
   // The mesh: its tensor-parallel group is what runs; other dims (data parallel) repeat it.
   const dims = doc.mesh?.dims ?? opts.mesh?.dims ?? [{ name: 'tp', size: 1 }];
-  const tpIndex = Math.max(0, dims.findIndex((d) => d.name === 'tp'));
-  const tp = dims[tpIndex];
+  const tp = rehearsedGroup(dims);
   const world = dims.reduce((a, d) => a * d.size, 1);
   const limit = Math.min(opts.ranks ?? doc.run?.ranks ?? CPU_MAX_RANKS, CPU_MAX_RANKS);
   if (tp.size > limit) throw new RehearsalError(`${src.uri}: the plan's ${tp.name} group has ${tp.size} ranks; this run allows ${limit}`);
