@@ -34,6 +34,8 @@ for (const suite of suites) {
       await build({
         entryPoints: [src], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
         sourcemap: 'inline', packages: 'external', logLevel: 'warning',
+        // The engine reads files through the host the entry points install; the tests install Node's.
+        inject: ['extension/node-host/install.ts'],
       });
       files.push(out);
     } else files.push(src);

@@ -1,4 +1,5 @@
 // Entry point of the `shardscope` binary.
+import '../node-host/install';
 import { main } from './main';
 import type { CliIO } from './commands';
 

@@ -1,5 +1,6 @@
 // The runtime child process: the only place the native addon is loaded, so a native crash takes down
 // this process and never the extension host. Talks to the parent through protocol.ts messages.
+import '../node-host/install';
 import { addonCandidates, findAddon } from './addonPath';
 import { validateParentMessage, type ChildMessage, type NativeResult, type NativeEvent, type Discovery, type RankProgress, type RunOptionsWire } from './protocol';
 import type { RankPrograms } from '../core/lower/types';

@@ -1,5 +1,6 @@
 // The engine as the extension uses it, bundled on its own (dist/engine.js) and loaded on first use, so
 // that activation stays cheap.
+import '../node-host/install';
 export { analyzeDocument, complete, hover, codeLenses } from '../core/editing';
 export type { Analysis } from '../core/editing';
 export { PRESETS } from '../core/models';
