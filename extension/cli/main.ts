@@ -1,7 +1,12 @@
 // The `shardscope` command line: one engine, the same answers as the editor.
 import { parseArgs, UsageError } from './args';
 import { commands, type CliIO } from './commands';
+import { isInputFailure } from './input-failure';
+import { oneLine } from '../core/input-error';
 import './registry';
+
+/** Exit code of a failure of ours (not the input's): the user is asked to report it. */
+export const INTERNAL_ERROR_EXIT = 3;
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
@@ -12,25 +17,29 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) {
-    io.err(`shardscope: unknown command '${name}' (expected one of: ${commands.map((c) => c.name).join(', ')})`);
+    io.err(`shardscope: unknown command '${oneLine(name)}' (expected one of: ${commands.map((c) => c.name).join(', ')})`);
     return 2;
   }
+  let inputs: string[] = [];
   try {
     const args = parseArgs(rest);
+    inputs = args.positional;
     if (args.options.has('help')) {
       io.out(cmd.usage);
       return 0;
     }
     return await cmd.run(args, io);
   } catch (e) {
+    const msg = oneLine(e instanceof Error ? e.message : String(e));
     if (e instanceof UsageError) {
-      io.err(`shardscope ${name}: ${e.message}`);
+      io.err(`shardscope ${name}: ${msg}`);
       return e.exitCode;
     }
-    // Anything else is still one line for the user; the stack only with SHARDSCOPE_DEBUG.
-    const msg = e instanceof Error ? e.message : String(e);
-    io.err(`shardscope ${name}: ${msg}`);
+    const failure = isInputFailure(e);
+    if (failure === 'located') io.err(msg);
+    else if (failure === 'unlocated') io.err(`shardscope ${name}: ${msg}`);
+    else io.err(`shardscope ${name}: internal error, please report: ${msg} (input: ${oneLine(inputs.join(' ')) || 'none'}; SHARDSCOPE_DEBUG=1 shows the stack)`);
     if (process.env.SHARDSCOPE_DEBUG && e instanceof Error) io.err(e.stack ?? '');
-    return 2;
+    return failure ? 2 : INTERNAL_ERROR_EXIT;
   }
 }

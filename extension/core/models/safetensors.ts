@@ -1,9 +1,11 @@
 // Safetensors headers: names, shapes and dtypes of a checkpoint without reading tensor data, mapped to
 // transformers' module names with the conversions transformers applies at load.
-import { openSync, readSync, closeSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType } from './types';
-import { parseJsonLocated } from '../util/json';
+import { parseJsonLocated, parseJsonStrict, lineColumn } from '../util/json';
+import { InputError } from '../input-error';
+import { hostFiles, readInputText, hostFileMessages } from '../host/files';
+import { LIMITS } from '../limits';
 
 export interface TensorHeader {
   name: string;
@@ -17,55 +19,69 @@ const DTYPES: Record<string, DType> = {
   I64: 'int64', I32: 'int32', I8: 'int8', U8: 'uint8', BOOL: 'bool',
 };
 
-export class CheckpointError extends Error {}
+/** A bad checkpoint file, located (the header's JSON starts at byte 8, column 9 of line 1). */
+export class CheckpointError extends InputError {}
+
+const utf8 = new TextDecoder('utf-8');
 
 /** Read one file's header: the 8-byte little-endian length and the JSON that follows. Never the data. */
 export function readSafetensorsHeader(path: string): TensorHeader[] {
-  const fd = openSync(path, 'r');
-  try {
-    const lenBuf = Buffer.alloc(8);
-    if (readSync(fd, lenBuf, 0, 8, 0) !== 8) throw new CheckpointError(`${path}: too short for a safetensors header`);
-    const len = Number(lenBuf.readBigUInt64LE(0));
-    const size = statSync(path).size;
-    if (len <= 0 || len > 100 * 1024 * 1024 || 8 + len > size) throw new CheckpointError(`${path}: header length ${len} does not fit a ${size}-byte file`);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, 8);
-    let header: Record<string, { dtype: string; shape: number[] }>;
-    try {
-      header = JSON.parse(buf.toString('utf8'));
-    } catch (e) {
-      throw new CheckpointError(`${path}: header is not JSON (${(e as Error).message})`);
-    }
-    return Object.entries(header)
-      .filter(([k]) => k !== '__metadata__')
-      .map(([name, v]) => {
-        const ok = v && typeof v === 'object' && typeof v.dtype === 'string' && Array.isArray(v.shape) && v.shape.every((d) => Number.isInteger(d) && d >= 0);
-        if (!ok) throw new CheckpointError(`${path}: tensor "${name}" has no valid header entry (expected {"dtype": "BF16", "shape": [int, ...], "data_offsets": [start, end]})`);
-        return { name, dtype: DTYPES[v.dtype] ?? 'uint8', shape: v.shape, file: path };
-      });
-  } finally {
-    closeSync(fd);
+  const host = hostFiles();
+  const st = host.stat(path);
+  if (!st) throw hostFileMessages.notFound(path);
+  if (st.kind !== 'file') throw st.kind === 'dir' ? hostFileMessages.isFolder(path) : hostFileMessages.notRegular(path);
+  const lenBytes = host.read(path, { maxBytes: 8, offset: 0, length: 8 });
+  if (lenBytes.length !== 8) throw new CheckpointError(path, 1, 1, 'too short for a safetensors header (8-byte length, then JSON)');
+  const len = Number(new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true));
+  const limit = LIMITS.fileBytes.safetensorsHeader.bytes;
+  if (len <= 0 || len > limit || 8 + len > st.size) {
+    throw new CheckpointError(path, 1, 1, `header length ${len} does not fit a ${st.size}-byte file${len > limit ? ` (the limit for a safetensors header is ${limit} bytes)` : ''}`);
   }
+  const text = utf8.decode(host.read(path, { maxBytes: limit, offset: 8, length: len }));
+  let header: Record<string, { dtype: string; shape: number[] }>;
+  try {
+    header = parseJsonStrict(text, path) as typeof header;
+  } catch (e) {
+    // Located in the file: the JSON starts after the 8 length bytes.
+    const at = e instanceof InputError ? e : undefined;
+    throw new CheckpointError(path, at?.line ?? 1, (at?.column ?? 1) + (at?.line === 1 ? 8 : 0), `header is not JSON (${at?.detail ?? (e as Error).message})`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError(path, 1, 9, 'header is not a JSON object of tensor entries');
+  return Object.entries(header)
+    .filter(([k]) => k !== '__metadata__')
+    .map(([name, v]) => {
+      const ok = v && typeof v === 'object' && typeof v.dtype === 'string' && Array.isArray(v.shape) && v.shape.length <= 16 && v.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= LIMITS.tensorElements);
+      if (!ok) throw new CheckpointError(path, 1, 9 + keyOffset(text, name), `tensor "${name}" has no valid header entry (expected {"dtype": "BF16", "shape": [int, ...], "data_offsets": [start, end]})`);
+      const elements = v.shape.reduce((a, d) => a * d, 1);
+      if (elements > LIMITS.tensorElements) throw new CheckpointError(path, 1, 9 + keyOffset(text, name), `tensor "${name}" has ${elements} elements, over the limit of ${LIMITS.tensorElements}`);
+      return { name, dtype: DTYPES[v.dtype] ?? 'uint8', shape: v.shape, file: path };
+    });
+}
+
+/** Where a tensor's key sits in the header text (its first occurrence as a JSON string). */
+function keyOffset(text: string, name: string): number {
+  const at = text.indexOf(JSON.stringify(name));
+  return at < 0 ? 0 : lineColumn(text, at).column - 1;
 }
 
 /** Every tensor header of a checkpoint folder: model.safetensors, or the shards of model.safetensors.index.json. */
 export function readCheckpointFolder(dir: string): TensorHeader[] {
+  const host = hostFiles();
   const index = join(dir, 'model.safetensors.index.json');
-  if (existsSync(index)) {
-    let weightMap: Record<string, string> | undefined;
-    try {
-      weightMap = (parseJsonLocated(readFileSync(index, 'utf8'), index) as { weight_map?: Record<string, string> } | null)?.weight_map;
-    } catch (e) {
-      throw new CheckpointError((e as Error).message);
-    }
-    if (!weightMap || typeof weightMap !== 'object') throw new CheckpointError(`${index}: no "weight_map" object (expected {"weight_map": {tensor name: shard file}})`);
+  if (host.stat(index)) {
+    const text = readInputText(index, 'checkpointIndex');
+    const weightMap = (parseJsonLocated(text, index) as { weight_map?: Record<string, string> } | null)?.weight_map;
+    if (!weightMap || typeof weightMap !== 'object') throw new CheckpointError(index, 1, 1, 'no "weight_map" object (expected {"weight_map": {tensor name: shard file}})');
     const files = [...new Set(Object.values(weightMap))];
-    for (const f of files) if (!existsSync(join(dir, f))) throw new CheckpointError(`${index}: weight_map names shard "${f}", which is not in ${dir}`);
+    for (const f of files) {
+      const where = lineColumn(text, Math.max(0, text.indexOf(JSON.stringify(f))));
+      if (typeof f !== 'string' || !host.stat(join(dir, f))) throw new CheckpointError(index, where.line, where.column, `weight_map names shard ${JSON.stringify(f)}, which is not in ${dir}`);
+    }
     return files.flatMap((f) => readSafetensorsHeader(join(dir, f)));
   }
   const single = join(dir, 'model.safetensors');
-  if (existsSync(single)) return readSafetensorsHeader(single);
-  throw new CheckpointError(`${dir}: no model.safetensors or model.safetensors.index.json`);
+  if (host.stat(single)) return readSafetensorsHeader(single);
+  throw new CheckpointError(dir, 1, 1, 'no model.safetensors or model.safetensors.index.json');
 }
 
 export interface ConvertedCheckpoint {

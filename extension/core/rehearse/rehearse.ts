@@ -1,11 +1,11 @@
 // The one-click rehearsal, free of any editor: plan → binding → per-rank programs → run → compare with
 // the unsharded reference → verdict, measured and predicted timelines, per-collective summary.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parsePlanSource, type PlanDocument, type PlanEntry } from '../plan';
 import { loadModel, type ModelGraph } from '../models';
 import { bindPlan, planInputsFromDocument, type ShardedModel } from '../analysis';
 import { lineColumn } from '../util/json';
+import { readInputText } from '../host/files';
 import { lower, LoweringError, ProgramError, type Routing, type LinkTopology, compareModules, predict, defaultCostModel, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
 import type { Trace, TraceEvent, EventCategory } from '../trace/types';
 import { summarizeCollectives, type CollectiveSummary } from './trace-export';
@@ -102,7 +102,7 @@ export function rehearsedGroup(dims: { name: string; size: number }[]): { name: 
 export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): Promise<RehearsalResult> {
   const log = opts.onLog ?? (() => {});
   const progress = opts.onProgress ?? (() => {});
-  const src = typeof source === 'string' ? { uri: source, text: readText(source) } : source;
+  const src = typeof source === 'string' ? { uri: source, text: readInputText(source, 'plan') } : source;
   const doc = ('doc' in src && src.doc) || parsePlanSource(src.uri, src.text);
   const locate = (e: PlanEntry | undefined): EntryRef | undefined => {
     if (!e) return undefined;
@@ -257,7 +257,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   const maxRelError = Math.max(finalErr, ...modules.map((m) => m.relError));
   const model = opts.costModel ?? defaultCostModel(backend, links ?? 'nvlink', Array.from({ length: n }, (_, r) => r));
   if (opts.ncclTestsLog) {
-    const fits = fitNcclTestsLog(readText(opts.ncclTestsLog), opts.ncclTestsLog);
+    const fits = fitNcclTestsLog(readInputText(opts.ncclTestsLog, 'ncclTestsLog'), opts.ncclTestsLog);
     model.links = { ...model.links, ...Object.fromEntries(fits.map((f) => [f.op, f.link])) };
     notes.push(`collectives predicted from ${opts.ncclTestsLog} (${fits.map((f) => `${f.op} on ${f.ranks} ranks: ${f.link.busGBps.toFixed(0)} GB/s, α ${f.link.alphaUs.toFixed(1)} µs`).join('; ')})`);
   }
@@ -276,14 +276,6 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     predictedOverMeasured: ratioByKind(measured, predicted, collectives),
     declaredBytes: [ref.programs, lowered.programs].reduce((a, p) => a + p.buffers.reduce((x, b) => x + 4 * b.shape.reduce((u, v) => u * v, 1), 0), 0),
   };
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    throw new RehearsalError(`${path}: no such file`);
-  }
 }
 
 /** One dense and one MoE layer where the model has both; else the first two layers. */

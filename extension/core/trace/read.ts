@@ -1,9 +1,11 @@
-// Reads trace files in Node (extension host, CLI): our trace JSON, Kineto traces (a file per rank, or a
+// Reads trace files (extension host, CLI): our trace JSON, Kineto traces (a file per rank, or a
 // tensorboard_trace_handler folder), CommDebugMode dumps and Flight Recorder dumps (pickled, as PyTorch
-// writes them by default, or JSON). Big files stream.
-import { createReadStream, readdirSync, statSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
+// writes them by default, or JSON). Every byte comes through the host's file interface; big files and
+// gzip stream with bounded memory, and an error is located by counting lines up to its byte offset in a
+// second streamed pass, never by decompressing the whole file.
 import { join } from 'node:path';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { LoadedTrace, Trace, TraceExtras } from './types';
 import { TraceEventStream, TraceFormatError, type TraceStreamHandlers } from './json-stream';
 import { KinetoRankBuilder, mergeKineto } from './kineto';
@@ -11,68 +13,104 @@ import { ChromeTraceBuilder } from './chrome-trace';
 import { hangReport, isFlightRecorderDump } from './flight-recorder';
 import { commDebugModules, isCommDebugDump } from './comm-debug-mode';
 import { readPickle, PickleError } from './pickle';
+import { InputError } from '../input-error';
+import { hostFiles, hostFileMessages } from '../host/files';
+import { LIMITS, formatBytes, type FileKind } from '../limits';
+import { parseJsonStrict } from '../util/json';
 
 /** A bad trace file, located as file:line:col. */
-export class TraceReadError extends Error {}
+export class TraceReadError extends InputError {}
 
 const TRACE_FILE = /\.json(\.gz)?$/i;
 /** Flight Recorder's own dump names (TORCH_FR_DUMP_TEMP_FILE, default `nccl_trace_rank_<r>`) and pickles. */
 const FR_FILE = /trace_rank_\d+$|\.pkl$|\.pickle$/i;
 
-function isPickle(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(1);
-    return readSync(fd, b, 0, 1, 0) === 1 && b[0] === 0x80; // PROTO: pickle protocol 2 and later
-  } finally {
-    closeSync(fd);
-  }
+function firstBytes(path: string, n: number): Uint8Array {
+  return hostFiles().read(path, { maxBytes: n, offset: 0, length: n });
 }
 
 function isGzip(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(2);
-    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
-  } finally {
-    closeSync(fd);
-  }
+  const b = firstBytes(path, 2);
+  return b.length === 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
-/** The decompressed bytes of a file as a stream of chunks. */
+/** The bytes of a file as chunks, gunzipped on the fly when it is gzip; memory stays at a chunk or two. */
 export function openTraceBytes(path: string): AsyncIterable<Buffer> {
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
-  return isGzip(path) ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
+  const raw = hostFiles().stream(path, { chunkBytes: 1 << 20 });
+  if (!isGzip(path)) return raw as AsyncIterable<Buffer>;
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
+  // pipeline ends the file's stream when the reader stops early, and carries its errors to the reader.
+  return pipeline(Readable.from(raw), gunzip, () => {});
 }
 
-/** The first bytes of a file (decompressed), to tell the formats apart. */
-function head(path: string, n = 65536): string {
-  const fd = openSync(path, 'r');
+/** A zlib failure as the user's: the file is not whole gzip. */
+function gzipError(path: string, err: unknown): TraceReadError | undefined {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string' || !code.startsWith('Z_')) return undefined;
+  return new TraceReadError(path, 1, 1, code === 'Z_BUF_ERROR' ? 'the gzip data ends early (a truncated file)' : 'not a valid gzip file (corrupt compressed data)');
+}
+
+/** Rethrows a read failure as a located input error: gzip damage, or the host's refusal. */
+function asReadError(path: string, err: unknown): never {
+  if (err instanceof InputError) throw err;
+  throw gzipError(path, err) ?? err;
+}
+
+/** The first `n` decompressed bytes, to tell the formats apart. */
+async function head(path: string, n = 65536): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let got = 0;
   try {
-    const b = Buffer.alloc(n);
-    const got = readSync(fd, b, 0, n, 0);
-    const bytes = b.subarray(0, got);
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-      try {
-        return gunzipSync(bytes, { finishFlush: 2 /* Z_SYNC_FLUSH */ }).subarray(0, n).toString('utf8');
-      } catch {
-        return '';
-      }
+    for await (const chunk of openTraceBytes(path)) {
+      parts.push(chunk);
+      got += chunk.length;
+      if (got >= n) break;
     }
-    return bytes.toString('utf8');
-  } finally {
-    closeSync(fd);
+  } catch (err) {
+    asReadError(path, err);
   }
+  return Buffer.concat(parts).subarray(0, n);
 }
 
-function locate(path: string, offset: number): string {
+/** A whole (decompressed) file of `kind`, refused as soon as it passes that kind's limit. */
+async function wholeBytes(path: string, kind: FileKind): Promise<Uint8Array> {
+  const limit = LIMITS.fileBytes[kind];
+  const parts: Uint8Array[] = [];
+  let got = 0;
   try {
-    const text = (isGzip(path) ? gunzipSync(readFileSync(path)) : readFileSync(path)).subarray(0, offset).toString('utf8');
-    const lines = text.split('\n');
-    return `${path}:${lines.length}:${lines[lines.length - 1].length + 1}`;
-  } catch {
-    return `${path}:1:1`;
+    for await (const chunk of openTraceBytes(path)) {
+      got += chunk.length;
+      if (got > limit.bytes) throw new TraceReadError(path, 1, 1, `is over ${formatBytes(limit.bytes)} (decompressed), the limit for ${limit.what}`);
+      parts.push(chunk);
+    }
+  } catch (err) {
+    asReadError(path, err);
   }
+  return Buffer.concat(parts);
+}
+
+/** Line and column (1-based, columns in characters) of a byte offset, counted over a fresh streamed read. */
+async function locate(path: string, offset: number): Promise<{ line: number; column: number }> {
+  let line = 1;
+  let column = 1;
+  let pos = 0;
+  try {
+    for await (const chunk of openTraceBytes(path)) {
+      const end = Math.min(chunk.length, offset - pos);
+      for (let i = 0; i < end; i++) {
+        const b = chunk[i];
+        if (b === 0x0a) {
+          line++;
+          column = 1;
+        } else if ((b & 0xc0) !== 0x80) column++; // UTF-8 continuation bytes are part of the character before
+      }
+      pos += chunk.length;
+      if (pos >= offset) break;
+    }
+  } catch {
+    // a damaged tail after the error: the position so far is the answer
+  }
+  return { line, column };
 }
 
 async function stream(path: string, handlers: TraceStreamHandlers): Promise<void> {
@@ -81,9 +119,11 @@ async function stream(path: string, handlers: TraceStreamHandlers): Promise<void
     for await (const chunk of openTraceBytes(path)) s.push(chunk as Buffer);
     s.end();
   } catch (err) {
-    if (err instanceof TraceFormatError) throw new TraceReadError(`${locate(path, err.offset)}: ${err.message}`);
-    if ((err as NodeJS.ErrnoException).code === 'Z_DATA_ERROR') throw new TraceReadError(`${path}:1:1: not a valid gzip file`);
-    throw err;
+    if (err instanceof TraceFormatError) {
+      const { line, column } = await locate(path, err.offset);
+      throw new TraceReadError(path, line, column, err.message);
+    }
+    asReadError(path, err);
   }
 }
 
@@ -100,14 +140,18 @@ export async function readKinetoFiles(paths: string[]): Promise<Trace & TraceExt
 
 /** The trace files of a folder (tensorboard_trace_handler writes `<host>_<pid>.<time>.pt.trace.json[.gz]`). */
 export function traceFilesIn(dir: string): string[] {
-  return readdirSync(dir).filter((f) => TRACE_FILE.test(f) || FR_FILE.test(f)).sort().map((f) => join(dir, f));
+  const host = hostFiles();
+  const names = host.list(dir).filter((f) => TRACE_FILE.test(f) || FR_FILE.test(f));
+  if (names.length > LIMITS.traceFiles) throw new TraceReadError(dir, 1, 1, `holds ${names.length} trace files, over the limit of ${LIMITS.traceFiles} for one trace`);
+  return names.sort().map((f) => join(dir, f)).filter((p) => host.stat(p)?.kind === 'file');
 }
 
 type Kind = 'shardscope' | 'kineto' | 'flight-recorder' | 'comm-debug-mode';
 
-function sniff(path: string): Kind {
-  if (isPickle(path)) return 'flight-recorder';
-  const h = head(path);
+async function sniff(path: string): Promise<Kind> {
+  const bytes = await head(path);
+  if (bytes[0] === 0x80) return 'flight-recorder'; // PROTO: pickle protocol 2 and later
+  const h = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
   if (/"shardscope"\s*:/.test(h)) return 'shardscope';
   if (/"traceEvents"\s*:/.test(h) || /^\s*\[/.test(h)) {
     // Our own writer puts metadata events "rank N" first; Kineto never names processes that way.
@@ -116,28 +160,29 @@ function sniff(path: string): Kind {
   }
   if (/"entries"\s*:/.test(h) && /"pg_(config|status)"\s*:/.test(h)) return 'flight-recorder';
   if (/"fqn"\s*:/.test(h)) return 'comm-debug-mode';
-  throw new TraceReadError(`${path}:1:1: expected a trace: a JSON object with "traceEvents" (Kineto or Shardscope), a Flight Recorder dump (pickled, or JSON with "entries" and "pg_config") or a CommDebugMode dump ("fqn")`);
+  throw new TraceReadError(path, 1, 1, 'expected a trace: a JSON object with "traceEvents" (Kineto or Shardscope), a Flight Recorder dump (pickled, or JSON with "entries" and "pg_config") or a CommDebugMode dump ("fqn")');
 }
 
-function parseWhole(path: string): unknown {
-  const text = (isGzip(path) ? gunzipSync(readFileSync(path)) : readFileSync(path)).toString('utf8');
+const utf8 = new TextDecoder('utf-8');
+
+async function parseWhole(path: string, bytes?: Uint8Array): Promise<unknown> {
+  const text = utf8.decode(bytes ?? (await wholeBytes(path, 'traceJson')));
   try {
-    return JSON.parse(text);
+    return parseJsonStrict(text, path);
   } catch (err) {
-    const m = /position (\d+)/.exec((err as Error).message);
-    const at = m ? Number(m[1]) : 0;
-    const before = text.slice(0, at).split('\n');
-    throw new TraceReadError(`${path}:${before.length}:${before[before.length - 1].length + 1}: invalid JSON: ${(err as Error).message}`);
+    if (err instanceof InputError) throw new TraceReadError(path, err.line, err.column, `invalid JSON: ${err.detail.replace(/^malformed JSON: /, '')}`);
+    throw err;
   }
 }
 
 /** A Flight Recorder dump, pickled or JSON; a pickle that would run code is refused, never loaded. */
-function parseDump(path: string): unknown {
-  if (!isPickle(path)) return parseWhole(path);
+async function parseDump(path: string): Promise<unknown> {
+  const bytes = await wholeBytes(path, 'pickle');
+  if (bytes[0] !== 0x80) return parseWhole(path, bytes);
   try {
-    return readPickle(new Uint8Array(readFileSync(path)));
+    return readPickle(bytes);
   } catch (err) {
-    if (err instanceof PickleError) throw new TraceReadError(`${path}:1:${err.offset + 1}: not a Flight Recorder pickle: ${err.message}`);
+    if (err instanceof PickleError) throw new TraceReadError(path, 1, err.offset + 1, `not a Flight Recorder pickle: ${err.message}`);
     throw err;
   }
 }
@@ -153,24 +198,24 @@ function rankFromName(path: string, fallback: number): number {
  */
 export async function readTraceFile(pathOrPaths: string | string[]): Promise<LoadedTrace> {
   const given = Array.isArray(pathOrPaths) ? pathOrPaths : [pathOrPaths];
+  const host = hostFiles();
   const files: string[] = [];
   for (const p of given) {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new TraceReadError(`${p}:1:1: no such file or folder`);
-    }
-    if (st.isDirectory()) {
+    const st = host.stat(p);
+    if (!st) throw new TraceReadError(p, 1, 1, 'no such file or folder');
+    if (st.kind === 'dir') {
       const inDir = traceFilesIn(p);
-      if (!inDir.length) throw new TraceReadError(`${p}:1:1: expected trace files (*.json or *.json.gz) in this folder`);
+      if (!inDir.length) throw new TraceReadError(p, 1, 1, 'expected trace files (*.json or *.json.gz) in this folder');
       files.push(...inDir);
-    } else files.push(p);
+    } else if (st.kind === 'file') files.push(p);
+    else throw hostFileMessages.notRegular(p);
+    if (files.length > LIMITS.traceFiles) throw new TraceReadError(p, 1, 1, `more than ${LIMITS.traceFiles} trace files, the limit for one trace`);
   }
-  const kinds = files.map(sniff);
+  const kinds: Kind[] = [];
+  for (const f of files) kinds.push(await sniff(f));
   const kind = kinds[0];
   const odd = kinds.findIndex((k) => k !== kind);
-  if (odd >= 0) throw new TraceReadError(`${files[odd]}:1:1: expected a ${kind} trace like ${files[0]}, found a ${kinds[odd]} file`);
+  if (odd >= 0) throw new TraceReadError(files[odd], 1, 1, `expected a ${kind} trace like ${files[0]}, found a ${kinds[odd]} file`);
   if (kind === 'kineto') return { kind: 'timeline', trace: await readKinetoFiles(files) };
   if (kind === 'shardscope') {
     const b = new ChromeTraceBuilder();
@@ -178,14 +223,15 @@ export async function readTraceFile(pathOrPaths: string | string[]): Promise<Loa
     return { kind: 'timeline', trace: b.finish() };
   }
   if (kind === 'flight-recorder') {
-    const dumps = files.map((f, i) => {
-      const dump = parseDump(f);
-      if (!isFlightRecorderDump(dump)) throw new TraceReadError(`${f}:1:1: expected a Flight Recorder dump with "entries" and "pg_config"`);
-      return { dump: dump as Record<string, unknown>, rank: rankFromName(f, i) };
-    });
+    const dumps: { dump: Record<string, unknown>; rank: number }[] = [];
+    for (const [i, f] of files.entries()) {
+      const dump = await parseDump(f);
+      if (!isFlightRecorderDump(dump)) throw new TraceReadError(f, 1, 1, 'expected a Flight Recorder dump with "entries" and "pg_config"');
+      dumps.push({ dump: dump as Record<string, unknown>, rank: rankFromName(f, i) });
+    }
     return { kind: 'flight-recorder', report: hangReport(dumps) };
   }
-  const root = parseWhole(files[0]);
-  if (!isCommDebugDump(root)) throw new TraceReadError(`${files[0]}:1:1: expected a CommDebugMode dump whose root has "fqn"`);
+  const root = await parseWhole(files[0]);
+  if (!isCommDebugDump(root)) throw new TraceReadError(files[0], 1, 1, 'expected a CommDebugMode dump whose root has "fqn"');
   return { kind: 'comm-debug-mode', modules: commDebugModules(root), path: files[0] };
 }

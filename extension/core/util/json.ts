@@ -1,14 +1,12 @@
-// JSON (with comments) parsing that reports errors as file:line:col with what was expected.
+// JSON (with comments) parsing that reports errors as file:line:col with what was expected. The nesting
+// is bounded before any recursive parser or walker sees the value (LIMITS.nestingDepth).
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { InputError } from '../input-error';
+import { LIMITS } from '../limits';
 
-export class LocatedError extends Error {
-  constructor(
-    message: string,
-    readonly file: string,
-    readonly line: number,
-    readonly column: number,
-  ) {
-    super(`${file}:${line}:${column}: ${message}`);
+export class LocatedError extends InputError {
+  constructor(message: string, file: string, line: number, column: number) {
+    super(file, line, column, message);
   }
 }
 
@@ -44,15 +42,63 @@ const EXPECT: Record<string, string> = {
   InvalidCharacter: 'a printable character',
 };
 
+/**
+ * Refuses JSON (comments allowed) nested deeper than `limit`, located at the first bracket past it. One
+ * pass over the characters, no recursion: deep input must never reach a recursive parser or walker.
+ */
+export function checkJsonNesting(text: string, file: string, limit: number = LIMITS.nestingDepth): void {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34 || d === 10) break;
+      }
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > limit) {
+        const { line, column } = lineColumn(text, i);
+        throw new LocatedError(`nested more than ${limit} deep (the limit for JSON values)`, file, line, column);
+      }
+    } else if ((c === 125 /* } */ || c === 93) /* ] */ && depth > 0) depth--;
+  }
+}
+
+function firstSyntaxError(text: string, file: string, strict: boolean): LocatedError | undefined {
+  const errors: ParseError[] = [];
+  parse(text, errors, { allowTrailingComma: !strict, disallowComments: strict, allowEmptyContent: false });
+  if (!errors.length) return undefined;
+  const e = errors[0];
+  const { line, column } = lineColumn(text, e.offset);
+  const code = printParseErrorCode(e.error);
+  return new LocatedError(`malformed JSON: expected ${EXPECT[code] ?? code}`, file, line, column);
+}
+
 /** Parse JSON with comments and trailing commas; throws a LocatedError on the first syntax error. */
 export function parseJsonLocated(text: string, file: string): unknown {
+  checkJsonNesting(text, file);
   const errors: ParseError[] = [];
   const value = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length) {
-    const e = errors[0];
-    const { line, column } = lineColumn(text, e.offset);
-    const code = printParseErrorCode(e.error);
-    throw new LocatedError(`malformed JSON: expected ${EXPECT[code] ?? code}`, file, line, column);
-  }
+  if (errors.length) throw firstSyntaxError(text, file, false)!;
   return value;
+}
+
+/**
+ * Parse strict JSON (traces, safetensors headers) with V8's parser; a syntax error is located by
+ * jsonc-parser's own offsets, never by reading positions out of the engine's message.
+ */
+export function parseJsonStrict(text: string, file: string): unknown {
+  checkJsonNesting(text, file);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw firstSyntaxError(text, file, true) ?? new LocatedError('malformed JSON', file, 1, 1);
+  }
 }

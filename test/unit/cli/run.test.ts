@@ -51,7 +51,7 @@ test('shardscope run: a mismatch exits 1 and names the module and the plan line'
 test('shardscope run: bad input is one located line, exit code non-zero', async () => {
   const r = await cli(['run', 'no/such.shardplan.json']);
   assert.notEqual(r.code, 0);
-  assert.match(r.err.join('\n'), /no\/such\.shardplan\.json: no such file/);
+  assert.match(r.err.join('\n'), /no\/such\.shardplan\.json:1:1: no such file/);
   const b = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--backend', 'tpu']);
   assert.match(b.err.join('\n'), /--backend: expected cpu or cuda/);
   const w = await cli(['run', 'examples/llama-3-8b/tp.shardplan.json', '--width-scale', '3']);
