@@ -1,6 +1,6 @@
 // Bundles every entry point with esbuild. Entries whose source does not exist yet are skipped.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, copyFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const entries = [
@@ -32,4 +32,10 @@ await Promise.all(
       }),
     ),
 );
+// The model catalog is read on first use from dist/catalog/, not bundled, so activation does not parse it.
+const catalogSrc = 'extension/core/models/catalog/data';
+if (existsSync(catalogSrc)) {
+  mkdirSync('dist/catalog', { recursive: true });
+  for (const f of readdirSync(catalogSrc).filter((n) => n.endsWith('.json'))) copyFileSync(`${catalogSrc}/${f}`, `dist/catalog/${f}`);
+}
 if (!watch) console.log('built', entries.filter((e) => existsSync(e.in)).map((e) => e.out).join(', '));

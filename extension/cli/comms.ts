@@ -7,15 +7,22 @@ import { collectivesReport, formatTotals } from '../core/analysis';
 register({
   name: 'comms',
   summary: 'collectives per layer, forward and backward, with bytes and totals',
-  usage: 'shardscope comms <config.json | checkpoint folder | preset | *.shardplan.json> [--plan <file> | --plan auto] --mesh tp=4 [--ep tp] [--json]',
+  usage: 'shardscope comms <config.json | checkpoint folder | preset | *.shardplan.json> [--plan <file> | --plan auto] --mesh tp=4 [--ep tp] [--transformers 5.18.0] [--json]',
   run(args, io) {
     const b = loadBound(args);
     const s = b.sharded;
+    // A model whose layer flow is not traced has no computed collectives: say so, never "none".
+    const unknown = b.graph.flowUnknown;
     if (flag(args, 'json')) {
       io.out(JSON.stringify({
+        ...(unknown ? { not_computed: unknown } : {}),
         collectives: s.collectives.map((c) => ({ module: c.module, pass: c.pass, op: c.op, bytes: c.bytes, group: c.group, layer: c.layer ?? null, shape: c.shape, why: c.why })),
         totals: s.totals,
       }));
+      return 0;
+    }
+    if (unknown) {
+      io.out(`collectives not computed: ${unknown}`);
       return 0;
     }
     io.out(collectivesReport(s.collectives));

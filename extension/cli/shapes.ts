@@ -8,7 +8,7 @@ import { shapesReport } from '../core/analysis';
 register({
   name: 'shapes',
   summary: 'per-parameter placements and per-rank local shapes, memory per rank',
-  usage: 'shardscope shapes <config.json | checkpoint folder | preset | *.shardplan.json> [--plan <file> | --plan auto] --mesh tp=4 [--ep tp] [--json]',
+  usage: 'shardscope shapes <config.json | checkpoint folder | preset | *.shardplan.json> [--plan <file> | --plan auto] --mesh tp=4 [--ep tp] [--transformers 5.18.0] [--json]',
   run(args, io) {
     const b = loadBound(args);
     const s = b.sharded;
@@ -16,10 +16,14 @@ register({
       io.out(JSON.stringify({
         params: s.params.map((p) => ({ name: p.name, global_shape: p.globalShape, placements: p.placements.map(placementRepr), local_shapes: p.localShapes })),
         memory_per_rank: s.memory.map((m) => m.total),
+        ...(b.graph.flowUnknown ? { activations_not_computed: b.graph.flowUnknown } : {}),
+        ...(b.graph.catalog ? { transformers: b.graph.catalog.version } : {}),
       }));
       return 0;
     }
     io.out(shapesReport(b.graph, s));
+    if (b.graph.catalog?.note) io.out(`note: ${b.graph.catalog.note}`);
+    if (b.graph.flowUnknown) io.out(`note: activations and collectives not computed: ${b.graph.flowUnknown}`);
     // What the binder found (indivisible heads, uneven shards), once per message: the shapes above are
     // what torch.chunk would give, but an error here means the model would not run with them.
     const seen = new Set<string>();

@@ -12,6 +12,7 @@ import type { PlanDocument } from '../core/plan';
 import { bindPlan, planInputsFromDocument, autoPlanInputs, BindError, type PlanInput } from '../core/analysis';
 import type { ShardedModel } from '../core/analysis';
 import { LocatedError, lineColumn } from '../core/util/json';
+import { detectGeneration } from '../core/styles';
 
 export interface Bound {
   graph: ModelGraph;
@@ -43,6 +44,10 @@ export function readPlanDocument(path: string): { doc: PlanDocument; text: strin
 export function loadBound(args: ParsedArgs): Bound {
   const target = args.positional[0];
   if (!target) throw new UsageError('give a config.json, a checkpoint folder, a preset name or a *.shardplan.json');
+  // The transformers version whose catalog builds the model and whose style names apply.
+  const transformers = optString(args, 'transformers');
+  const modelOpts = { transformers };
+  const generation = transformers ? detectGeneration([], { transformersVersion: transformers }) : undefined;
   try {
     let graph: ModelGraph;
     let doc: PlanDocument | undefined;
@@ -55,11 +60,11 @@ export function loadBound(args: ParsedArgs): Bound {
       planFile = target;
       planText = r.text;
       if (!doc.model) throw new UsageError(`${target}: no "model" (a config.json path, a checkpoint folder, a preset name or an inline config)`);
-      graph = loadModel(doc.model.ref, dirname(resolve(target)));
+      graph = loadModel(doc.model.ref, dirname(resolve(target)), modelOpts);
       if (doc.mesh) mesh = meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size])));
     } else {
       if (!existsSync(target) && !findPreset(target)) throw new UsageError(`${target}: no such file, folder or preset (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
-      graph = loadModel(target);
+      graph = loadModel(target, undefined, modelOpts);
     }
     const meshText = optString(args, 'mesh');
     if (meshText) mesh = parseMesh(meshText);
@@ -68,17 +73,18 @@ export function loadBound(args: ParsedArgs): Bound {
     const epArg = optString(args, 'ep');
     const expertParallel = epArg ? epArg.split(',') : doc?.expertParallel;
     let plans: PlanInput[];
-    if (planArg === 'auto') plans = autoPlanInputs(graph, 'g4', !!expertParallel?.length);
+    if (planArg === 'auto') plans = autoPlanInputs(graph, generation ?? 'g4', !!expertParallel?.length);
     else if (planArg) {
       const r = readPlanDocument(planArg);
       doc = r.doc;
       planFile = planArg;
       planText = r.text;
-      plans = planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel?.length });
-    } else if (doc) plans = planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel?.length });
+      plans = planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel?.length, generation });
+    } else if (doc) plans = planInputsFromDocument(doc, graph, { expertParallel: !!expertParallel?.length, generation });
     else plans = [];
     const run = doc?.run;
     const sharded = bindPlan(graph, plans, mesh, {
+      generation,
       expertParallel: expertParallel?.length ? expertParallel : undefined,
       run: { batch: run?.batch ?? 1, seqLen: run?.seqLen ?? 4096, dtype: run?.dtype, mode: run?.mode ?? 'inference' },
       gpuMemoryBytes: run?.gpuMemoryGiB ? run.gpuMemoryGiB * 2 ** 30 : undefined,

@@ -4,3 +4,4 @@ import { installHostFiles } from '../core/host/files';
 import { nodeHostFiles } from './files';
 
 installHostFiles(nodeHostFiles);
+import './catalog';

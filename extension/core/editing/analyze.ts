@@ -14,6 +14,7 @@ import type { EditingContext } from './context';
 import { resolveModel } from './model-resolve';
 import { CODE_BY_ID } from './codes';
 import { BUILTIN_PLANS } from '../models';
+import { plansOf } from '../models/plans';
 
 export interface Analysis {
   uri: string;
@@ -43,8 +44,17 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
   }
   const diagnostics: Diagnostic[] = [...doc.diagnostics];
   const analysis: Analysis = { uri, text, doc, generation, graph: model.graph, modelSource: model.source, mesh, diagnostics };
-  if (model.error) {
+  const planRange = doc.model?.range ?? (doc.plans[0] ? planNameRange(doc.plans[0]) : { start: 0, end: 0 });
+  if (model.error && model.unknownArchitecture) {
+    diagnostics.push({ code: 'SS011', slug: 'model-not-checked', severity: 'info', message: `patterns and collectives were not checked: ${model.error}`, range: planRange });
+  } else if (model.error) {
     diagnostics.push({ code: 'SS004', slug: 'no-model', severity: 'warning', message: `cannot check the plan against a model: ${model.error}`, range: doc.model?.range ?? doc.plans[0]?.range ?? { start: 0, end: 0 } });
+  }
+  if (model.graph?.catalog?.note && doc.plans.length) {
+    diagnostics.push({ code: 'SS013', slug: 'transformers-version-substituted', severity: 'info', message: model.graph.catalog.note, range: planRange });
+  }
+  if (model.graph?.flowUnknown && doc.plans.some((p) => p.kind !== 'pp')) {
+    diagnostics.push({ code: 'SS012', slug: 'collectives-not-computed', severity: 'info', message: `patterns were checked; collectives and activation layouts were not computed: ${model.graph.flowUnknown}`, range: planRange });
   }
   const plans = doc.plans.filter((p) => p.kind !== 'pp');
   if (!model.graph || plans.length === 0 || mesh.dims.some((d) => !(d.size >= 1))) {
@@ -100,7 +110,8 @@ function locate(entry: PlanEntry | undefined, doc: PlanDocument): PlanEntry | un
 function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: string, graph: ModelGraph): Diagnostic[] {
   const out: Diagnostic[] = [];
   const firstPlan = doc.plans.find((p) => p.kind !== 'pp' && !p.auto) ?? doc.plans[0];
-  const builtinKeys = new Set(Object.values(BUILTIN_PLANS[graph.modelType] ?? {}).flatMap((p) => (p && typeof p === 'object' ? Object.keys(p) : [])));
+  const own = plansOf(graph);
+  const builtinKeys = new Set([own?.tp, own?.ep, own?.classTp, ...Object.values(BUILTIN_PLANS[graph.modelType] ?? {})].flatMap((p) => (p && typeof p === 'object' ? Object.keys(p) : [])));
   for (const f of findings) {
     const entry = locate(f.entry, doc);
     // A style of transformers' own CausalLM class plan, which the binder adds to a base plan: not the

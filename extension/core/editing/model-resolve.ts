@@ -2,7 +2,7 @@
 // a config.json beside the file or named in settings, or the model picked in the status bar.
 import { dirname, join, resolve } from 'node:path';
 import type { ModelGraph } from '../models/types';
-import { graphFromConfig, loadModel, ARCHITECTURES } from '../models';
+import { graphFromConfig, loadModel, UnknownArchitectureError } from '../models';
 import type { PlanDocument } from '../plan/types';
 import { parsePythonPlans } from '../plan';
 import type { EditingContext } from './context';
@@ -12,26 +12,32 @@ export interface ResolvedModel {
   /** Where the model came from, for the status bar and hovers. */
   source: string;
   error?: string;
+  /** The error is that the architecture is unknown (not a broken reference): a note, not a warning. */
+  unknownArchitecture?: boolean;
 }
 
 function tryLoad(fn: () => ModelGraph, source: string): ResolvedModel {
   try {
     return { graph: fn(), source };
   } catch (e) {
-    return { source, error: (e as Error).message };
+    return { source, error: (e as Error).message, unknownArchitecture: e instanceof UnknownArchitectureError };
   }
 }
 
 export function resolveModel(doc: PlanDocument, ctx: EditingContext): ResolvedModel {
   const dir = dirname(doc.uri);
-  if (ctx.modelOverride) return tryLoad(() => loadModel(ctx.modelOverride!, dir), ctx.modelOverride);
+  const opts = { transformers: ctx.transformersVersion };
+  if (ctx.modelOverride) return tryLoad(() => loadModel(ctx.modelOverride!, dir, opts), ctx.modelOverride);
   if (doc.model) {
     const ref = doc.model.ref;
-    return tryLoad(() => loadModel(ref, dir), typeof ref === 'string' ? ref : 'inline config');
+    return tryLoad(() => loadModel(ref, dir, opts), typeof ref === 'string' ? ref : 'inline config');
   }
   const values = doc.format === 'python' ? inheritedConfigValues(doc, ctx) : doc.configValues;
-  if (values && typeof values.model_type === 'string' && ARCHITECTURES[values.model_type]) {
-    return tryLoad(() => graphFromConfig(values, doc.uri), doc.format === 'config-json' ? 'this config.json' : 'this file’s config class');
+  if (values && typeof values.model_type === 'string') {
+    // The file's own configuration, built as the version in use builds it, or said to be unknown.
+    const source = doc.format === 'config-json' ? 'this config.json' : 'this file’s config class';
+    const r = tryLoad(() => graphFromConfig(values, doc.uri, opts), source);
+    if (r.graph || doc.format === 'config-json' || !(ctx.configPath || ctx.model)) return r;
   }
   const candidates = [ctx.configPath ? resolve(dir, ctx.configPath) : undefined, join(dir, 'config.json')].filter((x): x is string => !!x);
   for (const path of candidates) {
@@ -39,12 +45,12 @@ export function resolveModel(doc: PlanDocument, ctx: EditingContext): ResolvedMo
     if (text === undefined) continue;
     try {
       const raw = JSON.parse(text) as Record<string, unknown>;
-      return tryLoad(() => graphFromConfig(raw, path), path);
+      return tryLoad(() => graphFromConfig(raw, path, opts), path);
     } catch (e) {
       return { source: path, error: `${path}: ${(e as Error).message}` };
     }
   }
-  if (ctx.model) return tryLoad(() => loadModel(ctx.model!, dir), ctx.model);
+  if (ctx.model) return tryLoad(() => loadModel(ctx.model!, dir, opts), ctx.model);
   return { source: 'none' };
 }
 

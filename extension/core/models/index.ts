@@ -6,4 +6,4 @@ export { buildGraph } from './build';
 export { PRESETS, findPreset, type Preset } from './presets';
 export { BUILTIN_PLANS, builtinPlans, type BuiltinPlans, type PlansForGeneration } from './builtin-plans';
 export { readSafetensorsHeader, readCheckpointFolder, convertCheckpoint, CheckpointError, type TensorHeader } from './safetensors';
-export { loadModel, loadConfigFile, loadCheckpointFolder, graphFromCheckpoint, graphFromConfig, genericGraph, hfCacheConfig, ModelLoadError } from './load';
+export { loadModel, loadConfigFile, loadCheckpointFolder, graphFromCheckpoint, graphFromConfig, genericGraph, hfCacheConfig, ModelLoadError, UnknownArchitectureError, type ModelOptions } from './load';

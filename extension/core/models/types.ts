@@ -110,6 +110,10 @@ export interface ModelGraph {
   flow: { dense?: FlowStep[]; moe?: FlowStep[]; head: FlowStep[]; tail: FlowStep[] };
   /** Where the graph came from: "descriptor:llama", "safetensors", ... */
   origin: string;
+  /** Why the activation flow (and so the collectives) is not computed for this model, when it is not. */
+  flowUnknown?: string;
+  /** The transformers version whose catalog built this graph, and the note when it is not the one asked for. */
+  catalog?: { version: string; note?: string };
   /** Checkpoint keys set aside (MTP layers, FP8 scales ...), with why. */
   setAside?: { key: string; reason: string }[];
 }

@@ -69,7 +69,7 @@ test('gpt-oss: transposed, interleaved experts with biases; sinks', () => {
 
 test('config errors are located and say what was expected', () => {
   assert.throws(() => normalizeConfig({ model_type: 'llama', hidden_size: 'big' }, 'x/config.json'), /x\/config.json: "hidden_size" is not a number/);
-  assert.throws(() => loadModel({ model_type: 'bert' }), (e: Error) => e instanceof ModelLoadError && /no architecture descriptor/.test(e.message));
+  assert.throws(() => loadModel({ model_type: 'bert' }), (e: Error) => e instanceof ModelLoadError && /model_type "bert" has no tensor- or expert-parallel plan in transformers/.test(e.message));
   assert.throws(() => loadModel('no-such-model'), /neither a file, a folder nor a preset/);
   const dir = mkdtempSync(join(tmpdir(), 'ss-'));
   writeFileSync(join(dir, 'config.json'), '{\n  "model_type": "llama",\n  "hidden_size": 4096,,\n}');

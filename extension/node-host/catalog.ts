@@ -1,0 +1,31 @@
+// Where the model catalog's files are at run time: dist/catalog/ beside the bundle (the CLI, the extension,
+// the runtime child), else the source folder of a checkout (the bundled tests). Found from the bundle's own
+// location, never from the current folder.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setCatalogReader } from '../core/models/catalog';
+
+const SOURCE = join('extension', 'core', 'models', 'catalog', 'data');
+
+/** The folder holding transformers-<version>.json, searched upwards from `start`. */
+export function findCatalogDir(start: string): string | undefined {
+  let dir = start;
+  for (let i = 0; i < 8; i++) {
+    for (const cand of [join(dir, 'catalog'), join(dir, 'dist', 'catalog'), join(dir, SOURCE)]) {
+      if (existsSync(join(cand, 'transformers-5.18.0.json'))) return cand;
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+export function installCatalog(dir = process.env.SHARDSCOPE_CATALOG_DIR || findCatalogDir(__dirname)): void {
+  setCatalogReader(dir ? (name) => {
+    const path = join(dir, name);
+    return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  } : undefined);
+}
+
+installCatalog();
