@@ -49,6 +49,9 @@ export interface RankProgress {
   started: number;
   finished: number;
   ops: number;
+  /** Units of work the running ops reported so far (GEMM blocks, attention rows, experts, generated rows):
+   *  the heartbeat of a long op, which moves while no op starts or finishes. */
+  work?: number;
 }
 
 export interface RankReport {
@@ -57,6 +60,18 @@ export interface RankReport {
   /** Index of the last op started / finished, -1 for none. */
   lastStarted: number;
   lastFinished: number;
+}
+
+/** A collective wait that could never end, as the watchdog found it. */
+export interface HangWait {
+  rank: number;
+  /** The collective's op index in that rank's program, its group (-1: a send/recv pair) and sequence number. */
+  op: number;
+  group: number;
+  seq: number;
+  waitedMs: number;
+  /** Members of the group that had not arrived. */
+  missing: number[];
 }
 
 export interface RunReport {
@@ -69,6 +84,8 @@ export interface RunReport {
   seq?: number;
   /** Ranks of the group that never reached the collective that timed out. */
   missing?: number[];
+  /** A timeout: every wait of the hang (the reported rank's first, then each other rank waiting where nothing can release it). */
+  waits?: HangWait[];
   ranks: RankReport[];
   /** For a crash: the signal or exit code and the child's last output. */
   signal?: string;
@@ -180,7 +197,7 @@ export function validateChildMessage(m: unknown): ChildMessage | string {
     case 'ready':
       return { type: 'ready' };
     case 'progress':
-      return Array.isArray(m.ranks) && m.ranks.every((r) => isObj(r) && isNum(r.rank) && isNum(r.started) && isNum(r.finished))
+      return Array.isArray(m.ranks) && m.ranks.every((r) => isObj(r) && isNum(r.rank) && isNum(r.started) && isNum(r.finished) && (r.work === undefined || isNum(r.work)))
         ? (m as ChildMessage) : 'progress: ranks malformed';
     case 'events':
       return Array.isArray(m.events) && m.events.every(isEvent) ? (m as ChildMessage) : 'events: malformed event';

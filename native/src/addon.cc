@@ -2,9 +2,12 @@
 // worker thread and resolves with per-rank events, selected outputs and a per-rank report.
 // cancel() stops a run; progress() reads how far each rank got; discover() probes the CUDA libraries.
 #include <napi.h>
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -18,6 +21,8 @@
 #include "op_registry.h"
 #include "ops_model.h"
 #include "collective_dim.h"
+#include "progress.h"
+#include "watchdog.h"
 #include "cuda/executor.h"
 
 namespace ss {
@@ -49,6 +54,11 @@ struct Run {
   RunControl ctl;
   std::vector<std::vector<Event>> events;
   std::vector<std::atomic<int>> started, finished;
+  // What the watchdog reads per rank: work reported inside the op that runs (progress.h), and the
+  // collective the rank waits in (waitOp -1: none), written by the rank thread.
+  std::vector<std::atomic<int64_t>> work, waitSeq, waitSinceNs;
+  std::vector<std::atomic<int>> waitOp;
+  std::vector<HangWait> hang;  // the waits the watchdog found hung (set before it fails the run)
   // Failure, filled by the first rank that fails.
   std::mutex failM;
   std::string failKind, failMessage;
@@ -72,7 +82,9 @@ struct Run {
   // Threads one rank may use inside a large op or weight generation on the CPU backend: the cores the
   // rank threads leave (the unsharded reference runs on one rank).
   int intraOpThreads = 1;
-  Run(size_t n) : started(n), finished(n) {}
+  Run(size_t n) : started(n), finished(n), work(n), waitSeq(n), waitSinceNs(n), waitOp(n) {
+    for (auto& w : waitOp) w.store(-1);
+  }
 };
 
 std::string where(const RankProgram& rp, size_t i, const Op& op) {
@@ -532,6 +544,7 @@ void rankThread(Run& run, int r) {
   env.routing = &run.routing;
   env.threads = run.intraOpThreads;
   const bool trace = run.trace;
+  WorkScope reports(&run.work[r]);
   for (size_t i = 0; i < rp.ops.size(); i++) {
     if (run.ctl.stop) return;
     Op& op = rp.ops[i];
@@ -555,17 +568,11 @@ void rankThread(Run& run, int r) {
         ev.group = op.group;
         ev.seq = seqs[op.group]++;
         ev.bytes = op.ins.empty() ? int64_t(op.outs[0]->bytes()) : int64_t(op.ins[0]->bytes());
+        run.waitSeq[r].store(ev.seq);
+        run.waitSinceNs[r].store(nowNs());
+        run.waitOp[r].store(int(i), std::memory_order_release);
         WaitResult w = runCollectiveAlongDim(op, comm, comm.indexOf(r), run.ctl);
-        if (w == WaitResult::Timeout) {
-          std::vector<int> missing;
-          {
-            std::lock_guard<std::mutex> lk(comm.m);
-            for (size_t m = 0; m < comm.members.size(); m++)
-              if (comm.entered[m] <= ev.seq) missing.push_back(comm.members[m]);
-          }
-          fail(run, "timeout", where(rp, i, op) + ": waited " + std::to_string(run.ctl.timeoutMs) + " ms in collective #" + std::to_string(ev.seq) + " of group " + std::to_string(op.group), r, int(i), op.group, ev.seq, missing);
-          return;
-        }
+        run.waitOp[r].store(-1, std::memory_order_release);
         if (w == WaitResult::Stopped) return;
       } else {
         for (Buffer* b : op.outs) if (std::find(op.ins.begin(), op.ins.end(), b) == op.ins.end()) ev.bytes += int64_t(b->bytes());
@@ -599,6 +606,65 @@ void rankThread(Run& run, int r) {
         if (it != last.end() && it->second == i && !run.keep.count(b)) release(*b);
       }
     run.finished[r].store(int(i) + 1, std::memory_order_release);
+  }
+}
+
+// The group's name in reports: send/recv pairs have internal comms past the declared groups.
+int groupOf(const Run& run, int comm) { return comm < int(run.groups.size()) ? comm : -1; }
+
+std::string rankList(const std::vector<int>& ranks) {
+  std::string s;
+  for (int r : ranks) s += (s.empty() ? "" : ", ") + std::to_string(r);
+  return s;
+}
+
+// One tick's view of every rank: state, how long its op has reported nothing, where it waits and for whom.
+std::vector<RankView> viewRanks(Run& run, std::vector<std::array<int64_t, 3>>& seen, std::vector<int64_t>& movedAt, int64_t now) {
+  std::vector<RankView> views(size_t(run.worldSize));
+  for (int r = 0; r < run.worldSize; r++) {
+    RankView& v = views[size_t(r)];
+    const std::array<int64_t, 3> sig{run.started[r].load(), run.finished[r].load(), run.work[r].load(std::memory_order_relaxed)};
+    if (sig != seen[size_t(r)]) seen[size_t(r)] = sig, movedAt[size_t(r)] = now;
+    v.idleNs = now - movedAt[size_t(r)];
+    const auto& ops = run.ranks[r].ops;
+    if (sig[1] >= int64_t(ops.size())) { v.state = RankState::Done; continue; }
+    const int op = run.waitOp[r].load(std::memory_order_acquire);
+    if (op < 0) continue;
+    const int64_t seq = run.waitSeq[r].load(), since = run.waitSinceNs[r].load();
+    if (run.waitOp[r].load(std::memory_order_acquire) != op) continue;  // moved on while being read
+    Comm& comm = *run.comms[size_t(ops[size_t(op)].group)];
+    v.state = RankState::Waiting;
+    v.op = op, v.comm = ops[size_t(op)].group, v.seq = seq, v.waitedNs = now - since;
+    std::lock_guard<std::mutex> lk(comm.m);
+    for (size_t m = 0; m < comm.members.size(); m++)
+      if (comm.entered[m] <= seq) v.missing.push_back(comm.members[m]);
+  }
+  return views;
+}
+
+// The CPU backend's watchdog thread: every tick it looks at the ranks and ends the run, with every wait
+// involved, once findHang() says some wait can never end. It returns when `over` is set.
+void watchRun(Run& run, std::mutex& m, std::condition_variable& cv, const bool& over) {
+  const int64_t timeoutNs = run.ctl.timeoutMs * 1000000;
+  const auto tick = std::chrono::milliseconds(std::clamp<int64_t>(run.ctl.timeoutMs / 10, 5, 100));
+  std::vector<std::array<int64_t, 3>> seen(size_t(run.worldSize), {-1, -1, -1});
+  std::vector<int64_t> movedAt(size_t(run.worldSize), nowNs());
+  std::unique_lock<std::mutex> lk(m);
+  while (!cv.wait_for(lk, tick, [&] { return over; })) {
+    if (run.ctl.stop) return;
+    const std::vector<HangWait> hang = findHang(viewRanks(run, seen, movedAt, nowNs()), timeoutNs);
+    if (hang.empty()) continue;
+    const HangWait& h = hang[0];
+    const RankProgram& rp = run.ranks[h.rank];
+    std::string msg = where(rp, size_t(h.op), rp.ops[size_t(h.op)]) + ": waited " + std::to_string(h.waitedNs / 1000000) + " ms in collective #" +
+                      std::to_string(h.seq) + " of group " + std::to_string(groupOf(run, h.comm)) + " for ranks " + rankList(h.missing) +
+                      ", and nothing it waits on moved in " + std::to_string(run.ctl.timeoutMs) + " ms";
+    {
+      std::lock_guard<std::mutex> flk(run.failM);
+      if (run.failKind.empty()) run.hang = hang;
+    }
+    fail(run, "timeout", msg, h.rank, h.op, h.comm, h.seq, h.missing);
+    return;
   }
 }
 
@@ -666,9 +732,16 @@ class RunWorker : public Napi::AsyncWorker {
       cuda::Job job = cudaJob(*run_);
       run_->ncclLog = cuda::execute(job);
     } else {
+      std::mutex wm;
+      std::condition_variable wcv;
+      bool over = false;
+      std::thread watchdog(watchRun, std::ref(*run_), std::ref(wm), std::ref(wcv), std::cref(over));
       std::vector<std::thread> threads;
       for (int r = 0; r < run_->worldSize; r++) threads.emplace_back(rankThread, std::ref(*run_), r);
       for (auto& t : threads) t.join();
+      { std::lock_guard<std::mutex> lk(wm); over = true; }
+      wcv.notify_all();
+      watchdog.join();
     }
     { std::lock_guard<std::mutex> lk(gActiveM); gActive = nullptr; }
     if (run_->ctl.cancelled && run_->failKind.empty()) run_->failKind = "cancelled", run_->failMessage = "the run was cancelled";
@@ -725,6 +798,19 @@ class RunWorker : public Napi::AsyncWorker {
         auto mem = Napi::Array::New(env);
         for (size_t k = 0; k < run.missing.size(); k++) mem.Set(uint32_t(k), run.missing[k]);
         report.Set("missing", mem);
+      }
+      if (!run.hang.empty()) {
+        auto waits = Napi::Array::New(env);
+        for (const HangWait& h : run.hang) {
+          auto o = Napi::Object::New(env);
+          o.Set("rank", h.rank); o.Set("op", h.op); o.Set("group", groupOf(run, h.comm)); o.Set("seq", double(h.seq));
+          o.Set("waitedMs", double(h.waitedNs / 1000000));
+          auto mis = Napi::Array::New(env);
+          for (size_t k = 0; k < h.missing.size(); k++) mis.Set(uint32_t(k), h.missing[k]);
+          o.Set("missing", mis);
+          waits.Set(waits.Length(), o);
+        }
+        report.Set("waits", waits);
       }
     }
     auto ranks = Napi::Array::New(env);
@@ -803,6 +889,7 @@ Napi::Value Progress(const Napi::CallbackInfo& info) {
     o.Set("rank", r);
     o.Set("started", gActive->started[r].load());
     o.Set("finished", gActive->finished[r].load());
+    o.Set("work", double(gActive->work[r].load(std::memory_order_relaxed)));
     o.Set("ops", uint32_t(gActive->ranks[r].ops.size()));
     arr.Set(uint32_t(r), o);
   }

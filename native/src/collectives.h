@@ -6,7 +6,7 @@
 
 namespace ss {
 
-// Runs one collective for member `me` of `comm`. Returns the wait outcome (Timeout/Stopped abort the run).
+// Runs one collective for member `me` of `comm`. Returns the wait outcome (Stopped: the run ended meanwhile).
 WaitResult runCollective(Op& op, Comm& comm, int me, RunControl& ctl);
 
 }  // namespace ss

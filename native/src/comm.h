@@ -7,7 +7,8 @@
 // to a member: whichever threads are running do all of it, and a member the scheduler has not woken
 // yet finds nothing left. When the last item is done no member reads a peer's buffer any more, so
 // that is also the end of the collective: no second rendezvous.
-// Waits block on a condition variable with a deadline (never spin) and return early when the run stops.
+// Waits block on a condition variable (never spin) and return when the run stops: how long a wait may
+// last is the run's watchdog's call (watchdog.h), which watches whether anyone it waits on still moves.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -23,12 +24,12 @@ namespace ss {
 struct RunControl {
   std::atomic<bool> stop{false};       // set on error, timeout or cancel: every wait returns
   std::atomic<bool> cancelled{false};
-  int64_t timeoutMs = 30000;
+  int64_t timeoutMs = 30000;           // the watchdog's: longest wait with nothing it waits on moving
   std::mutex m;
   std::vector<std::condition_variable*> waiters;  // all groups' condvars, to wake on stop
 };
 
-enum class WaitResult { Ok, Timeout, Stopped };
+enum class WaitResult { Ok, Stopped };
 
 // What one member posts for a collective. Padded to a cache line: members write their own slots
 // at the same time.
@@ -87,12 +88,12 @@ struct Comm {
     return -1;
   }
 
-  // Blocks until `counter` (started or finished) passes k, the deadline passes, or the run stops.
+  // Blocks until `counter` (started or finished) passes k or the run stops (stopAll sets stop, then
+  // notifies under this lock, so the wake-up is never lost).
   WaitResult waitPast(std::unique_lock<std::mutex>& lk, const int64_t& counter, int64_t k, RunControl& ctl) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctl.timeoutMs);
     while (counter <= k) {
       if (ctl.stop.load()) return WaitResult::Stopped;
-      if (cv.wait_until(lk, deadline) == std::cv_status::timeout && counter <= k) return WaitResult::Timeout;
+      cv.wait(lk);
     }
     return WaitResult::Ok;
   }

@@ -1,5 +1,6 @@
 #include "generator.h"
 #include <thread>
+#include "progress.h"
 
 namespace ss {
 
@@ -73,6 +74,7 @@ bool generateBoxes(uint32_t seed, const std::vector<int64_t>& globalShape, const
       int64_t base = 0;
       for (size_t d = 0; d + 1 < nd; d++) base += idx[d] * strides[d];
       for (int64_t j = lastA; j < lastB; j++) out[o++] = float(scale * unitValue(seed, base + j));
+      workDone();
       int d = int(nd) - 2;
       while (d >= 0) {
         if (++idx[d] < box[d].second) break;
@@ -99,6 +101,7 @@ void generateBoxRange(uint32_t seed, const std::vector<int64_t>& strides, const 
     for (size_t d = 0; d + 1 < nd; d++) base += idx[d] * strides[d];
     const int64_t j0 = idx[nd - 1], j1 = std::min<int64_t>(box[nd - 1].second, j0 + (o1 - o));
     for (int64_t j = j0; j < j1; j++) *out++ = float(scale * unitValue(seed, base + j));
+    workDone();
     o += j1 - j0;
     idx[nd - 1] = box[nd - 1].first;
     int d = int(nd) - 2;
@@ -132,7 +135,10 @@ bool generateBoxesParallel(uint32_t seed, const std::vector<int64_t>& globalShap
     std::vector<std::thread> pool;
     for (int i = 0; i < t; i++) {
       const int64_t a = size * i / t, b = size * (i + 1) / t;
-      pool.emplace_back(generateBoxRange, seed, std::cref(strides), std::cref(box), scale, a, b, out + o + a);
+      pool.emplace_back([&, a, b, work = tWork] {
+        WorkScope ws(work);
+        generateBoxRange(seed, strides, box, scale, a, b, out + o + a);
+      });
     }
     for (auto& th : pool) th.join();
     o += size;

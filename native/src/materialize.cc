@@ -1,6 +1,7 @@
 #include "materialize.h"
 #include <cmath>
 #include <stdexcept>
+#include "progress.h"
 
 namespace ss {
 
@@ -21,6 +22,7 @@ void materialize(Buffer& b, int threads) {
       int64_t flat = 0;
       for (size_t d = 0; d < nd; d++) flat += b.dimIndex[d][ix[d]] * strides[d];
       dst[e] = float(b.scale * unitValue(b.seed, flat));
+      if ((e & 0xffff) == 0xffff) workDone();
       for (int d = int(nd) - 1; d >= 0; d--) { if (++ix[d] < b.dimIndex[d].size()) break; ix[d] = 0; }
     }
   } else if (!generateBoxesParallel(b.seed, b.globalShape, b.boxes, b.scale, dst, b.numel, threads)) {

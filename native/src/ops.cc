@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+#include "progress.h"
 
 namespace ss {
 
@@ -93,6 +94,7 @@ void gemmF32(const float* A, const float* B, float* C, int64_t M, int64_t N, int
             for (int64_t j = 0; j < nj; j++) c[j] += a * b[j];
           }
         }
+        workDone();  // one block of C: a few ms at most
       }
     }
   }

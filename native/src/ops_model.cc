@@ -10,6 +10,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <thread>
+#include "progress.h"
 #include "generator.h"
 #include "op_registry.h"
 #include "ops.h"
@@ -67,8 +68,11 @@ void runGemmTransA(Op& op, OpEnv& env) {
   std::vector<float> tmp;
   const bool alias = &c == &a || &c == &b;
   float* C = alias ? (tmp.resize(size_t(M * K)), tmp.data()) : c.f32();
+  std::atomic<int64_t>* work = tWork;
   auto rows = [&](int64_t n0, int64_t n1) {
+    WorkScope ws(work);
     for (int64_t n = n0; n < n1; n++) {
+      workDone();
       float* __restrict row = C + n * K;
       std::fill(row, row + K, 0.0f);
       for (int64_t i = 0; i < Mp; i++) {
@@ -294,6 +298,7 @@ void runAttention(Op& op, OpEnv&) {
     for (int64_t h = 0; h < a.hq; h++) {
       const int64_t kh = h / per;
       for (int64_t i = 0; i < S; i++) {
+        workDone();
         const float* qi = q + (b * S + i) * a.qw + h * a.d;
         double m = -INFINITY;
         for (int64_t j = 0; j <= i; j++) {
@@ -345,6 +350,7 @@ void runAttentionBackward(Op& op, OpEnv&) {
     for (int64_t h = 0; h < a.hq; h++) {
       const int64_t kh = h / per;
       for (int64_t i = 0; i < S; i++) {
+        workDone();
         const int64_t qi = (b * S + i) * a.qw + h * a.d, yi = (b * S + i) * a.hq * a.dv + h * a.dv;
         double m = -INFINITY;
         for (int64_t j = 0; j <= i; j++) {
@@ -442,6 +448,7 @@ void runExperts(Op& op, OpEnv& env) {
       for (int64_t j = 0; j < k; j++)
         if (idx[t * k + j] == float(e)) { tok.push_back(t); tw.push_back(wts[t * k + j]); }
     if (tok.empty()) continue;  // never materialised
+    workDone();
     const int64_t genStart = steadyNs();
     std::vector<Box> guBoxes;
     for (auto& r : rows) guBoxes.push_back(Box{{e, e + 1}, r, {0, H}});
@@ -557,8 +564,11 @@ bool runFewRowsGemm(Op& op, int threads) {
   const int64_t M = a.numel / K, N = b.shape[0];
   const float *A = a.f32(), *B = b.f32();
   std::vector<float> out(size_t(M * N));  // C may alias A
+  std::atomic<int64_t>* work = tWork;
   auto rows = [&](int64_t n0, int64_t n1) {
+    WorkScope ws(work);
     for (int64_t n = n0; n < n1; n++) {
+      if (n % 64 == 0) workDone();
       const float* row = B + n * K;
       for (int64_t m = 0; m < M; m++) out[size_t(m * N + n)] = dot(A + m * K, row, K);
     }

@@ -34,11 +34,11 @@ test('a rank that never reaches a collective: the watchdog ends the run with a r
   assert.equal(res.report.kind, 'timeout');
   assert.deepEqual(res.report.missing, [3]);
   assert.equal(res.report.seq, 1);
-  assert.match(res.report.message ?? '', /op 2 \(all_gather\): waited 300 ms in collective #1 of group 0/);
+  assert.match(res.report.message ?? '', /op 2 \(all_gather\): waited \d+ ms in collective #1 of group 0 for ranks 3/);
   assert.deepEqual(res.report.ranks.map((r) => [r.lastStarted, r.lastFinished]), [[2, 1], [2, 1], [2, 1], [1, 1]]);
 });
 
-test('a slow rank past the timeout is named as missing', async () => {
+test('a rank stuck in an op that reports no work (sleep) past the timeout is named as missing', async () => {
   const g = new Prog(3);
   for (let r = 0; r < 3; r++) {
     g.buf(r, 'x', [8]);
