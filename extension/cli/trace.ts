@@ -3,7 +3,7 @@
 // Recorder dumps the collectives some ranks never entered, for a CommDebugMode dump its counts.
 import { register } from './commands';
 import { flag, UsageError } from './args';
-import { readTraceFile, TraceReadError } from '../core/trace/read';
+import { readTraceFile } from '../core/trace/read';
 import { summarizeCollectives, summaryToCsv } from '../core/trace/summary';
 import { commDebugTotals } from '../core/trace/comm-debug-mode';
 import type { CollectiveSummary } from '../core/trace/types';
@@ -24,16 +24,8 @@ register({
     const [sub, ...paths] = args.positional;
     if (sub !== 'summary' && sub !== 'export-csv') throw new UsageError(`expected "summary" or "export-csv" after "trace", found ${sub === undefined ? 'nothing' : JSON.stringify(sub)}`);
     if (!paths.length) throw new UsageError(`trace ${sub} needs at least one trace file or folder`);
-    let loaded;
-    try {
-      loaded = await readTraceFile(paths);
-    } catch (err) {
-      if (err instanceof TraceReadError) {
-        io.err(err.message);
-        return 1;
-      }
-      throw err;
-    }
+    // A bad trace (TraceReadError, located) goes to main: one line, exit 2; 1 means a hang was found.
+    const loaded = await readTraceFile(paths);
     if (loaded.kind === 'flight-recorder') {
       const r = loaded.report;
       if (flag(args, 'json')) io.out(JSON.stringify({ ranks: r.ranks, hang: r.findings }));

@@ -158,7 +158,9 @@ async function sniff(path: string): Promise<Kind> {
     if (/"name"\s*:\s*"process_name"[^}]*"rank \d+"/.test(h)) return 'shardscope';
     return 'kineto';
   }
-  if (/"entries"\s*:/.test(h) && /"pg_(config|status)"\s*:/.test(h)) return 'flight-recorder';
+  // torch writes the dump's keys sorted: "entries" comes before "pg_config", so in a dump past the head
+  // only the entries' own fields say what it is.
+  if (/"entries"\s*:/.test(h) && /"pg_(config|status)"\s*:|"entries"\s*:\s*\[\s*\{\s*"(collective_seq_id|profiling_name|record_id)"\s*:/.test(h)) return 'flight-recorder';
   if (/"fqn"\s*:/.test(h)) return 'comm-debug-mode';
   throw new TraceReadError(path, 1, 1, 'expected a trace: a JSON object with "traceEvents" (Kineto or Shardscope), a Flight Recorder dump (pickled, or JSON with "entries" and "pg_config") or a CommDebugMode dump ("fqn")');
 }

@@ -92,7 +92,7 @@ test('shardscope trace summary: table, folder, export-csv, hang report and error
   assert.equal(fr.code, 1);
   assert.match(fr.out, /group 0 collective 5 \(all_reduce\): ranks 3 never entered; ranks 0, 1, 2 did not complete/);
   const bad = await cli(['trace', 'summary', 'nope.json']);
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2);
   assert.equal(bad.err, 'nope.json:1:1: no such file or folder');
   const usage = await cli(['trace', 'frobnicate']);
   assert.equal(usage.code, 2);
@@ -104,7 +104,7 @@ test('shardscope trace summary: pickled Flight Recorder dumps, a refused pickle,
   assert.equal(fr.code, 1, 'a rank never entered a collective');
   assert.deepEqual(JSON.parse(fr.out), { ranks: [0, 1, 2, 3], hang: [{ pg: '0', seq: 4, op: 'all_reduce', entered: [0, 1, 2], missing: [3], notCompleted: [0, 1, 2] }] });
   const evil = await cli(['trace', 'summary', 'test/fixtures/trace/pickle/refused_reduce.pkl']);
-  assert.equal(evil.code, 1);
+  assert.equal(evil.code, 2);
   assert.match(evil.err, /^test\/fixtures\/trace\/pickle\/refused_reduce\.pkl:1:\d+: not a Flight Recorder pickle: refused opcode GLOBAL/);
   const cdm = await cli(['trace', 'summary', 'test/fixtures/trace/comm_debug_mode_torch.json']);
   assert.equal(cdm.code, 0, cdm.err);
