@@ -4,8 +4,8 @@
 import type { ModelGraph } from '../models/types';
 import type { DeviceMesh } from '../sharding/types';
 import { parseMesh, meshFromRecord } from '../sharding';
-import type { Diagnostic, PlanDocument, PlanEntry, QuickFix, TextRange } from '../plan/types';
-import { parsePlanSource } from '../plan';
+import type { Diagnostic, Plan, PlanDocument, PlanEntry, QuickFix, TextRange } from '../plan/types';
+import { parsePlanSource, planOwners, documentForOwner } from '../plan';
 import type { Generation } from '../styles/types';
 import { detectGeneration, lookupStyle, resolveStyleRef } from '../styles';
 import { bindPlan, planInputsFromDocument } from '../analysis';
@@ -26,16 +26,29 @@ export interface Analysis {
   mesh: DeviceMesh;
   sharded?: ShardedModel;
   diagnostics: Diagnostic[];
+  /** One per owner of plans (each config class of a Python source, and the plans outside any class),
+   *  each checked against its own model; graph, modelSource and sharded above are the first part that
+   *  bound (else the first with a model, else the first). */
+  parts: AnalysisPart[];
 }
 
-const cache = new Map<string, { key: string; analysis: Analysis }>();
+export interface AnalysisPart {
+  /** The class whose plans these are; undefined for plans outside any class (and for JSON sources). */
+  owner?: string;
+  /** The document as this owner's plans see it (documentForOwner): its plans and its config values. */
+  doc: PlanDocument;
+  graph?: ModelGraph;
+  modelSource: string;
+  sharded?: ShardedModel;
+}
+
+const cache = new Map<string, { key: string; sharded?: ShardedModel }>();
 
 /** Everything the editor shows for one document. Never throws. */
 export function analyzeDocument(uri: string, text: string, ctx: EditingContext = {}): Analysis {
   const doc = parsePlanSource(uri, text);
   const styleNames = doc.plans.flatMap((p) => p.entries.map((e) => (e.style.kind === 'name' ? e.style.name : ''))).filter(Boolean);
   const generation = ctx.generation ?? detectGeneration(styleNames, { transformersVersion: ctx.transformersVersion });
-  const model = doc.plans.length ? resolveModel(doc, ctx) : { source: 'none' as const, graph: undefined, error: undefined };
   let mesh: DeviceMesh;
   try {
     mesh = ctx.meshOverride ? parseMesh(ctx.meshOverride) : doc.mesh?.dims.length ? meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size]))) : parseMesh(ctx.defaultMesh ?? 'tp=8');
@@ -43,23 +56,48 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
     mesh = parseMesh('tp=8');
   }
   const diagnostics: Diagnostic[] = [...doc.diagnostics];
-  const analysis: Analysis = { uri, text, doc, generation, graph: model.graph, modelSource: model.source, mesh, diagnostics };
+  // Each class's plans are checked against that class's values; the diagnostics of all are merged.
+  const owners = doc.format === 'python' ? planOwners(doc) : [];
+  const views = owners.length > 1 || (owners.length === 1 && owners[0] !== undefined) ? owners.map((o) => ({ owner: o, doc: documentForOwner(doc, o) })) : [{ owner: undefined, doc }];
+  const parts: AnalysisPart[] = [];
+  for (const v of views) {
+    const found: Diagnostic[] = [];
+    parts.push(analyzePart(uri, text, v.owner, v.doc, ctx, generation, mesh, found));
+    for (const d of found) if (!diagnostics.some((x) => x.code === d.code && x.message === d.message && x.range.start === d.range.start && x.range.end === d.range.end)) diagnostics.push(d);
+  }
+  const main = parts.find((p) => p.sharded) ?? parts.find((p) => p.graph) ?? parts[0];
+  return { uri, text, doc, generation, graph: main.graph, modelSource: main.modelSource, mesh, sharded: main.sharded, diagnostics, parts };
+}
+
+/** The analysis as the plan at `offset` (or the given plan) sees it: its owner's model and binding. */
+export function analysisFor(a: Analysis, at: number | Plan): Analysis {
+  const plan = typeof at === 'number' ? a.doc.plans.find((p) => at >= p.range.start && at <= p.range.end) : at;
+  const part = plan && a.parts?.find((p) => p.doc.plans.includes(plan));
+  if (!part || (part.graph === a.graph && part.sharded === a.sharded)) return a;
+  return { ...a, graph: part.graph, modelSource: part.modelSource, sharded: part.sharded };
+}
+
+/** One owner's plans: its model, its binding (reused when nothing it depends on changed), its findings. */
+function analyzePart(uri: string, text: string, owner: string | undefined, doc: PlanDocument, ctx: EditingContext, generation: Generation, mesh: DeviceMesh, diagnostics: Diagnostic[]): AnalysisPart {
+  const model = doc.plans.length ? resolveModel(doc, ctx) : { source: 'none' as const, graph: undefined, error: undefined };
+  const part: AnalysisPart = { owner, doc, graph: model.graph, modelSource: model.source };
   const planRange = doc.model?.range ?? (doc.plans[0] ? planNameRange(doc.plans[0]) : { start: 0, end: 0 });
-  if (model.error && model.unknownArchitecture) {
-    diagnostics.push({ code: 'SS011', slug: 'model-not-checked', severity: 'info', message: `patterns and collectives were not checked: ${model.error}`, range: planRange });
+  const of = owner ? ` of ${owner}` : '';
+  if (model.error && 'unknownArchitecture' in model && model.unknownArchitecture) {
+    diagnostics.push({ code: 'SS011', slug: 'model-not-checked', severity: 'info', message: `patterns and collectives${of} were not checked: ${model.error}`, range: planRange });
   } else if (model.error) {
-    diagnostics.push({ code: 'SS004', slug: 'no-model', severity: 'warning', message: `cannot check the plan against a model: ${model.error}`, range: doc.model?.range ?? doc.plans[0]?.range ?? { start: 0, end: 0 } });
+    diagnostics.push({ code: 'SS004', slug: 'no-model', severity: 'warning', message: `cannot check the plan${of} against a model: ${model.error}`, range: doc.model?.range ?? doc.plans[0]?.range ?? { start: 0, end: 0 } });
   }
   if (model.graph?.catalog?.note && doc.plans.length) {
     diagnostics.push({ code: 'SS013', slug: 'transformers-version-substituted', severity: 'info', message: model.graph.catalog.note, range: planRange });
   }
   if (model.graph?.flowUnknown && doc.plans.some((p) => p.kind !== 'pp')) {
-    diagnostics.push({ code: 'SS012', slug: 'collectives-not-computed', severity: 'info', message: `patterns were checked; collectives and activation layouts were not computed: ${model.graph.flowUnknown}`, range: planRange });
+    diagnostics.push({ code: 'SS012', slug: 'collectives-not-computed', severity: 'info', message: `patterns${of} were checked; collectives and activation layouts were not computed: ${model.graph.flowUnknown}`, range: planRange });
   }
   const plans = doc.plans.filter((p) => p.kind !== 'pp');
   if (!model.graph || plans.length === 0 || mesh.dims.some((d) => !(d.size >= 1))) {
     if (!model.graph && plans.length && !model.error) styleOnlyDiagnostics(doc, generation, diagnostics);
-    return analysis;
+    return part;
   }
   // Reuse the binding when nothing it depends on changed.
   const key = JSON.stringify([
@@ -73,9 +111,10 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
     ctx.seqLen,
     plans.map((p) => [p.name, p.scope, p.auto, p.entries.map((e) => [e.key, e.styleText])]),
   ]);
-  const hit = cache.get(uri);
+  const cacheKey = `${uri}#${owner ?? ''}`;
+  const hit = cache.get(cacheKey);
   let sharded: ShardedModel | undefined;
-  if (hit && hit.key === key) sharded = hit.analysis.sharded;
+  if (hit && hit.key === key) sharded = hit.sharded;
   else {
     const graph = model.graph;
     const bind = (inputs: PlanInput[]) =>
@@ -91,13 +130,13 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
       diagnostics.push(...bindFailure(e as Error, doc, bind));
     }
   }
-  analysis.sharded = sharded;
+  part.sharded = sharded;
   if (sharded) diagnostics.push(...findingsToDiagnostics(sharded.findings, doc, text, model.graph));
   spNotWired(doc, generation, diagnostics);
   epPlanUnused(doc, text, diagnostics);
-  cache.set(uri, { key, analysis });
+  cache.set(cacheKey, { key, sharded });
   if (cache.size > 64) cache.delete(cache.keys().next().value!);
-  return analysis;
+  return part;
 }
 
 /** Entries of the document by their key (the binder's findings carry entries from the same parse). */
@@ -133,24 +172,33 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
     // The same source's EP plan is there, but nothing turns expert parallelism on.
     const idleEp = doc.plans.find((p) => p.kind === 'ep' && p.entries.length) && !doc.expertParallel?.length;
     if (f.code === 'SS401' && idleEp && doc.format === 'python') message += `; ${doc.plans.find((p) => p.kind === 'ep')!.name} applies only with DistributedConfig(enable_expert_parallel=True)`;
+    // An entry merged in from elsewhere (`**base_plan`): the squiggle sits on the merge this plan wrote.
+    if (entry?.via) {
+      range = entry.via;
+      message += ` (entry '${entry.key}' of ${text.slice(entry.via.start, entry.via.end)})`;
+    }
     const fixes: QuickFix[] = [];
-    if (entry && f.suggestion && ['SS101', 'SS105', 'SS302'].includes(f.code)) {
+    // Entries a comprehension made, or merged from another plan, have no text of their own to edit here;
+    // a plan that is an expression has no closing brace to add entries before.
+    const editable = entry && !entry.computed && !entry.via;
+    const extendable = firstPlan && !firstPlan.auto && !firstPlan.computed;
+    if (editable && f.suggestion && ['SS101', 'SS105', 'SS302'].includes(f.code)) {
       fixes.push({ title: `Change to '${f.suggestion}'`, edits: [{ range: entry.valueRange, newText: quoted(text, entry.valueRange, f.suggestion) }], preferred: true });
     }
-    if (entry && f.code === 'SS102') {
+    if (editable && f.code === 'SS102') {
       // Checkpoint-era names of fused experts map onto one fused parameter, not onto the experts module.
       const suggestion = fusedExpertsRename(entry.key, graph, doc.plans.find((p) => p.entries.includes(entry))?.scope ?? 'base') ?? f.suggestion;
       if (suggestion && suggestion !== f.suggestion) message = message.replace(/the nearest real path is '[^']*'/, `the nearest real path is '${suggestion}'`);
       const q = entry.keyRange;
       if (suggestion) fixes.push({ title: `Change to '${suggestion}'`, edits: [{ range: q, newText: quoted(text, q, suggestion) }], preferred: true });
     }
-    if (!entry && f.code === 'SS401' && firstPlan && !firstPlan.auto) {
+    if (!entry && f.code === 'SS401' && extendable) {
       fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, expertEntries(graph, firstPlan.scope), 'Shard the experts (packed_colwise / rowwise / moe_tp_experts)'));
     }
-    if (!entry && f.code === 'SS311' && firstPlan && !firstPlan.auto) {
+    if (!entry && f.code === 'SS311' && extendable) {
       fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, [['lm_head', 'colwise_gather_output']], "Add 'lm_head': 'colwise_gather_output'"));
     }
-    if (!entry && (f.code === 'SS301' || f.code === 'SS310') && f.target && f.suggestion && firstPlan && !firstPlan.auto) {
+    if (!entry && (f.code === 'SS301' || f.code === 'SS310') && f.target && f.suggestion && extendable) {
       const key = wildcard(relKey(f.target, graph, firstPlan.scope));
       fixes.push(addEntriesFix(text, doc.format === 'python', firstPlan, [[key, f.suggestion]], `Add '${key}': '${f.suggestion}'`));
     }
@@ -206,7 +254,7 @@ function bindFailure(err: Error, doc: PlanDocument, bind: (inputs: PlanInput[]) 
       try {
         bind([{ scope: p.scope, entries: [e] }]);
       } catch (one) {
-        out.push({ code: 'SS104', slug: 'invalid-placement', severity: 'error', message: `'${e.key}': ${(one as Error).message}`, range: e.valueRange });
+        out.push({ code: 'SS104', slug: 'invalid-placement', severity: 'error', message: `'${e.key}': ${(one as Error).message}`, range: valueRangeOf(e) });
       }
     }
   }
@@ -233,6 +281,9 @@ function quoted(text: string, range: TextRange, value: string): string {
   const q = text[range.start] === "'" ? "'" : '"';
   return `${q}${value}${q}`;
 }
+
+/** Where a diagnostic on an entry's style goes: its value, or the merge that brought it into this plan. */
+const valueRangeOf = (e: PlanEntry): TextRange => e.via ?? e.valueRange;
 
 /** A diagnostic about a plan as a whole sits on the plan's name (else on its opening brace). */
 function planNameRange(plan: PlanDocument['plans'][number] | undefined): TextRange {
@@ -268,7 +319,7 @@ function styleOnlyDiagnostics(doc: PlanDocument, generation: Generation, out: Di
   for (const p of doc.plans) {
     for (const e of p.entries) {
       const r = resolveStyleRef(e.style, generation);
-      if ('error' in r) out.push({ code: 'SS101', slug: 'unknown-style', severity: 'error', message: r.error, range: e.valueRange });
+      if ('error' in r) out.push({ code: 'SS101', slug: 'unknown-style', severity: 'error', message: r.error, range: valueRangeOf(e) });
     }
   }
 }
@@ -301,7 +352,7 @@ function spNotWired(doc: PlanDocument, generation: Generation, out: Diagnostic[]
       if (e.style.kind !== 'name') continue;
       const hit = lookupStyle(e.style.name, generation);
       if (hit?.semantics.sequenceParallel) {
-        out.push({ code: 'SS106', slug: 'sp-not-wired', severity: 'warning', message: `'${e.style.name}' shards the sequence, but in transformers 5.x DistributedConfig's enable_sequence_parallel is reserved and not wired: this entry only works with your own sequence-parallel setup`, range: e.valueRange });
+        out.push({ code: 'SS106', slug: 'sp-not-wired', severity: 'warning', message: `'${e.style.name}' shards the sequence, but in transformers 5.x DistributedConfig's enable_sequence_parallel is reserved and not wired: this entry only works with your own sequence-parallel setup`, range: valueRangeOf(e) });
       }
     }
   }

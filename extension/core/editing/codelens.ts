@@ -1,7 +1,7 @@
 // CodeLens above each plan: Shapes · Collectives · Run.
 import type { TextRange } from '../plan/types';
 import { formatBytes } from '../analysis';
-import type { Analysis } from './analyze';
+import { analysisFor, type Analysis } from './analyze';
 
 export interface CodeLensData {
   range: TextRange;
@@ -15,7 +15,8 @@ export function codeLenses(a: Analysis): CodeLensData[] {
   a.doc.plans.forEach((p, i) => {
     if (p.kind === 'pp') return;
     const range = { start: p.range.start, end: p.range.start };
-    const s = a.sharded;
+    // Each plan's numbers are those of its own class's model (a file can hold several config classes).
+    const s = analysisFor(a, p).sharded;
     const sharded = s ? s.params.filter((x) => x.placements.length).length : 0;
     const mem = s ? Math.max(...s.memory.map((m) => m.total)) : 0;
     const fwd = s ? Object.values(s.totals.forward).reduce((x, y) => x + (y ?? 0), 0) : 0;

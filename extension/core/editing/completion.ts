@@ -4,7 +4,7 @@ import type { ModuleKind } from '../models/types';
 import { listStyles, lookupStyle, styleMarkdown, generationLabel } from '../styles';
 import { wildcardName, rootKeyOf } from '../analysis';
 import type { TextRange } from '../plan/types';
-import type { Analysis } from './analyze';
+import { analysisFor, type Analysis } from './analyze';
 import { cursorPlace } from './cursor';
 import { PRESETS } from '../models';
 
@@ -42,7 +42,9 @@ const RUN_KEYS: Record<string, string> = {
 };
 const MESH_DIMS: Record<string, string> = { tp: 'tensor parallel', dp: 'data parallel', dp_shard: 'FSDP sharding', dp_replicate: 'data-parallel replicas', cp: 'context parallel', ep: 'expert parallel', pp: 'pipeline parallel' };
 
-export function complete(a: Analysis, offset: number): CompletionItem[] {
+export function complete(whole: Analysis, offset: number): CompletionItem[] {
+  // The model of the plan being edited (a file can hold several config classes).
+  const a = analysisFor(whole, offset);
   const place = cursorPlace(a, offset);
   if (place.kind === 'plan-value') {
     const moduleKind = place.entry ? kindOfKey(a, place.entry.key, place.plan.scope) : undefined;

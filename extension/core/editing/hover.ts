@@ -5,7 +5,7 @@ import { placementRepr } from '../sharding';
 import { formatBytes, bytesOf, wildcardName } from '../analysis';
 import type { BoundParam } from '../analysis';
 import type { TextRange, PlanEntry } from '../plan/types';
-import type { Analysis } from './analyze';
+import { analysisFor, type Analysis } from './analyze';
 
 export interface Hover {
   range: TextRange;
@@ -29,9 +29,11 @@ function ranksText(p: BoundParam): string {
   return differ.slice(0, 4).map(([r, s]) => `rank ${r} [${s.join(', ')}]`).join(', ') + (differ.length > 4 ? `, … (${differ.length} ranks differ)` : '');
 }
 
-export function hover(a: Analysis, offset: number): Hover | undefined {
-  const at = entryAt(a, offset);
+export function hover(whole: Analysis, offset: number): Hover | undefined {
+  const at = entryAt(whole, offset);
   if (!at) return undefined;
+  // The entry's own class's model (a file can hold several config classes).
+  const a = analysisFor(whole, whole.doc.plans.find((p) => p.entries.includes(at.entry)) ?? offset);
   const { entry } = at;
   if (!at.onKey) {
     const r = resolveStyleRef(entry.style, a.generation);

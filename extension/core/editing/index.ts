@@ -4,7 +4,7 @@
 //   hover(analysis, offset)         → markdown for a style or a pattern
 //   quickFixes(analysis, range)     → the fixes of the diagnostics there (also on each Diagnostic.fixes)
 //   codeLenses(analysis)            → Shapes · Collectives · Run above each plan
-export { analyzeDocument, type Analysis } from './analyze';
+export { analyzeDocument, analysisFor, type Analysis, type AnalysisPart } from './analyze';
 export { complete, type CompletionItem } from './completion';
 export { hover, type Hover } from './hover';
 export { codeLenses, type CodeLensData } from './codelens';

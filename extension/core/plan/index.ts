@@ -6,6 +6,7 @@ import { parseJsonPlans } from './json';
 export type * from './types';
 export { parsePythonPlans } from './python';
 export { parseJsonPlans } from './json';
+export { planOwners, documentForOwner, localAncestry } from './owners';
 
 export function parsePlanSource(uri: string, text: string): PlanDocument {
   if (/\.py$/i.test(uri)) return parsePythonPlans(text, uri);

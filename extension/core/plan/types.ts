@@ -35,6 +35,11 @@ export interface PlanEntry {
   /** The style text as written (for messages and fixes). */
   styleText: string;
   valueRange: TextRange;
+  /** Made by a comprehension (Python): the ranges are the expressions that made it, so no text edit applies. */
+  computed?: boolean;
+  /** Merged in from elsewhere in the same source (`**base_plan`, `dict(base, ...)`, `.update(base)`): where
+   *  the merge is written. keyRange/valueRange are where the entry itself is written. */
+  via?: TextRange;
 }
 
 export interface Plan {
@@ -52,6 +57,25 @@ export interface Plan {
   ppEntries?: { key: string; keyRange: TextRange; inputs: string[]; outputs: string[] }[];
   /** A plan given as "auto": the model's built-in plan. */
   auto?: boolean;
+  /** Python: the class whose body the plan is written in (or assigned to, `LlamaConfig.base_model_tp_plan = ...`);
+   *  the plan is checked against that class's config values. Absent for plans outside any class. */
+  owner?: string;
+  /** Python: the plan's value is an expression, not a dict display (`dict(base, ...)`, `a | b`, a name), so
+   *  there is no closing brace to insert entries before. */
+  computed?: boolean;
+}
+
+/** A class of a Python source. */
+export interface PythonClass {
+  name: string;
+  /** Its bases, with the module each is imported from (e.g. ".configuration_llama") where the file imports
+   *  it, and the name it has there when imported under another (`import LlamaConfig as BaseConfig`). */
+  bases: { name: string; module?: string; imported?: string }[];
+  range?: TextRange;
+  /** Its own field defaults (and a transformers 4.x class's __init__ defaults), without its bases'. */
+  configValues?: Record<string, unknown>;
+  /** Its own `attribute_map` (alias → attribute). */
+  attributeMap?: Record<string, string>;
 }
 
 /** Run settings of a *.shardplan.json. */
@@ -72,13 +96,15 @@ export interface PlanDocument {
   format: 'python' | 'shardplan' | 'config-json' | 'json';
   plans: Plan[];
   diagnostics: Diagnostic[];
-  /** Config values found in the same source (a config class's defaults, or config.json values). */
+  /** Config values found in the same source: config.json values, or a Python source's module-level and
+   *  class field defaults as one (later over earlier). Per class: `classes[i].configValues`, and
+   *  documentForOwner() for the view a class's plans are checked in. */
   configValues?: Record<string, unknown>;
-  /** A config class's `attribute_map` (alias → attribute), as written in the same source. */
+  /** The `attribute_map`s (alias → attribute) of the source's classes, as one. */
   attributeMap?: Record<string, string>;
   /** Classes of a Python source with their bases, and the module each base is imported from
    *  (e.g. ".configuration_llama"), so a config class can inherit its parent's defaults. */
-  classes?: { name: string; bases: { name: string; module?: string }[] }[];
+  classes?: PythonClass[];
   /** From *.shardplan.json, or from tp_size= / DistributedConfig in Python. */
   model?: { ref: string | Record<string, unknown>; range?: TextRange };
   mesh?: { dims: { name: string; size: number }[]; range?: TextRange };

@@ -172,8 +172,9 @@ export function resolveTorchCall(call: TorchStyleCall): StyleSemantics | { error
   return buildSemantics(`torch:${cls.name}`, cls.name, def);
 }
 
+// The activations these styles lay out are [batch, seq, hidden]: Shard(1) and Shard(-2) both shard the sequence.
 function isSeqShard(p: Placement | null): boolean {
-  return !!p && p.kind === 'shard' && p.dim === 1;
+  return !!p && p.kind === 'shard' && (p.dim === 1 || p.dim === -2);
 }
 
 // Keyword layouts arrive as a dict literal {"hidden_states": Shard(1)}: the first entry is the one annotated.

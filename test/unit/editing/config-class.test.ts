@@ -40,10 +40,12 @@ const readFile = (p: string) => files[p];
 
 test('Python sources: classes with their bases and where each base is imported from; attribute_map', () => {
   const doc = parsePythonPlans(child(4) + '\nclass Other(object):\n    attribute_map = {"n_experts": "num_local_experts"}\n', '/w/models/configuration_tiny.py');
-  assert.deepEqual(doc.classes, [
-    { name: 'TinyKvConfig', bases: [{ name: 'BaseConfig', module: '.configuration_llama' }] },
+  assert.deepEqual(doc.classes?.map((c) => ({ name: c.name, bases: c.bases })), [
+    { name: 'TinyKvConfig', bases: [{ name: 'BaseConfig', module: '.configuration_llama', imported: 'LlamaConfig' }] },
     { name: 'Other', bases: [{ name: 'object' }] },
   ]);
+  // Each class's own values and attribute_map.
+  assert.deepEqual(doc.classes?.map((c) => [c.configValues, c.attributeMap]), [[{ num_key_value_heads: 4 }, undefined], [undefined, { n_experts: 'num_local_experts' }]]);
   assert.deepEqual(doc.attributeMap, { n_experts: 'num_local_experts' });
   assert.equal(doc.configValues?.model_type, undefined, 'model_type comes from the parent');
 });
