@@ -4,58 +4,8 @@
 // with the reason and where, so the reader can say which entry it could not read instead of dropping it.
 import type { SyntaxNode } from '@lezer/common';
 import type { TextRange } from './types';
-
-export type PyValue =
-  | { t: 'str'; v: string }
-  | { t: 'num'; v: number }
-  | { t: 'bool'; v: boolean }
-  | { t: 'none' }
-  | { t: 'seq'; kind: 'tuple' | 'list'; items: PyValue[] }
-  | { t: 'dict'; items: DictItem[] }
-  /** A call to something that is not evaluated here (Shard(-1), ColwiseParallel(...)): its callee's last
-   *  name and its evaluated arguments. */
-  | { t: 'call'; callee: string; args: PyValue[]; kwargs: Record<string, PyValue>; range: TextRange };
-
-export interface DictItem {
-  key: PyValue;
-  value: PyValue;
-  keyRange: TextRange;
-  valueRange: TextRange;
-  /** Made by a comprehension: the ranges are the expressions that made it. */
-  computed?: boolean;
-  /** Merged in by `**x` (or dict(x), x | y, .update(x)): where that merge is written. */
-  via?: TextRange;
-}
-
-export class NotStatic extends Error {
-  constructor(why: string, readonly range: TextRange) {
-    super(why);
-  }
-}
-
-/** Names visible to an expression: comprehension variables first, then the file's own bindings. */
-export interface Scope {
-  /** The value of a bare name at the point the expression is evaluated, or undefined. */
-  name(id: string): PyValue | undefined;
-  /** `Owner.attr` where Owner is a class of the same file, or undefined. */
-  member(owner: string, attr: string): PyValue | undefined;
-}
-
-/** No plan is that large: a comprehension or range past this is not expanded. */
-const MAX_STEPS = 100000;
-
-const SKIP = new Set(['(', ')', '[', ']', '{', '}', ',', ':', 'Comment']);
-
-export function children(n: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (let c = n.firstChild; c; c = c.nextSibling) out.push(c);
-  return out;
-}
-/** Children that carry meaning: no brackets, separators or comments. */
-export const items = (n: SyntaxNode) => children(n).filter((c) => !SKIP.has(c.name));
-export const rangeOf = (n: SyntaxNode): TextRange => ({ start: n.from, end: n.to });
-
-export const str = (v: string): PyValue => ({ t: 'str', v });
+import { builtinCall } from './python-builtins';
+import { MAX_STEPS, NotStatic, children, equal, items, iterate, mergeItems, rangeOf, str, viaOf, type CallArg, type DictItem, type PyValue, type Scope } from './python-values';
 
 /** A Python string literal's value (prefixes r/b/u; escapes decoded unless raw), or undefined for f-strings. */
 export function literalString(raw: string): string | undefined {
@@ -103,33 +53,6 @@ function truthy(v: PyValue): boolean {
     default:
       return true;
   }
-}
-
-function equal(a: PyValue, b: PyValue): boolean {
-  if ((a.t === 'num' || a.t === 'bool') && (b.t === 'num' || b.t === 'bool')) return Number(a.v) === Number(b.v);
-  if (a.t !== b.t) return false;
-  if (a.t === 'str' || a.t === 'none') return a.t === 'none' || a.v === (b as { v: string }).v;
-  if (a.t === 'seq' && b.t === 'seq') return a.items.length === b.items.length && a.items.every((x, i) => equal(x, b.items[i]));
-  return false;
-}
-
-/** Python dict semantics: a key given again replaces the value where the key first stood. */
-export function mergeItems(into: DictItem[], more: DictItem[], via?: TextRange): void {
-  for (const m of more) {
-    // The merge written in the dict being read is where its entries are reported.
-    const item = via ? { ...m, via } : m;
-    const at = into.findIndex((x) => equal(x.key, m.key));
-    if (at >= 0) into[at] = item;
-    else into.push(item);
-  }
-}
-
-/** The elements a `for` iterates over. */
-function iterate(v: PyValue, at: TextRange): PyValue[] {
-  if (v.t === 'seq') return v.items;
-  if (v.t === 'str') return [...v.v].map(str);
-  if (v.t === 'dict') return v.items.map((i) => i.key);
-  throw new NotStatic(`cannot iterate over a ${v.t}`, at);
 }
 
 /** Bind a comprehension target (a name or a tuple of names) to one element. */
@@ -308,7 +231,7 @@ export class Evaluator {
       } else if (kids[i].name === 'if') clauses.push({ kind: 'if', cond: kids[++i] });
       else if (kids[i].name === 'async') throw new NotStatic('an async comprehension', rangeOf(kids[i]));
     }
-    const out: DictItem[] = [];
+    const made: DictItem[] = [];
     const list: PyValue[] = [];
     const text = this.text;
     let steps = 0;
@@ -316,7 +239,7 @@ export class Evaluator {
       if (++steps > MAX_STEPS) throw new NotStatic(`a comprehension of more than ${MAX_STEPS} steps`, rangeOf(n));
       const inner: Scope = { name: (id) => env.get(id) ?? scope.name(id), member: (o, a) => scope.member(o, a) };
       if (ci === clauses.length) {
-        if (isDict) mergeItems(out, [{ key: this.eval(head[0], inner), value: this.eval(head[2], inner), keyRange: rangeOf(head[0]), valueRange: rangeOf(head[2]), computed: true }]);
+        if (isDict) made.push({ key: this.eval(head[0], inner), value: this.eval(head[2], inner), keyRange: rangeOf(head[0]), valueRange: rangeOf(head[2]), computed: true });
         else list.push(this.eval(head[0], inner));
         return;
       }
@@ -333,6 +256,8 @@ export class Evaluator {
       }
     };
     run(0, new Map());
+    const out: DictItem[] = [];
+    mergeItems(out, made);
     return isDict ? { t: 'dict', items: out } : { t: 'seq', kind: 'list', items: list };
   }
 
@@ -355,8 +280,9 @@ export class Evaluator {
     if (o === '+' && a.t === 'str' && b.t === 'str') return str(a.v + b.v);
     if (o === '+' && a.t === 'seq' && b.t === 'seq') return { t: 'seq', kind: a.kind, items: [...a.items, ...b.items] };
     if (o === '|' && a.t === 'dict' && b.t === 'dict') {
-      const merged = [...a.items];
-      mergeItems(merged, b.items, rangeOf(r));
+      const merged: DictItem[] = [];
+      mergeItems(merged, a.items, viaOf(l));
+      mergeItems(merged, b.items, viaOf(r));
       return { t: 'dict', items: merged };
     }
     if ((a.t === 'num' || a.t === 'bool') && (b.t === 'num' || b.t === 'bool')) {
@@ -401,10 +327,10 @@ export class Evaluator {
   }
 
   /** Arguments of a call: positional ones have no name; `**x` spreads are named '**'. */
-  args(call: SyntaxNode): { name?: string; nameNode?: SyntaxNode; value: SyntaxNode }[] {
+  args(call: SyntaxNode): CallArg[] {
     const list = call.getChild('ArgList');
     if (!list) return [];
-    const out: { name?: string; nameNode?: SyntaxNode; value: SyntaxNode }[] = [];
+    const out: CallArg[] = [];
     const kids = children(list).filter((c) => !['(', ')', ',', 'Comment'].includes(c.name));
     for (let i = 0; i < kids.length; i++) {
       if (kids[i].name === 'VariableName' && kids[i + 1]?.name === 'AssignOp' && kids[i + 2]) {
@@ -445,41 +371,8 @@ export class Evaluator {
     }
     const callee = this.src(fn).split('.').pop()!;
     if (fn.name === 'VariableName' && !scope.name(callee)) {
-      if (callee === 'dict') {
-        const merged: DictItem[] = [];
-        for (const a of args) {
-          if (a.name && a.name !== '**' && a.nameNode) {
-            merged.push({ key: str(a.name), value: this.eval(a.value, scope), keyRange: rangeOf(a.nameNode), valueRange: rangeOf(a.value) });
-            continue;
-          }
-          const v = this.eval(a.value, scope);
-          if (v.t !== 'dict') throw new NotStatic(`dict() of a ${v.t}`, rangeOf(a.value));
-          mergeItems(merged, v.items, rangeOf(a.value));
-        }
-        return { t: 'dict', items: merged };
-      }
-      if (callee === 'range' && args.every((a) => !a.name)) {
-        const nums = args.map((a) => this.eval(a.value, scope));
-        if (nums.every((x) => x.t === 'num') && nums.length >= 1 && nums.length <= 3) {
-          const [start, stop, step] = nums.length === 1 ? [0, (nums[0] as { v: number }).v, 1] : [(nums[0] as { v: number }).v, (nums[1] as { v: number }).v, nums[2] ? (nums[2] as { v: number }).v : 1];
-          if (step === 0 || Math.abs((stop - start) / step) > MAX_STEPS) throw new NotStatic('a range this reader does not expand', at);
-          const out: PyValue[] = [];
-          for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push({ t: 'num', v: i });
-          return { t: 'seq', kind: 'list', items: out };
-        }
-      }
-      if (callee === 'zip' || callee === 'enumerate') {
-        const seqs = args.filter((a) => !a.name).map((a) => iterate(this.eval(a.value, scope), rangeOf(a.value)));
-        if (callee === 'enumerate' && seqs.length === 1) return { t: 'seq', kind: 'list', items: seqs[0].map((v, i) => ({ t: 'seq', kind: 'tuple', items: [{ t: 'num', v: i }, v] })) };
-        if (callee === 'zip' && seqs.length) {
-          const len = Math.min(...seqs.map((s) => s.length));
-          return { t: 'seq', kind: 'list', items: Array.from({ length: len }, (_, i) => ({ t: 'seq', kind: 'tuple', items: seqs.map((s) => s[i]) })) };
-        }
-      }
-      if ((callee === 'tuple' || callee === 'list') && args.length <= 1 && args.every((a) => !a.name)) {
-        const v = args[0] ? iterate(this.eval(args[0].value, scope), rangeOf(args[0].value)) : [];
-        return { t: 'seq', kind: callee, items: v };
-      }
+      const v = builtinCall(callee, args, (x) => this.eval(x, scope), at);
+      if (v) return v;
     }
     // Anything else is a call its reader interprets (placements, parallel styles).
     const out: PyValue = { t: 'call', callee, args: [], kwargs: {}, range: at };

@@ -2,7 +2,8 @@
 // or a class attribute can be evaluated as it stands at a given point: the last assignment before it,
 // then the mutations after that assignment (x.update(...), x[k] = v, x |= y, Class.attr = ... below the class).
 import type { SyntaxNode, Tree } from '@lezer/common';
-import { Evaluator, NotStatic, children, mergeItems, rangeOf, type DictItem, type PyValue, type Scope } from './python-eval';
+import { Evaluator } from './python-eval';
+import { NotStatic, children, mergeItems, rangeOf, type DictItem, type PyValue, type Scope } from './python-values';
 import type { TextRange } from './types';
 
 type Event =
@@ -21,6 +22,9 @@ export interface ClassInfo {
 export type SkipReport = (why: string, range: TextRange, syntax?: boolean) => void;
 
 export const MODULE = '';
+
+/** Names that refer to each other past any real plan's depth: not kept, as a shallower read may succeed. */
+class TooDeep extends NotStatic {}
 const COMPOUND = new Set(['IfStatement', 'TryStatement', 'WithStatement', 'ForStatement', 'WhileStatement', 'Body', 'DecoratedStatement', 'MatchStatement', 'MatchBody', 'MatchClause']);
 
 export class FileBindings {
@@ -30,6 +34,7 @@ export class FileBindings {
   readonly owners = new Map<string, string | undefined>();
   readonly ev: Evaluator;
   private depth = 0;
+  private readonly memo = new Map<string, PyValue | NotStatic>();
 
   constructor(private readonly text: string, tree: Tree) {
     this.ev = new Evaluator(text);
@@ -165,7 +170,25 @@ export class FileBindings {
     let from = -1;
     for (let i = list.length - 1; i >= 0; i--) if (list[i].kind === 'bind') { from = i; break; }
     if (from < 0) return undefined;
-    if (this.depth > 40) throw new NotStatic(`'${name}' refers to itself`, rangeOf((list[from] as { value: SyntaxNode }).value));
+    // The same events give the same value: a name merged into many plans is evaluated once.
+    const memo = `${scope}\0${name}\0${list.length}`;
+    if (!report) {
+      const hit = this.memo.get(memo);
+      if (hit instanceof NotStatic) throw hit;
+      if (hit) return hit;
+    }
+    try {
+      const v = this.evaluate(list, from, name, report);
+      if (!report) this.memo.set(memo, v);
+      return v;
+    } catch (e) {
+      if (e instanceof NotStatic && !(e instanceof TooDeep) && !report) this.memo.set(memo, e);
+      throw e;
+    }
+  }
+
+  private evaluate(list: Event[], from: number, name: string, report?: SkipReport): PyValue {
+    if (this.depth > 40) throw new TooDeep(`'${name}' refers to itself`, rangeOf((list[from] as { value: SyntaxNode }).value));
     this.depth++;
     try {
       const bind = list[from] as Extract<Event, { kind: 'bind' }>;

@@ -9,7 +9,7 @@ import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
 import type { Placement } from '../sharding/types';
 import type { StyleRef, TorchArg } from '../styles/types';
 import type { Diagnostic, Plan, PlanDocument, PlanEntry, PythonClass, TextRange } from './types';
-import { NotStatic, children, rangeOf, type DictItem, type PyValue } from './python-eval';
+import { NotStatic, children, rangeOf, type DictItem, type PyValue } from './python-values';
 import { FileBindings, MODULE, type SkipReport } from './python-scopes';
 
 const PLAN_NAME = /^(?:base_model_|_)?(?:\w+_)?(tp|ep|sp|pp)_plan$|^_(tp|ep|sp|pp)_plan$/;

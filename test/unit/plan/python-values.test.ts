@@ -210,3 +210,14 @@ test('Shard(-2) of a [batch, seq, hidden] activation is the sequence dim, as Sha
   assert.equal(seq('Shard(-1)'), false);
   assert.equal(seq('Replicate()'), false);
 });
+
+test('bounded: a name merged into itself 30 times over is read once per step; a comprehension past 10000 steps is a note', () => {
+  let text = 'p0 = {"a": "colwise"}\n';
+  for (let i = 1; i <= 30; i++) text += `p${i} = {**p${i - 1}, **p${i - 1}, "k${i}": "rowwise"}\n`;
+  text += 'base_model_tp_plan = {**p30}\nbase_model_ep_plan = {f"x{i}.{j}": "colwise" for i in range(1000) for j in range(1000)}\n';
+  const t0 = performance.now();
+  const doc = parse(text);
+  assert.ok(performance.now() - t0 < 2000);
+  assert.equal(doc.plans[0].entries.length, 31);
+  assert.deepEqual(doc.diagnostics.map((d) => [d.code, d.message]), [['SS006', 'plan not read: a comprehension of more than 10000 steps']]);
+});
