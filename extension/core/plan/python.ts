@@ -43,6 +43,9 @@ function scalar(v: PyValue): Scalar | undefined {
   return undefined;
 }
 
+/** Why a plan's value is not read as one. */
+const notADict = (v: PyValue) => (v.t === 'call' ? `${v.callee}(...) needs running code` : `a ${v.t}, not a dict`);
+
 function placementOf(v: PyValue): Placement | null | undefined {
   if (v.t === 'none') return null;
   if (v.t !== 'call') return undefined;
@@ -149,7 +152,7 @@ export function parsePythonPlans(text: string, uri: string): PlanDocument & { tr
     try {
       const v = ev.eval(n, sc);
       if (v.t === 'dict') return v.items;
-      notRead('plan', `a ${v.t}, not a dict`, rangeOf(n));
+      notRead('plan', notADict(v), rangeOf(n));
     } catch (e) {
       if (!(e instanceof NotStatic)) throw e;
       notRead('plan', e.message, rangeOf(n));
@@ -174,7 +177,7 @@ export function parsePythonPlans(text: string, uri: string): PlanDocument & { tr
       }
       if (!v || v.t === 'none') return;
       if (v.t !== 'dict') {
-        notRead('plan', `a ${v.t}, not a dict`, rangeOf(b.value));
+        notRead('plan', notADict(v), rangeOf(b.value));
         return;
       }
       const kind = (m[1] ?? m[2]) as Plan['kind'];
