@@ -1,9 +1,9 @@
 // Where the CUDA libraries are looked for, in order: the shardscope.cudaLibraryPath setting, CUDA_HOME,
 // LD_LIBRARY_PATH, then the nvidia/*/lib folders of the workspace's Python environment (PyTorch's wheels
 // carry libnccl, libcublas and libnvrtc there). The driver's libcuda comes from the system loader.
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { runIsolatedPython } from './isolatedPython';
 
 export function cudaLibraryDirs(o: { setting?: string; env?: NodeJS.ProcessEnv; sitePackages?: string[] }): string[] {
   const env = o.env ?? process.env;
@@ -27,18 +27,17 @@ export function nvidiaLibDirs(sitePackages: string): string[] {
   return out;
 }
 
-/** The site-packages folders of a Python interpreter, or [] when it cannot be run. */
-export function pythonSitePackages(python: string, timeoutMs = 10000): Promise<string[]> {
+/** The site-packages folders of a Python interpreter, or [] when it cannot be run. The interpreter runs
+ *  isolated (runIsolatedPython): `base` resolves a relative interpreter path, the current folder never
+ *  reaches its sys.path. */
+export async function pythonSitePackages(python: string, o: { base?: string; timeoutMs?: number } = {}): Promise<string[]> {
   const code = 'import json, site, sys; print(json.dumps(site.getsitepackages() + [site.getusersitepackages()]))';
-  return new Promise((resolve) => {
-    execFile(python, ['-c', code], { timeout: timeoutMs }, (err, stdout) => {
-      if (err) return resolve([]);
-      try {
-        const v: unknown = JSON.parse(stdout.trim().split('\n').pop() ?? '[]');
-        resolve(Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
-      } catch {
-        resolve([]);
-      }
-    });
-  });
+  const r = await runIsolatedPython(python, code, { base: o.base, timeoutMs: o.timeoutMs ?? 10000 });
+  if (!r.ok) return [];
+  try {
+    const v: unknown = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]');
+    return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
+  } catch {
+    return [];
+  }
 }

@@ -11,7 +11,7 @@ export interface Choices {
   transformersVersion?: string;
 }
 
-export function editingContext(choices: Choices): EditingContext {
+export function editingContext(choices: Choices, allowPath?: EditingContext['allowPath']): EditingContext {
   const cfg = vscode.workspace.getConfiguration('shardscope');
   const generation = cfg.get<string>('generation', 'auto');
   return {
@@ -22,6 +22,7 @@ export function editingContext(choices: Choices): EditingContext {
     configPath: cfg.get<string>('configPath') || undefined,
     gpuMemoryGiB: cfg.get<number>('gpuMemoryGiB') || undefined,
     seqLen: cfg.get<number>('seqLen') || undefined,
+    allowPath,
     readFile: (path) => {
       try {
         return readFileSync(path, 'utf8');

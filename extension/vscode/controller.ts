@@ -1,6 +1,7 @@
 // Keeps one analysis per plan document, debounced and cancelling stale work; publishes diagnostics.
 import * as vscode from 'vscode';
 import type { Analysis } from './engine';
+import type { EditingContext } from '../core/editing';
 import { engine } from './lazy-engine';
 import { editingContext, isPlanDocument, type Choices } from './context';
 
@@ -13,6 +14,8 @@ export class PlanController implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidAnalyze = this.changed.event;
   readonly choices: Choices = {};
+  /** Which paths a plan may name (the workspace's and the Hugging Face cache's, and those the user allowed). */
+  allowPath?: EditingContext['allowPath'];
 
   constructor(private readonly log: vscode.OutputChannel) {}
 
@@ -53,7 +56,7 @@ export class PlanController implements vscode.Disposable {
   private run(doc: vscode.TextDocument): Analysis | undefined {
     try {
       const t0 = performance.now();
-      const a = engine().analyzeDocument(doc.uri.fsPath || doc.uri.toString(), doc.getText(), editingContext(this.choices));
+      const a = engine().analyzeDocument(doc.uri.fsPath || doc.uri.toString(), doc.getText(), editingContext(this.choices, this.allowPath));
       this.analyses.set(doc.uri.toString(), { version: doc.version, analysis: a });
       this.diagnostics.set(
         doc.uri,

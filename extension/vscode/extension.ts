@@ -4,6 +4,7 @@ import { PlanController } from './controller';
 import { registerProviders } from './providers';
 import { registerCommands } from './commands';
 import { detectTransformersVersion } from './python-env';
+import { planPathConsent, whenTrusted } from './trust';
 import { registerRehearseCommand } from './rehearseCommand';
 import { registerTraceCommands } from './traceCommands';
 import { showTracePanel } from './tracePanel';
@@ -23,6 +24,8 @@ export function activate(context: vscode.ExtensionContext) {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Shardscope');
   const ctl = new PlanController(log);
+  const consent = planPathConsent(context, () => ctl.refreshAll());
+  ctl.allowPath = (path, planFile, ask) => consent.allows(path, planFile, ask);
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   const updateStatus = () => {
     const cfg = vscode.workspace.getConfiguration('shardscope');
@@ -44,7 +47,7 @@ export function activate(context: vscode.ExtensionContext) {
     ...registerTraceCommands(log, context.extensionPath),
     vscode.commands.registerCommand('shardscope.showOutput', () => log.show(true)),
     vscode.commands.registerCommand('shardscope.showTracePanel', (trace: vscode.Uri, plan?: vscode.Uri) => showTracePanel(ctl, context.extensionUri, log, trace, plan)),
-    // Granting trust brings the Run CodeLens.
+    // Granting trust brings the Run CodeLens (and the Python version check, below).
     vscode.workspace.onDidGrantWorkspaceTrust(() => ctl.refreshAll()),
     vscode.workspace.onDidOpenTextDocument((d) => ctl.schedule(d)),
     vscode.workspace.onDidChangeTextDocument((e) => ctl.schedule(e.document)),
@@ -56,15 +59,20 @@ export function activate(context: vscode.ExtensionContext) {
       }
     }),
   );
-  // Documents already open are analysed after activation returns; the Python environment is asked once.
+  // Documents already open are analysed after activation returns; the Python environment is asked once,
+  // in a trusted folder only (in Restricted Mode when trust is granted): asking it runs the interpreter.
   setTimeout(() => ctl.refreshAll(), 0);
   setTimeout(() => {
-    if (vscode.workspace.getConfiguration('shardscope').get<string>('transformersVersion')) return;
-    void detectTransformersVersion(log).then((v) => {
-      if (!v) return;
-      ctl.choices.transformersVersion = v;
-      ctl.refreshAll();
-    });
+    context.subscriptions.push(
+      whenTrusted(() => {
+        if (vscode.workspace.getConfiguration('shardscope').get<string>('transformersVersion')) return;
+        void detectTransformersVersion(log).then((v) => {
+          if (!v) return;
+          ctl.choices.transformersVersion = v;
+          ctl.refreshAll();
+        });
+      }),
+    );
   }, 0);
   activationMs = performance.now() - t0;
   log.appendLine(`Shardscope activated in ${activationMs.toFixed(1)} ms`);

@@ -50,7 +50,7 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
   }
   // The programs run on the native addon in a child process, never in the extension host.
   // The CUDA libraries may come with the workspace's PyTorch (its nvidia/*/lib folders); asked only when GPUs may be used.
-  const sitePackages = backend === 'cpu' ? [] : await engine().pythonSitePackages(cfg.get<string>('pythonPath') || 'python3');
+  const sitePackages = backend === 'cpu' ? [] : await engine().pythonSitePackages(cfg.get<string>('pythonPath') || 'python3', { base: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath });
   const executor = engine().nativeExecutor({ libraryDirs: engine().cudaLibraryDirs({ setting: cfg.get<string>('cudaLibraryPath') || undefined, sitePackages }) });
   if (executor.unavailable) log.appendLine(`rehearsal: ${executor.unavailable}; the JS interpreter runs the programs`);
   else if (backend !== 'cpu' && executor.gpus) {
@@ -114,7 +114,7 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
         const show = r.verdict === 'match' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
         void show(`Shardscope: ${text}`, ...(where ? ['Go to Plan Entry'] : []), ...(tracePath ? ['Open Trace'] : [])).then((pick) => {
           if (pick === 'Open Trace' && tracePath) void vscode.commands.executeCommand('shardscope.openTrace', vscode.Uri.file(tracePath), doc.uri);
-          if (pick === 'Go to Plan Entry' && where) void revealEntry({ key: '', ...where });
+          if (pick === 'Go to Plan Entry' && where) void revealEntry({ key: '', ...where }, [doc.uri]);
         });
       } catch (e) {
         const msg = abort.signal.aborted ? 'rehearsal cancelled' : (e as Error).message;

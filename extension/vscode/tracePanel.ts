@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { engine } from './lazy-engine';
 import type { HostMessage, EntryRef } from './engine';
 import type { PlanController } from './controller';
+import { revealFile, revealPlace } from './revealGuard';
 
 let current: vscode.WebviewPanel | undefined;
 
@@ -28,12 +29,19 @@ async function messagesFor(ctl: PlanController, traceUri: vscode.Uri, planUri?: 
   return out;
 }
 
-/** Opens the plan file at an entry (its range, else its line) in the first column. */
-export async function revealEntry(entry: EntryRef): Promise<void> {
-  if (!entry.file) return;
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(entry.file));
-  const at = entry.start !== undefined ? doc.positionAt(entry.start) : new vscode.Position(Math.max(0, (entry.line ?? 1) - 1), 0);
-  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(at, entry.end !== undefined ? doc.positionAt(entry.end) : at), viewColumn: vscode.ViewColumn.One });
+/**
+ * Opens the plan file at an entry (its range, else its line) in the first column. The entry may come from a
+ * trace file of any origin: only a file inside the workspace (or one of `allowed`, the plan the trace was
+ * opened with) opens, at a place that exists in it; otherwise a message says why not.
+ */
+export async function revealEntry(entry: EntryRef, allowed: vscode.Uri[] = []): Promise<void> {
+  const target = revealFile(entry, (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), allowed.map((u) => u.fsPath));
+  if ('message' in target) return void vscode.window.showWarningMessage(`Shardscope: cannot go to the plan entry: ${target.message}.`);
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(target.file));
+  const place = revealPlace(entry, doc.lineCount, doc.getText().length);
+  if ('message' in place) return void vscode.window.showWarningMessage(`Shardscope: cannot go to the plan entry in ${vscode.workspace.asRelativePath(doc.uri)}: ${place.message}.`);
+  const range = 'line' in place ? new vscode.Range(place.line - 1, 0, place.line - 1, 0) : new vscode.Range(doc.positionAt(place.start), doc.positionAt(place.end));
+  await vscode.window.showTextDocument(doc, { selection: range, viewColumn: vscode.ViewColumn.One });
 }
 
 export async function showTracePanel(ctl: PlanController, extensionUri: vscode.Uri, log: vscode.OutputChannel, traceUri: vscode.Uri, planUri?: vscode.Uri): Promise<void> {
@@ -51,7 +59,7 @@ export async function showTracePanel(ctl: PlanController, extensionUri: vscode.U
   panel.webview.onDidReceiveMessage((raw) =>
     engine().handlePanelMessage(raw, {
       ready: () => void messages.then((ms) => ms.forEach((m) => void panel.webview.postMessage(m))),
-      reveal: (entry) => void revealEntry(entry),
+      reveal: (entry) => void revealEntry(entry, planUri ? [planUri] : []),
       exportCsv: (csv) =>
         void vscode.window.showSaveDialog({ filters: { CSV: ['csv'] } }).then((to) => {
           if (to) writeFileSync(to.fsPath, csv);

@@ -17,6 +17,13 @@ export interface EditingContext {
   meshOverride?: string;
   /** A model that wins over the source's own: preset, config.json or folder (the command line's --model). */
   modelOverride?: string;
+  /**
+   * Whether a path the plan itself names (its `model`, a relative import of its config class's parent) may
+   * be read; the editor confines them to the workspace and the Hugging Face cache unless the user allows
+   * more. `ask`: whether the user may be asked now (a model path), or the answer is only looked up.
+   * Absent: every path may be read (the command line reads whatever it is given).
+   */
+  allowPath?: (path: string, planFile: string, ask: boolean) => boolean;
   /** Read a file of the workspace (so the engine stays free of any editor API); undefined when absent. */
   readFile?: (path: string) => string | undefined;
 }

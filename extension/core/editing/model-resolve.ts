@@ -1,6 +1,6 @@
 // Which model a plan is checked against: the source's own model, the same file's config class,
 // a config.json beside the file or named in settings, or the model picked in the status bar.
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ModelGraph } from '../models/types';
 import { graphFromConfig, loadModel, UnknownArchitectureError } from '../models';
 import type { PlanDocument } from '../plan/types';
@@ -30,6 +30,8 @@ export function resolveModel(doc: PlanDocument, ctx: EditingContext): ResolvedMo
   if (ctx.modelOverride) return tryLoad(() => loadModel(ctx.modelOverride!, dir, opts), ctx.modelOverride);
   if (doc.model) {
     const ref = doc.model.ref;
+    const refused = typeof ref === 'string' ? refusedPath(ref, dir, doc.uri, ctx) : undefined;
+    if (refused) return { source: ref as string, error: refused };
     return tryLoad(() => loadModel(ref, dir, opts), typeof ref === 'string' ? ref : 'inline config');
   }
   const values = doc.format === 'python' ? inheritedConfigValues(doc, ctx) : doc.configValues;
@@ -54,6 +56,14 @@ export function resolveModel(doc: PlanDocument, ctx: EditingContext): ResolvedMo
   return { source: 'none' };
 }
 
+/** Why the plan's own model path may not be read (ctx.allowPath said no), or undefined. Preset names and
+ *  repo ids resolve inside the plan's folder, so only a path that leaves it is ever in question. */
+function refusedPath(ref: string, dir: string, planFile: string, ctx: EditingContext): string | undefined {
+  const path = isAbsolute(ref) ? ref : resolve(dir, ref);
+  if (!ctx.allowPath || ctx.allowPath(path, planFile, true)) return undefined;
+  return `'${ref}' is ${path}, outside the workspace and the Hugging Face cache: it is read only once you allow it`;
+}
+
 /** A module path of a `from X import Y` relative to the importing file: ".configuration_llama" is a
  *  sibling, "..llama.configuration_llama" one folder up. Absolute imports (the installed transformers)
  *  are not in the workspace: undefined. */
@@ -73,7 +83,9 @@ export function inheritedConfigValues(doc: PlanDocument, ctx: EditingContext, de
   let values: Record<string, unknown> | undefined = doc.configValues;
   const local = new Set((doc.classes ?? []).map((c) => c.name));
   const parent = depth < 4 ? (doc.classes ?? []).flatMap((c) => c.bases).find((b) => !local.has(b.name) && b.module) : undefined;
-  const path = parent?.module ? modulePath(doc.uri, parent.module) : undefined;
+  const found = parent?.module ? modulePath(doc.uri, parent.module) : undefined;
+  // An import that climbs out of the workspace is not followed (nothing is asked: the plan still checks).
+  const path = found && (!ctx.allowPath || ctx.allowPath(found, doc.uri, false)) ? found : undefined;
   const text = path ? ctx.readFile?.(path) : undefined;
   if (path && text !== undefined) {
     // A parent file rarely changes while its child is edited: parse it once per text.
