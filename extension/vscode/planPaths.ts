@@ -28,7 +28,7 @@ export function isInside(path: string, root: string): boolean {
 /** Where the answers are kept: the workspace's own state, so each workspace remembers its answers. */
 export interface AnswerStore {
   get(key: string): Record<string, boolean> | undefined;
-  update(key: string, value: Record<string, boolean>): Thenable<void>;
+  update(key: string, value: Record<string, boolean>): PromiseLike<void>;
 }
 
 export const ANSWERS_KEY = 'shardscope.planPathAnswers';
@@ -38,7 +38,7 @@ export interface PlanPathDeps {
   folders(): string[];
   store: AnswerStore;
   /** Asks the user whether the plan may read `path`; true: allow, false: refuse, undefined: dismissed. */
-  ask(path: string, planFile: string): Thenable<boolean | undefined>;
+  ask(path: string, planFile: string): PromiseLike<boolean | undefined>;
   /** Called after an answer was stored, so plans are checked again. */
   answered(): void;
   env?: NodeJS.ProcessEnv;
