@@ -8,6 +8,8 @@ import { nativeExecutor, cudaLibraryDirs, pythonSitePackages } from '../runtime'
 import { detectedCostModel } from '../runtime/calibrate';
 import { CalibrationError, readCalibration, applyCalibration, defaultCostModel, type CostModel } from '../core/lower';
 import { summarizeCollectives as traceSummary } from '../core/trace';
+import { LIMITS } from '../core/limits';
+import { rehearsalLimitProblem } from '../core/limit-checks';
 
 /** --calibration f.json (written by `shardscope calibrate`): the collectives' α and bandwidth for the predicted timeline. */
 function calibrationOpt(args: ParsedArgs, backend: 'cpu' | 'cuda', ranks: number | undefined): { model: CostModel; note: string } | undefined {
@@ -41,6 +43,7 @@ function layersOpt(args: ParsedArgs): number[] | undefined {
     if (!m) throw new UsageError(`--layers: expected indices like 0,3 or 0-2, got ${part}`);
     const a = Number(m[1]);
     const b = m[2] ? Number(m[2]) : a;
+    if (b - a >= LIMITS.layers || out.length + b - a >= LIMITS.layers) throw new UsageError(`--layers: more than ${LIMITS.layers} layers, the limit for a model`);
     for (let i = a; i <= b; i++) out.push(i);
   }
   return out;
@@ -89,6 +92,9 @@ register({
   async run(args, io) {
     const file = args.positional[0];
     if (!file) throw new UsageError('give a plan file (*.shardplan.json or a Python file with a plan)');
+    for (const [name, problem] of [['tokens', rehearsalLimitProblem(intOpt(args, 'tokens'), undefined)], ['ranks', rehearsalLimitProblem(undefined, intOpt(args, 'ranks'))]]) {
+      if (problem) throw new UsageError(`--${name}: ${problem}`);
+    }
     const backend = optString(args, 'backend');
     if (backend && backend !== 'cpu' && backend !== 'cuda') throw new UsageError(`--backend: expected cpu or cuda, got ${backend}`);
     let r: RehearsalResult;

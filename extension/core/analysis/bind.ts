@@ -10,6 +10,7 @@ import type { BoundActivation, Finding, ScheduledCollective, ShardedModel } from
 import { buildPlanTable, lookupModule } from './match';
 import { bindParams } from './params';
 import { walkFlow, type FlowContext } from './flow';
+import { meshLimitProblem, expertDimsProblem } from '../limit-checks';
 import { runChecks, formatBytes } from './checks';
 import { memoryPerRank } from './memory';
 import { bytesOf, toDType } from './dtype';
@@ -40,6 +41,9 @@ export interface BindOptions {
 }
 
 export function bindPlan(graph: ModelGraph, plans: PlanInput[], mesh: DeviceMesh, opts: BindOptions = {}): ShardedModel {
+  // Limits first: the work below grows with the ranks and the expert groups.
+  const over = meshLimitProblem(mesh.dims) ?? (opts.expertParallel && expertDimsProblem(opts.expertParallel));
+  if (over) throw new BindError(over);
   const sizes = mesh.dims.map((d) => d.size);
   const world = sizes.reduce((a, b) => a * b, 1);
   const tpName = opts.tpDim ?? 'tp';

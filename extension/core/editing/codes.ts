@@ -13,6 +13,7 @@ export const CODES: CodeInfo[] = [
   { code: 'SS002', slug: 'bad-mesh', severity: 'error', summary: 'a mesh dim that is not a positive integer' },
   { code: 'SS003', slug: 'no-plan', severity: 'warning', summary: 'a *.shardplan.json with no plan' },
   { code: 'SS004', slug: 'no-model', severity: 'warning', summary: 'no model to check the plan against' },
+  { code: 'SS005', slug: 'over-limit', severity: 'error', summary: 'a mesh, an expert-parallel choice or a configuration value over the input limits (README, Limits)' },
   { code: 'SS006', slug: 'not-read', severity: 'info', summary: 'a plan entry (or plan) written as code that cannot be evaluated without running it' },
   { code: 'SS011', slug: 'model-not-checked', severity: 'info', summary: 'an architecture the transformers version in use does not record: patterns and collectives not checked' },
   { code: 'SS012', slug: 'collectives-not-computed', severity: 'info', summary: 'a model whose layers are not the standard decoder flow: patterns checked, collectives not computed' },

@@ -3,6 +3,8 @@
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { Diagnostic, Plan, PlanDocument, PlanEntry, RunSettings } from './types';
 import type { StyleRef } from '../styles/types';
+import { meshLimitProblem, expertDimsProblem, configLimitProblems } from '../limit-checks';
+import { jsonNestingOffset, nestingMessage } from '../util/json';
 
 const range = (n: Node) => ({ start: n.offset, end: n.offset + n.length });
 
@@ -53,12 +55,19 @@ const PLAN_KEYS: [string, Plan['kind'], Plan['scope']][] = [
 ];
 
 export function parseJsonPlans(text: string, uri: string): PlanDocument {
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  const diagnostics = syntaxDiagnostics(errors);
   const isShardplan = /\.shardplan\.json$/i.test(uri);
   const isConfig = /(^|[\\/])config\.json$/i.test(uri);
-  const doc: PlanDocument = { uri, format: isShardplan ? 'shardplan' : isConfig ? 'config-json' : 'json', plans: [], diagnostics };
+  const doc: PlanDocument = { uri, format: isShardplan ? 'shardplan' : isConfig ? 'config-json' : 'json', plans: [], diagnostics: [] };
+  // jsonc-parser's tree builder recurses: deep nesting is refused before it runs.
+  const deep = jsonNestingOffset(text);
+  if (deep >= 0) {
+    doc.diagnostics.push({ code: 'SS001', slug: 'syntax', severity: 'error', message: nestingMessage(), range: { start: deep, end: deep + 1 } });
+    return doc;
+  }
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const diagnostics = doc.diagnostics;
+  diagnostics.push(...syntaxDiagnostics(errors));
   if (!root || root.type !== 'object') {
     if (root) diagnostics.push({ code: 'SS001', slug: 'syntax', severity: 'error', message: 'expected a JSON object', range: range(root) });
     return doc;
@@ -69,6 +78,7 @@ export function parseJsonPlans(text: string, uri: string): PlanDocument {
     doc.format = 'shardplan';
     const model = get('model');
     if (model) doc.model = { ref: model.type === 'object' ? (nodeValue(model) as Record<string, unknown>) : String(model.value), range: range(model) };
+    if (model?.type === 'object') configLimitDiagnostics(model, diagnostics);
     const mesh = get('mesh');
     if (mesh) {
       if (mesh.type === 'object') {
@@ -77,10 +87,22 @@ export function parseJsonPlans(text: string, uri: string): PlanDocument {
           const v = p.children?.[1];
           if (!v || v.type !== 'number' || !Number.isInteger(v.value) || v.value < 1) diagnostics.push({ code: 'SS002', slug: 'bad-mesh', severity: 'error', message: `mesh dim "${p.children?.[0]?.value}" must be a positive integer`, range: v ? range(v) : range(p) });
         }
+        const over = meshLimitProblem(doc.mesh.dims);
+        if (over) {
+          diagnostics.push({ code: 'SS005', slug: 'over-limit', severity: 'error', message: over, range: range(mesh) });
+          doc.mesh = undefined;
+        }
       } else diagnostics.push({ code: 'SS002', slug: 'bad-mesh', severity: 'error', message: 'expected "mesh": {"tp": 4} (named dims whose product is the world size)', range: range(mesh) });
     }
     const ep = get('expert_parallel');
-    if (ep?.type === 'array') doc.expertParallel = (ep.children ?? []).map((c) => String(c.value));
+    if (ep?.type === 'array') {
+      doc.expertParallel = (ep.children ?? []).map((c) => String(c.value));
+      const bad = expertDimsProblem(doc.expertParallel);
+      if (bad) {
+        diagnostics.push({ code: 'SS005', slug: 'over-limit', severity: 'error', message: bad, range: range(ep) });
+        doc.expertParallel = undefined;
+      }
+    }
     const sp = get('sequence_parallel');
     if (sp?.type === 'boolean') doc.sequenceParallel = sp.value as boolean;
     const run = get('run');
@@ -102,6 +124,7 @@ export function parseJsonPlans(text: string, uri: string): PlanDocument {
   }
   if (isConfig || found) {
     doc.format = 'config-json';
+    configLimitDiagnostics(root, diagnostics);
     doc.configValues = nodeValue(root) as Record<string, unknown>;
     return doc;
   }
@@ -109,6 +132,14 @@ export function parseJsonPlans(text: string, uri: string): PlanDocument {
   const plain = readPlanObject(root, 'plan', 'tp', 'base', text, diagnostics);
   doc.plans.push(plain);
   return doc;
+}
+
+/** A configuration's values over the limits (layers, experts, tensor dims), each on its value. */
+function configLimitDiagnostics(obj: Node, diagnostics: Diagnostic[]): void {
+  for (const p of configLimitProblems(nodeValue(obj) as Record<string, unknown>)) {
+    const at = findNodeAtLocation(obj, p.path);
+    diagnostics.push({ code: 'SS005', slug: 'over-limit', severity: 'error', message: p.message, range: at ? range(at) : range(obj) });
+  }
 }
 
 function nodeValue(n: Node): unknown {

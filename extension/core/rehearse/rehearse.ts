@@ -6,6 +6,7 @@ import { loadModel, type ModelGraph } from '../models';
 import { bindPlan, planInputsFromDocument, type ShardedModel } from '../analysis';
 import { lineColumn } from '../util/json';
 import { readInputText } from '../host/files';
+import { rehearsalLimitProblem } from '../limit-checks';
 import { lower, LoweringError, ProgramError, type Routing, type LinkTopology, compareModules, predict, defaultCostModel, fitNcclTestsLog, type EntryRef, type ModuleComparison, type OpEvent, type RankPrograms, type CostModel } from '../lower';
 import type { Trace, TraceEvent, EventCategory } from '../trace/types';
 import { summarizeCollectives, type CollectiveSummary } from './trace-export';
@@ -150,6 +151,8 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   }
   if (world > n) notes.push(`the ${world}-rank mesh is rehearsed as one ${tp.name} group of ${n} ranks (ranks 0–${n - 1})`);
   const tokens = opts.tokens ?? n * Math.max(1, Math.ceil(8 / n));
+  const over = rehearsalLimitProblem(tokens, opts.ranks ?? doc.run?.ranks);
+  if (over) throw new RehearsalError(`${src.uri}: ${over}`);
   const cfg = graph.config;
   const moe = new Set(cfg.moeLayers ?? []);
   const layers = opts.layers ?? doc.run?.layers ?? defaultLayers(cfg.numLayers, moe);

@@ -1,5 +1,6 @@
 // The dense, named device mesh: parsing, rank ↔ coordinate (row-major), process groups along dims.
 import type { DeviceMesh, MeshDim } from './types';
+import { meshLimitProblem } from '../limit-checks';
 
 export class MeshSyntaxError extends Error {}
 
@@ -19,6 +20,8 @@ export function parseMesh(text: string): DeviceMesh {
     if (names.has(d.name)) throw new MeshSyntaxError(`mesh dim '${d.name}' appears twice in '${text}'`);
     names.add(d.name);
   }
+  const over = meshLimitProblem(dims);
+  if (over) throw new MeshSyntaxError(`'${text}': ${over}`);
   return { dims };
 }
 

@@ -56,10 +56,15 @@ function parameters(v: unknown): { name: string; placements: string }[] | undefi
   return out.length ? out : undefined;
 }
 
-/** Every module of the dump, depth first, with its counts (including its submodules', as CommDebugMode counts). */
+/**
+ * Every module of the dump, depth first, with its counts (including its submodules', as CommDebugMode
+ * counts). Walked with an explicit stack: a deep tree cannot exhaust the call stack.
+ */
 export function commDebugModules(root: unknown): CommDebugModule[] {
   const out: CommDebugModule[] = [];
-  const walk = (node: Obj, depth: number): void => {
+  const todo: { node: Obj; depth: number }[] = [{ node: root as Obj, depth: 0 }];
+  while (todo.length) {
+    const { node, depth } = todo.pop()!;
     const m: CommDebugModule = {
       fqn: String(node.fqn),
       depth,
@@ -71,9 +76,9 @@ export function commDebugModules(root: unknown): CommDebugModule[] {
     const params = parameters(node.parameters);
     if (params) m.parameters = params;
     out.push(m);
-    if (Array.isArray(node.children)) for (const c of node.children) if (c && typeof c === 'object') walk(c as Obj, depth + 1);
-  };
-  walk(root as Obj, 0);
+    const kids = Array.isArray(node.children) ? node.children.filter((c): c is Obj => !!c && typeof c === 'object') : [];
+    for (let i = kids.length - 1; i >= 0; i--) todo.push({ node: kids[i], depth: depth + 1 }); // first child on top: depth-first order
+  }
   return out;
 }
 

@@ -56,29 +56,55 @@ export function flightRecords(dump: Obj, fallbackRank: number): { rank: number; 
   return { rank, records, pgRanks, lastEnqueued, pgs };
 }
 
-/** Merges the ranks' dumps into the hang view: the collectives some ranks never entered or never completed. */
+/**
+ * Merges the ranks' dumps into the hang view: the collectives some ranks never entered or never completed.
+ * Records are indexed once by group and sequence number, so the work grows with the records and the
+ * findings, not with groups × records.
+ */
 export function hangReport(dumps: { dump: Obj; rank: number }[]): HangReport {
   const parts = dumps.map((d) => flightRecords(d.dump, d.rank));
   const records = parts.flatMap((p) => p.records);
   const pgRanks = new Map<string, number[]>();
   for (const p of parts) for (const [k, v] of p.pgRanks) if (!pgRanks.has(k)) pgRanks.set(k, v);
+  const partByRank = new Map<number, (typeof parts)[number]>();
+  for (const p of parts) if (!partByRank.has(p.rank)) partByRank.set(p.rank, p);
+  // The ranks whose dump knows a group: its members when pg_config does not list them.
+  const knownBy = new Map<string, number[]>();
+  for (const p of parts) {
+    for (const pg of p.pgs) {
+      const ranks = knownBy.get(pg);
+      if (ranks) ranks.push(p.rank);
+      else knownBy.set(pg, [p.rank]);
+    }
+  }
+  // Per group: its records by sequence number, and the floor below which some rank's ring buffer dropped entries.
+  const byPg = new Map<string, { bySeq: Map<number, FlightRecord[]>; desc?: string; floor: number }>();
+  parts.forEach((p) => {
+    const lowest = new Map<string, number>();
+    for (const r of p.records) {
+      let g = byPg.get(r.pg);
+      if (!g) byPg.set(r.pg, (g = { bySeq: new Map(), floor: -Infinity }));
+      if (g.desc === undefined && r.pgDesc) g.desc = r.pgDesc;
+      const at = g.bySeq.get(r.seq);
+      if (at) at.push(r);
+      else g.bySeq.set(r.seq, [r]);
+      lowest.set(r.pg, Math.min(lowest.get(r.pg) ?? Infinity, r.seq));
+    }
+    // A ring buffer drops old entries: only sequence numbers every rank could still hold are judged.
+    for (const [pg, low] of lowest) byPg.get(pg)!.floor = Math.max(byPg.get(pg)!.floor, low);
+  });
   const findings: HangFinding[] = [];
   const groups: NonNullable<HangReport['groups']> = [];
-  const pgs = new Set(records.map((r) => r.pg));
-  for (const pg of pgs) {
-    const members = pgRanks.get(pg) ?? parts.filter((p) => p.pgs.has(pg)).map((p) => p.rank).sort((a, b) => a - b);
-    groups.push({ pg, desc: records.find((r) => r.pg === pg && r.pgDesc)?.pgDesc, members });
-    const inPg = records.filter((r) => r.pg === pg);
-    // A ring buffer drops old entries: only sequence numbers every rank could still hold are judged.
-    const floor = Math.max(...parts.map((p) => {
-      const own = p.records.filter((r) => r.pg === pg);
-      return own.length ? Math.min(...own.map((r) => r.seq)) : -Infinity;
-    }));
-    const seqs = [...new Set(inPg.map((r) => r.seq))].filter((s) => s >= floor).sort((a, b) => a - b);
+  for (const [pg, g] of byPg) {
+    const members = pgRanks.get(pg) ?? (knownBy.get(pg) ?? []).slice().sort((a, b) => a - b);
+    groups.push({ pg, desc: g.desc, members });
+    const seqs = [...g.bySeq.keys()].filter((s) => s >= g.floor).sort((a, b) => a - b);
     for (const seq of seqs) {
-      const at = inPg.filter((r) => r.seq === seq);
-      const entered = members.filter((m) => at.some((r) => r.rank === m) || (parts.find((p) => p.rank === m)?.lastEnqueued.get(pg) ?? -1) >= seq);
-      const missing = members.filter((m) => !entered.includes(m));
+      const at = g.bySeq.get(seq)!;
+      const present = new Set(at.map((r) => r.rank));
+      const entered = members.filter((m) => present.has(m) || (partByRank.get(m)?.lastEnqueued.get(pg) ?? -1) >= seq);
+      const inSet = new Set(entered);
+      const missing = members.filter((m) => !inSet.has(m));
       const notCompleted = at.filter((r) => r.state !== 'completed').map((r) => r.rank).sort((a, b) => a - b);
       if (missing.length || notCompleted.length) findings.push({ pg, seq, op: at[0].op, entered, missing, notCompleted });
     }

@@ -3,6 +3,7 @@
 // ProfilerStep#N spans become steps. One builder per file (= one rank).
 import type { Trace, TraceEvent, TraceExtras } from './types';
 import { canonicalOp, collectiveBytes, isCommKernel, opFromKernel, parseRankList } from './ops';
+import { pushAll } from '../util/arrays';
 
 type Args = Record<string, unknown>;
 
@@ -166,7 +167,7 @@ export function mergeKineto(builders: KinetoRankBuilder[]): Trace & TraceExtras 
       if (pg !== undefined) pgNames.set(events.length, pg);
       events.push(ev);
     });
-    steps.push(...part.steps);
+    pushAll(steps, part.steps);
     files.push({ rank: ranksOf[i], path: b.path });
   });
   // Sorting keeps indices stable for pgNames: sort an index permutation and rebuild both.

@@ -5,6 +5,9 @@
 // Tuples and sets read as arrays, dicts as objects (keys as strings), ints beyond 2^53 as the nearest
 // number (as JSON.parse would read them).
 
+import { pushAll } from '../util/arrays';
+import { LIMITS } from '../limits';
+
 /** A pickle this reader will not read, with the byte offset where it stopped. */
 export class PickleError extends Error {
   constructor(message: string, readonly offset: number) {
@@ -93,6 +96,8 @@ export function readPickle(bytes: Uint8Array): PickleValue {
       case 0x95: u64(); break; // FRAME: a length hint only
       case 0x2e: { // STOP
         if (stack.length !== 1 || marks.length) fail('the pickle stops with more than one value');
+        const shape = shapeProblem(top());
+        if (shape) fail(shape);
         return pop();
       }
       case 0x4e: stack.push(null); break; // NONE
@@ -143,7 +148,7 @@ export function readPickle(bytes: Uint8Array): PickleValue {
       case 0x65: case 0x90: { // APPENDS, ADDITEMS
         const items = popMark();
         items.shift();
-        asList(top()).push(...items);
+        pushAll(asList(top()), items);
         break;
       }
       case 0x64: { // DICT
@@ -183,4 +188,56 @@ export function readPickle(bytes: Uint8Array): PickleValue {
         fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')}`);
     }
   }
+}
+
+type Container = PickleValue[] | { [key: string]: PickleValue };
+
+function childrenOf(v: PickleValue): PickleValue[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (v && typeof v === 'object' && !(v instanceof Uint8Array)) return Object.values(v);
+  return undefined;
+}
+
+/**
+ * Why a read value is not plain data a walker can take, or undefined: memo references let a pickle put a
+ * container inside itself (a cycle) or nest past LIMITS.nestingDepth. Heights are computed once per
+ * container (shared ones are fine), iteratively, so neither the check nor the input can exhaust the stack.
+ */
+function shapeProblem(root: PickleValue): string | undefined {
+  const height = new Map<Container, number>(); // finished containers
+  const open = new Set<Container>(); // containers on the current path
+  const stack: { node: Container; kids: PickleValue[]; next: number; h: number }[] = [];
+  const enter = (v: PickleValue): string | undefined => {
+    const kids = childrenOf(v);
+    if (!kids) return undefined;
+    const node = v as Container;
+    if (open.has(node)) return 'a container holds itself (a cycle), which plain data cannot';
+    if (height.has(node)) return undefined;
+    open.add(node);
+    stack.push({ node, kids, next: 0, h: 1 });
+    if (stack.length > LIMITS.nestingDepth) return `nested more than ${LIMITS.nestingDepth} deep (the limit for pickled data)`;
+    return undefined;
+  };
+  const first = enter(root);
+  if (first) return first;
+  while (stack.length) {
+    const f = stack[stack.length - 1];
+    if (f.next < f.kids.length) {
+      const kid = f.kids[f.next++];
+      const problem = enter(kid);
+      if (problem) return problem;
+      const done = childrenOf(kid) ? height.get(kid as Container) : undefined;
+      if (done !== undefined) {
+        if (done + 1 > f.h) f.h = done + 1;
+        if (f.h + stack.length - 1 > LIMITS.nestingDepth) return `nested more than ${LIMITS.nestingDepth} deep (the limit for pickled data)`;
+      }
+      continue;
+    }
+    stack.pop();
+    open.delete(f.node);
+    height.set(f.node, f.h);
+    const parent = stack[stack.length - 1];
+    if (parent && f.h + 1 > parent.h) parent.h = f.h + 1;
+  }
+  return undefined;
 }

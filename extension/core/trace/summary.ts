@@ -2,6 +2,7 @@
 import type { CollectiveMatch, CollectiveSummary, Trace, TraceExtras } from './types';
 import { matchCollectives } from './match';
 import { busBwGbps } from './ops';
+import { maxOf } from '../util/arrays';
 
 /**
  * Per op: count and total time per rank (the busiest rank), mean bus bandwidth over events with known
@@ -39,8 +40,8 @@ export function summarizeCollectives(trace: Trace & TraceExtras, matches?: Colle
     collectives: [...perOp.entries()]
       .map(([op, r]) => ({
         op,
-        count: Math.max(...r.count.values()),
-        total_us: round(Math.max(...r.time.values()), 3),
+        count: maxOf(r.count.values(), 0),
+        total_us: round(maxOf(r.time.values(), 0), 3),
         mean_busbw_gbps: round(r.bwN ? r.bw / r.bwN : 0, 3),
         max_skew_us: round(r.skew, 3),
       }))

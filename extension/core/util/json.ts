@@ -43,10 +43,10 @@ const EXPECT: Record<string, string> = {
 };
 
 /**
- * Refuses JSON (comments allowed) nested deeper than `limit`, located at the first bracket past it. One
- * pass over the characters, no recursion: deep input must never reach a recursive parser or walker.
+ * The offset of the first bracket of JSON (comments allowed) nested deeper than `limit`, or -1. One pass
+ * over the characters, no recursion: deep input must never reach a recursive parser or walker.
  */
-export function checkJsonNesting(text: string, file: string, limit: number = LIMITS.nestingDepth): void {
+export function jsonNestingOffset(text: string, limit: number = LIMITS.nestingDepth): number {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -63,12 +63,20 @@ export function checkJsonNesting(text: string, file: string, limit: number = LIM
       const end = text.indexOf('*/', i + 2);
       i = end < 0 ? text.length : end + 1;
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > limit) {
-        const { line, column } = lineColumn(text, i);
-        throw new LocatedError(`nested more than ${limit} deep (the limit for JSON values)`, file, line, column);
-      }
+      if (++depth > limit) return i;
     } else if ((c === 125 /* } */ || c === 93) /* ] */ && depth > 0) depth--;
   }
+  return -1;
+}
+
+export const nestingMessage = (limit: number = LIMITS.nestingDepth): string => `nested more than ${limit} deep (the limit for JSON values)`;
+
+/** Refuses JSON nested deeper than the limit, located at the first bracket past it. */
+export function checkJsonNesting(text: string, file: string, limit: number = LIMITS.nestingDepth): void {
+  const at = jsonNestingOffset(text, limit);
+  if (at < 0) return;
+  const { line, column } = lineColumn(text, at);
+  throw new LocatedError(nestingMessage(limit), file, line, column);
 }
 
 function firstSyntaxError(text: string, file: string, strict: boolean): LocatedError | undefined {

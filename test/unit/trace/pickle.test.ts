@@ -47,8 +47,9 @@ test('truncated and malformed pickles: located errors', () => {
   assert.throws(() => readPickle(new Uint8Array([0x80, 2, 0xff])), /unknown pickle opcode 0xff at byte 2/);
   assert.throws(() => readPickle(new Uint8Array([0x80, 2, 0x4e, 0x4e, 0x2e])), /stops with more than one value/);
   assert.throws(() => readPickle(new Uint8Array([0x80, 2, 0x68, 5, 0x2e])), /memo entry 5 was never stored at byte 2/);
-  // the memo shares one object: a list that holds itself reads as such, without recursing
-  const self = readPickle(new Uint8Array([0x80, 2, 0x5d, 0x71, 0, 0x68, 0, 0x61, 0x2e])) as PickleValue[];
-  assert.equal(self.length, 1);
-  assert.equal(self[0], self);
+  // the memo can make a list hold itself: refused (plain data has no cycles, and every walker after the reader would loop)
+  assert.throws(() => readPickle(new Uint8Array([0x80, 2, 0x5d, 0x71, 0, 0x68, 0, 0x61, 0x2e])), (e: Error) => e instanceof PickleError && /holds itself \(a cycle\)/.test(e.message) && e.offset === 8);
+  // a shared list (the memo again, without a cycle) is fine
+  const shared = readPickle(new Uint8Array([0x80, 2, 0x5d, 0x71, 0, 0x68, 0, 0x86, 0x2e])) as PickleValue[];
+  assert.equal(shared[0], shared[1]);
 });
