@@ -99,7 +99,17 @@ export interface CatalogArchitecture {
   /** Parameter pairs that share storage when tie_word_embeddings is true: [tied, source]. */
   tied?: [string, string][];
   /** Checkpoint weights the version fuses at load time (per-expert → fused), relative to the layer. */
-  fusion?: { checkpoint: string[]; into: string; dim: number }[];
+  fusion?: {
+    checkpoint: string[]; into: string; dim: number;
+    /** Added by the generator: the version's conversion operations in order, e.g. ["MergeModulelist(dim=0)", "Concatenate(dim=1)"]. */
+    ops?: string[];
+  }[];
+  /** Added by the generator: checkpoint name pieces the version renames at load time before fusing, [from, to]
+   *  (Mixtral 5.x: ["block_sparse_moe.", "mlp."]), as its conversion mapping states them. */
+  checkpointRenames?: [string, string][];
+  /** Added by the generator: set when only the plans, defaults and attribute map could be recorded (read from
+   *  source): why the modules and parameters are not. `ends` is then empty and `layers` absent. */
+  partial?: string;
   /** Whether the layer flow is the standard decoder flow Shardscope computes collectives for; else why not. */
   flow: { standard: true } | { standard: false; why: string };
 }

@@ -1,0 +1,123 @@
+"""Solving a shape dimension as an expression over configuration fields.
+
+Each configuration contributes one value per field; a dimension observed on the same configurations is a
+vector of values. Candidate expressions are enumerated from simplest to most complex, evaluated on the
+vectors, and a dimension takes the simplest candidate that matches it on the solving configurations and
+still matches on the verifying ones. A dimension whose simplest matches disagree, or that no candidate
+explains, stays unsolved: the caller records it as unknown instead of guessing.
+"""
+import re
+from itertools import combinations, combinations_with_replacement
+
+CONSTS = (2, 3, 4, 8)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*")
+
+
+def _names(expr):
+    return _NAME.findall(expr)
+
+
+class Solver:
+    def __init__(self, fields, solve_rows, verify_rows, primary=None):
+        """fields: names; *_rows: list of {field: int} (one dict per configuration); primary: the fields
+        given to the configuration, preferred over fields it derives from them when both fit."""
+        self.primary = primary
+        self.fields = [f for f in fields if all(isinstance(r.get(f), int) and not isinstance(r.get(f), bool) and r.get(f) > 0 for r in solve_rows + verify_rows)]
+        self.solve_rows, self.verify_rows = solve_rows, verify_rows
+        self.rows = solve_rows + verify_rows
+        self.levels = []  # list of dict: value vector over all rows -> [expr, ...]
+        self._built = 0
+
+    def _vec(self, f):
+        return tuple(r[f] for r in self.rows)
+
+    def _level(self, n):
+        while self._built <= n:
+            self.levels.append(self._make(self._built))
+            self._built += 1
+        return self.levels[n]
+
+    def _make(self, n):
+        F = self.fields
+        V = {f: self._vec(f) for f in F}
+        out = {}
+
+        ns = len(self.solve_rows)
+
+        def add(expr, vec):
+            if all(x > 0 for x in vec):
+                out.setdefault(vec[:ns], []).append((expr, vec))
+
+        if n == 0:
+            for f in F:
+                add(f, V[f])
+        elif n == 1:
+            for f in F:
+                for c in CONSTS:
+                    add(f"{c}*{f}", tuple(c * x for x in V[f]))
+                    add(f"{f}//{c}", tuple(x // c for x in V[f]))
+        elif n == 2:
+            for f, g in combinations_with_replacement(F, 2):
+                add(f"{f}*{g}", tuple(a * b for a, b in zip(V[f], V[g])))
+                add(f"{f}+{g}", tuple(a + b for a, b in zip(V[f], V[g])))
+            for f in F:
+                for g in F:
+                    if f != g:
+                        add(f"{f}-{g}", tuple(a - b for a, b in zip(V[f], V[g])))
+                        add(f"{f}//{g}", tuple(a // b for a, b in zip(V[f], V[g])))
+                        add(f"{f}*({g}//{f})", tuple(a * (b // a) for a, b in zip(V[f], V[g])))
+        elif n == 3:
+            for f, g in combinations_with_replacement(F, 2):
+                p = tuple(a * b for a, b in zip(V[f], V[g]))
+                s = tuple(a + b for a, b in zip(V[f], V[g]))
+                for c in CONSTS:
+                    add(f"{c}*{f}*{g}", tuple(c * x for x in p))
+                    if f != g:
+                        add(f"{c}*({f}+{g})", tuple(c * x for x in s))
+                for h in F:
+                    if f != g:
+                        add(f"{h}*({f}+{g})", tuple(x * y for x, y in zip(V[h], s)))
+                    if h not in (f, g):
+                        add(f"{f}*({g}//{h})", tuple(x * (y // z) for x, y, z in zip(V[f], V[g], V[h])))
+                        add(f"{g}*({f}//{h})", tuple(y * (x // z) for x, y, z in zip(V[f], V[g], V[h])))
+                        add(f"{f}*{g}+{h}", tuple(x + y for x, y in zip(p, V[h])))
+                        add(f"{f}*{g}//{h}", tuple(x // y for x, y in zip(p, V[h])))
+            for f, g, h in combinations(F, 3):
+                add(f"{f}*{g}*{h}", tuple(a * b * c for a, b, c in zip(V[f], V[g], V[h])))
+                add(f"{f}+{g}+{h}", tuple(a + b + c for a, b, c in zip(V[f], V[g], V[h])))
+        return out
+
+    MAX_LEVEL = 3
+
+    def solve(self, vec):
+        """vec: the dimension's value on every row (solve rows then verify rows). Returns (expr, None) or
+        (None, why)."""
+        vec = tuple(vec)
+        ns = len(self.solve_rows)
+        unverified = ambiguous = None
+        for n in range(self.MAX_LEVEL + 1):
+            if n == 1 and len(set(vec)) == 1:
+                return str(vec[0]), None  # the same on every configuration and no field says so: a literal
+            # candidates matching on the solving rows, then checked on the verifying ones
+            near = self._level(n).get(vec[:ns], [])
+            if not near:
+                continue
+            verified = sorted({e for e, v in near if v == vec})
+            if self.primary is not None:
+                given = [e for e in verified if all(t in self.primary for t in _names(e))]
+                if len(given) == 1 and (len(verified) == 1 or ambiguous is None):
+                    return given[0], None
+                if len(given) > 1:
+                    return None, f"ambiguous: {', '.join(given[:4])}"
+            if len(verified) == 1 and ambiguous is None:
+                return verified[0], None
+            if verified:
+                # equal fields the configuration derives: an expression of the given fields may still decide
+                ambiguous = ambiguous or verified
+                continue
+            unverified = unverified or near[0][0]
+        if ambiguous:
+            return None, f"ambiguous: {', '.join(ambiguous[:4])}"
+        if unverified:
+            return None, f"{unverified} fits the solving configurations but not the verifying ones"
+        return None, f"no expression of the configuration fields gives {list(vec)}"
