@@ -12,7 +12,7 @@ export interface LodInput {
   /** µs, sorted by lane then start. */
   start: Float64Array;
   dur: Float64Array;
-  lane: Uint16Array;
+  lane: Uint16Array | Uint32Array;
   kind: Uint8Array;
 }
 

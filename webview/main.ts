@@ -131,6 +131,14 @@ function render(): void {
 
 import { kindColor as kindSwatch } from './colors';
 
+/** What the panel could not draw and why: " · 3 events left out: negative duration (2), duration not finite (1)". */
+function leftOut(p: TimelinePayload): string {
+  const d = p.dropped ?? [];
+  const total = d.reduce((s, x) => s + x.count, 0);
+  if (!total) return '';
+  return ` · ${total.toLocaleString()} event${total === 1 ? '' : 's'} left out: ${d.map((x) => `${x.reason} (${x.count.toLocaleString()})`).join(', ')}`;
+}
+
 function receive(m: HostMessage): void {
   switch (m.type) {
     case 'shapes':
@@ -144,7 +152,7 @@ function receive(m: HostMessage): void {
       data.timeline = m.payload;
       timeline.setData(m.payload, first ? state.view : undefined);
       showTab('timeline', 'timeline');
-      status.textContent = `${m.payload.start.length.toLocaleString()} events on ${m.payload.ranks.length} ranks`;
+      status.textContent = `${m.payload.start.length.toLocaleString()} events on ${m.payload.ranks.length.toLocaleString()} ranks${leftOut(m.payload)}`;
       break;
     }
     case 'hang':

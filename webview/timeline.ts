@@ -4,6 +4,8 @@
 // (lod.ts), and only events several pixels wide are walked, found by binary search in their duration
 // class; zoomed in past the pyramid's finest level, events are drawn exactly and those narrower than a
 // pixel collapse into one pixel column. A frame costs pixels × lanes plus the visible wide events.
+// The canvas is only as tall as the view and stays put while a spacer scrolls: a trace may have more
+// lanes than any canvas could be tall, and only the lanes in sight are drawn.
 import type { TimelinePayload } from '../extension/core/trace/panel-protocol';
 import { busBwGbps } from '../extension/core/trace/ops';
 import { h, clear, fmtBytes, fmtUs } from './dom';
@@ -36,6 +38,8 @@ export interface TimelineStats {
 export class Timeline {
   readonly root: HTMLElement;
   private canvas: HTMLCanvasElement;
+  /** Below the canvas: makes the scroll height of every lane while the canvas shows those in sight. */
+  private spacer: HTMLElement;
   private ctx: CanvasRenderingContext2D;
   private details: HTMLElement;
   private p!: TimelinePayload;
@@ -63,13 +67,15 @@ export class Timeline {
     this.canvas = h('canvas', { class: 'timeline-canvas', tabindex: 0, 'data-testid': 'timeline-canvas' });
     this.ctx = this.canvas.getContext('2d', { alpha: false })!;
     this.details = h('div', { class: 'details', 'data-testid': 'details' }, 'Click an event to see its details.');
-    this.root = h('div', { class: 'timeline' }, h('div', { class: 'canvas-wrap' }, this.canvas), this.details);
+    this.spacer = h('div', { class: 'timeline-spacer' });
+    this.root = h('div', { class: 'timeline' }, h('div', { class: 'canvas-wrap' }, this.canvas, this.spacer), this.details);
     this.canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     this.canvas.addEventListener('mousedown', (e) => (this.drag = { x: e.clientX, t0: this.t0, t1: this.t1, moved: false }));
     window.addEventListener('mousemove', (e) => this.onDrag(e));
     window.addEventListener('mouseup', (e) => this.onUp(e));
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
     new ResizeObserver(() => this.resize()).observe(this.root);
+    window.addEventListener('resize', () => this.resize());
     // Lanes scrolled out of sight are not drawn: scrolling brings them in.
     this.canvas.parentElement!.addEventListener('scroll', () => this.invalidate(), { passive: true });
   }
@@ -124,7 +130,10 @@ export class Timeline {
     if (!this.p) return;
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(300, this.root.clientWidth);
-    const hgt = RULER_H + this.p.lanes.length * LANE_H + 4;
+    // every lane's height scrolls; the canvas is the part in sight (the wrap is at most 70 % of the page)
+    const full = RULER_H + this.p.lanes.length * LANE_H + 4;
+    const hgt = Math.max(RULER_H + LANE_H, Math.min(full, Math.floor(window.innerHeight * 0.7)));
+    this.spacer.style.height = `${Math.max(0, full - hgt)}px`;
     this.canvas.style.width = `${w}px`;
     this.canvas.style.height = `${hgt}px`;
     this.canvas.width = Math.round(w * dpr);
@@ -204,18 +213,20 @@ export class Timeline {
     const grid = css.getPropertyValue('--ss-grid').trim() || '#444';
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const W = this.canvas.width / dpr, H = this.canvas.height / dpr;
-    // Only the lanes in the scroll viewport (all of them unless there are many).
-    const wrap = this.canvas.parentElement!;
-    const viewTop = wrap.scrollTop, viewH = wrap.clientHeight || H;
-    const firstLane = Math.max(0, Math.floor((viewTop - RULER_H) / LANE_H));
-    const endLane = Math.min(p.lanes.length, Math.ceil((viewTop + viewH - RULER_H) / LANE_H) + 1);
+    // Only the lanes in sight: lane l sits at RULER_H + l·LANE_H − scrollTop, under the ruler that stays.
+    const scrollTop = this.scrollTop();
+    const firstLane = Math.min(p.lanes.length, Math.max(0, Math.floor(scrollTop / LANE_H)));
+    const endLane = Math.min(p.lanes.length, Math.ceil((scrollTop + H - RULER_H) / LANE_H));
+    const yOf = (l: number): number => RULER_H + l * LANE_H - scrollTop;
     ctx.fillStyle = bg;
-    ctx.fillRect(0, 0, W, RULER_H);
-    const bandTop = Math.max(RULER_H, RULER_H + firstLane * LANE_H);
-    ctx.fillRect(0, bandTop, W, Math.min(H, RULER_H + endLane * LANE_H + 4) - bandTop);
+    ctx.fillRect(0, 0, W, H);
     ctx.font = '11px sans-serif';
     ctx.textBaseline = 'middle';
     this.drawRuler(ctx, W, fg, grid);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, RULER_H, W, H - RULER_H);
+    ctx.clip();
     const width = this.width();
     const scale = width / (this.t1 - this.t0);
     const usPerPx = 1 / scale;
@@ -228,10 +239,11 @@ export class Timeline {
     this.nLabels = 0;
     // Narrow and sub-pixel columns go into a one-pixel-high strip per lane (a typed array), drawn
     // stretched with one drawImage per lane: thousands of 1-px fillRects would dominate the frame.
-    const stripW = Math.ceil(W) + 1;
-    if (!this.stripImg || this.stripImg.width !== stripW || this.stripImg.height !== p.lanes.length) {
-      this.stripImg = new ImageData(stripW, Math.max(1, p.lanes.length));
-      this.stripCanvas = new OffscreenCanvas(stripW, Math.max(1, p.lanes.length));
+    // One strip row per lane in sight (row l − firstLane).
+    const stripW = Math.ceil(W) + 1, rows = Math.max(1, Math.ceil(H / LANE_H) + 1);
+    if (!this.stripImg || this.stripImg.width !== stripW || this.stripImg.height !== rows) {
+      this.stripImg = new ImageData(stripW, rows);
+      this.stripCanvas = new OffscreenCanvas(stripW, rows);
       this.strip = new Uint32Array(this.stripImg.data.buffer);
     }
     const strip = this.strip;
@@ -239,7 +251,7 @@ export class Timeline {
     const right = GUTTER + width;
     const paintW = Math.min(Math.ceil(width), stripW - GUTTER);
     for (let l = firstLane; l < endLane; l++) {
-      const y = RULER_H + l * LANE_H;
+      const y = yOf(l), row = (l - firstLane) * stripW;
       if (l > 0 && p.lanes[l].rank !== p.lanes[l - 1].rank) {
         ctx.fillStyle = grid;
         ctx.fillRect(0, y, W, 1);
@@ -247,13 +259,13 @@ export class Timeline {
       ctx.fillStyle = fg;
       ctx.fillText(this.laneLabels[l], 4, y + LANE_H / 2);
       const top = y + 2, hh = LANE_H - 4;
-      if (level >= 0) lod.paintLane(strip, l * stripW, GUTTER, paintW, l, level, this.t0, usPerPx, this.rgba);
-      this.walkLane(l, minClass, this.t0, this.t1, scale, stripW, right, top, hh, y);
+      if (level >= 0) lod.paintLane(strip, row, GUTTER, paintW, l, level, this.t0, usPerPx, this.rgba);
+      this.walkLane(l, row, minClass, this.t0, this.t1, scale, stripW, right, top, hh, y);
     }
     const sctx = this.stripCanvas!.getContext('2d')!;
     sctx.putImageData(this.stripImg!, 0, 0);
     ctx.imageSmoothingEnabled = false;
-    for (let l = firstLane; l < endLane; l++) ctx.drawImage(this.stripCanvas!, 0, l, stripW, 1, 0, RULER_H + l * LANE_H + 2, stripW, LANE_H - 4);
+    for (let l = firstLane; l < endLane; l++) ctx.drawImage(this.stripCanvas!, 0, l - firstLane, stripW, 1, 0, yOf(l) + 2, stripW, LANE_H - 4);
     // One fillStyle per colour: rectangles were batched by kind while walking the lanes.
     for (const [k, rects] of this.rects) {
       if (!rects.n) continue;
@@ -272,7 +284,7 @@ export class Timeline {
       const related = selMatch >= 0 ? p.matches[selMatch].events : [sel];
       const uncertain = selMatch >= 0 && p.matches[selMatch].uncertain;
       for (const j of related) {
-        const y = RULER_H + p.lane[j] * LANE_H;
+        const y = yOf(p.lane[j]);
         const x0 = this.xOf(p.start[j]);
         const w = Math.max(2, p.dur[j] * scale);
         ctx.strokeStyle = j === sel ? fg : '#ffbf00';
@@ -282,6 +294,7 @@ export class Timeline {
       }
       ctx.setLineDash([]);
     }
+    ctx.restore();
     const end = performance.now();
     const ms = end - began;
     this.stats.frames++;
@@ -313,9 +326,9 @@ export class Timeline {
    * rectangles (with straggler and uncertainty marks and labels), narrow ones into the lane's strip row,
    * sub-pixel ones one pixel column at a time (binary search to the next column).
    */
-  private walkLane(l: number, minClass: number, t0: number, t1: number, scale: number, stripW: number, right: number, top: number, hh: number, y: number): void {
+  private walkLane(l: number, rowBase: number, minClass: number, t0: number, t1: number, scale: number, stripW: number, right: number, top: number, hh: number, y: number): void {
     const p = this.p, lod = this.lod, C = lod.nClasses, idx = lod.classIdx, strip = this.strip;
-    const usPerPx = 1 / scale, rowBase = l * stripW, rank = p.lanes[l].rank;
+    const usPerPx = 1 / scale, rank = p.lanes[l].rank;
     // Longest classes first: shorter events nested in longer ones are painted over them.
     for (let c = C - 1; c >= minClass; c--) {
       const lo = lod.classOff[l * C + c], hi = lod.classOff[l * C + c + 1];
@@ -366,19 +379,19 @@ export class Timeline {
    * pay for compiling them (tens of ms), which the user feels as a stutter when zooming in the first time.
    */
   private warmUp(): void {
-    const p = this.p, n = p.lanes.length;
+    const p = this.p, n = Math.min(p.lanes.length, 256); // enough lanes to compile the walkers
     if (!n || !p.start.length) return;
     const W = 1200, stripW = W + GUTTER + 1;
     const strip = this.strip;
-    this.strip = new Uint32Array(stripW * n); // scratch: the frame's strip is the ImageData's own buffer
+    this.strip = new Uint32Array(stripW); // scratch, one row for every lane: the frame's strip is the ImageData's own buffer
     const span = this.tMax - this.tMin;
     for (const zoom of [1, 1 / 64, 1 / 4096]) {
       const t0 = this.tMin + span * 0.37 * (1 - zoom), t1 = t0 + span * zoom;
       const scale = W / (t1 - t0);
       const level = this.lod.levelFor(1 / scale);
       for (let l = 0; l < n; l++) {
-        if (level >= 0) this.lod.paintLane(this.strip, l * stripW, GUTTER, W, l, level, t0, 1 / scale, this.rgba);
-        this.walkLane(l, 0, t0, t1, scale, stripW, GUTTER + W, 0, 1, 0);
+        if (level >= 0) this.lod.paintLane(this.strip, 0, GUTTER, W, l, level, t0, 1 / scale, this.rgba);
+        this.walkLane(l, 0, 0, t0, t1, scale, stripW, GUTTER + W, 0, 1, 0);
       }
     }
     for (const r of this.rects.values()) r.n = 0;
@@ -482,7 +495,7 @@ export class Timeline {
   /** The event under a point (the one nearest within 3 px), or -1. */
   hit(x: number, y: number): number {
     if (!this.p || x < GUTTER || y < RULER_H) return -1;
-    const l = Math.floor((y - RULER_H) / LANE_H);
+    const l = Math.floor((y - RULER_H + this.scrollTop()) / LANE_H);
     if (l < 0 || l >= this.p.lanes.length) return -1;
     const t = this.tOf(x), slack = 3 * (this.t1 - this.t0) / this.width();
     const lod = this.lod, C = lod.nClasses, start = this.p.start, dur = this.p.dur;
@@ -503,7 +516,12 @@ export class Timeline {
   eventPoint(i: number): { x: number; y: number } {
     const x0 = Math.max(GUTTER, this.xOf(this.p.start[i]));
     const x1 = Math.min(GUTTER + this.width(), this.xOf(this.p.start[i] + this.p.dur[i]));
-    return { x: (x0 + x1) / 2, y: RULER_H + this.p.lane[i] * LANE_H + LANE_H / 2 };
+    return { x: (x0 + x1) / 2, y: RULER_H + this.p.lane[i] * LANE_H + LANE_H / 2 - this.scrollTop() };
+  }
+
+  /** How far the lanes are scrolled (px). */
+  private scrollTop(): number {
+    return this.canvas.parentElement?.scrollTop ?? 0;
   }
 
   select(i: number): void {

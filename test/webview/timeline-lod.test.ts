@@ -159,7 +159,9 @@ test('many lanes: a frame draws the lanes in the scroll viewport, scrolling draw
     /** Whether 40 px of a lane's middle row show its events' colour (compute #4e79a7 on even lanes, memcpy #9c755f on odd). */
     const ink = (lane: number) => {
       const dpr = window.devicePixelRatio || 1;
-      const d = canvas.getContext('2d')!.getImageData(Math.round(400 * dpr), Math.round((26 + lane * 22 + 11) * dpr), Math.round(40 * dpr), 1).data;
+      const y = 26 + lane * 22 + 11 - wrap.scrollTop; // the canvas stays in sight while the lanes scroll under its ruler
+      if (y < 26 || y >= canvas.height / dpr) return false;
+      const d = canvas.getContext('2d')!.getImageData(Math.round(400 * dpr), Math.round(y * dpr), Math.round(40 * dpr), 1).data;
       const want = lane % 2 ? [0x9c, 0x75, 0x5f] : [0x4e, 0x79, 0xa7];
       for (let o = 0; o < d.length; o += 4) if (d[o] === want[0] && d[o + 1] === want[1] && d[o + 2] === want[2]) return true;
       return false;

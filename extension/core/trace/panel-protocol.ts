@@ -1,6 +1,7 @@
 // Every message between the extension host and the panel, typed once here and validated on arrival on
 // both sides. Timeline events travel as columnar typed arrays (one array per field), never as objects.
 import type { CollectiveSummary, CommDebugModule, HangReport, MatchKey } from './types';
+import { keepDrawableEvents } from './timeline-events';
 
 export interface EntryRef {
   key: string;
@@ -77,7 +78,8 @@ export interface TimelinePayload {
   /** µs from the trace origin, sorted by lane then start. */
   start: Float64Array;
   dur: Float64Array;
-  lane: Uint16Array;
+  /** 16 bits while the trace has at most 65,535 lanes, 32 beyond. */
+  lane: Uint16Array | Uint32Array;
   kind: Uint8Array;
   name: Uint32Array;
   /** NaN where unknown. */
@@ -86,10 +88,12 @@ export interface TimelinePayload {
   seq: Int32Array;
   match: Int32Array;
   entry: Int32Array;
-  groupSize: Uint16Array;
+  groupSize: Uint16Array | Uint32Array;
   matches: TimelineMatch[];
   summary: CollectiveSummary;
   steps: { rank: number; step: number; ts: number; dur: number }[];
+  /** Events left out because the panel cannot draw them, counted by reason (timeline-events.ts). */
+  dropped?: { reason: string; count: number }[];
 }
 
 export type HostMessage =
@@ -112,42 +116,25 @@ function validEntry(v: unknown): v is EntryRef {
   return isObj(v) && typeof v.key === 'string';
 }
 
-const COLUMNS: [keyof TimelinePayload, new (n: number) => ArrayLike<number>][] = [
-  ['start', Float64Array], ['dur', Float64Array], ['lane', Uint16Array], ['kind', Uint8Array], ['name', Uint32Array],
-  ['bytes', Float64Array], ['seq', Int32Array], ['match', Int32Array], ['entry', Int32Array], ['groupSize', Uint16Array],
+type ColumnType = new (n: number) => ArrayLike<number>;
+const COLUMNS: [keyof TimelinePayload, ColumnType[]][] = [
+  ['start', [Float64Array]], ['dur', [Float64Array]], ['lane', [Uint16Array, Uint32Array]], ['kind', [Uint8Array]], ['name', [Uint32Array]],
+  ['bytes', [Float64Array]], ['seq', [Int32Array]], ['match', [Int32Array]], ['entry', [Int32Array]], ['groupSize', [Uint16Array, Uint32Array]],
 ];
 
+/** The payload's shape: tables, and columns of the right types and one length. Events are checked apart. */
 function checkTimeline(p: unknown): string | undefined {
   if (!isObj(p)) return 'timeline payload is not an object';
   for (const k of ['ranks', 'lanes', 'names', 'kinds', 'entries', 'matches', 'steps']) if (!Array.isArray(p[k])) return `timeline.${k} is not an array`;
   if (!isObj(p.summary)) return 'timeline.summary is missing';
   const n = (p.start as ArrayLike<number> | undefined)?.length;
-  for (const [k, ctor] of COLUMNS) {
+  for (const [k, ctors] of COLUMNS) {
     const col = p[k];
-    if (!(col instanceof ctor)) return `timeline.${String(k)} must be a ${ctor.name}`;
+    if (!ctors.some((c) => col instanceof c)) return `timeline.${String(k)} must be a ${ctors.map((c) => c.name).join(' or ')}`;
     if ((col as ArrayLike<number>).length !== n) return `timeline.${String(k)} has ${(col as ArrayLike<number>).length} values, expected ${n}`;
   }
-  return checkEvents(p as unknown as TimelinePayload);
-}
-
-/**
- * Every event indexes a lane, kind and name the tables have, has a finite start and a duration ≥ 0, and
- * events come sorted by lane then start (the panel's binary searches rely on it). One pass over the columns.
- */
-function checkEvents(p: TimelinePayload): string | undefined {
-  const nLanes = p.lanes.length, nKinds = p.kinds.length, nNames = p.names.length;
-  const { start, dur, lane, kind, name } = p;
-  let prevLane = 0, prevStart = -Infinity;
-  for (let i = 0; i < start.length; i++) {
-    const l = lane[i], s = start[i], d = dur[i];
-    if (l >= nLanes) return `timeline event ${i}: lane ${l} is not one of the ${nLanes} lanes`;
-    if (kind[i] >= nKinds) return `timeline event ${i}: kind ${kind[i]} is not one of the ${nKinds} kinds`;
-    if (name[i] >= nNames) return `timeline event ${i}: name ${name[i]} is not one of the ${nNames} names`;
-    if (!Number.isFinite(s) || !(d >= 0) || !Number.isFinite(d)) return `timeline event ${i}: start ${s} and duration ${d} must be finite, the duration ≥ 0`;
-    if (l < prevLane || (l === prevLane && s < prevStart)) return `timeline event ${i}: events must be sorted by lane, then start`;
-    prevLane = l;
-    prevStart = s;
-  }
+  if (p.dropped !== undefined && !(Array.isArray(p.dropped) && p.dropped.every((d) => isObj(d) && typeof d.reason === 'string' && typeof d.count === 'number'))) return 'timeline.dropped must list { reason, count }';
+  for (const m of p.matches as unknown[]) if (!isObj(m) || !isNumArray(m.events)) return 'a timeline match lacks its events';
   return undefined;
 }
 
@@ -166,7 +153,11 @@ export function validateHostMessage(m: unknown): { ok: true; msg: HostMessage } 
   let err: string | undefined;
   switch (m.type) {
     case 'shapes': err = checkShapes(m.payload); break;
-    case 'timeline': err = checkTimeline(m.payload); break;
+    case 'timeline':
+      err = checkTimeline(m.payload);
+      // Events the panel cannot draw are dropped and counted, never the whole timeline.
+      if (!err) return { ok: true, msg: { type: 'timeline', payload: keepDrawableEvents(m.payload as TimelinePayload) } };
+      break;
     case 'commDebug': err = Array.isArray(m.modules) ? undefined : 'commDebug.modules is not an array'; break;
     case 'hang': err = isObj(m.report) && Array.isArray((m.report as Obj).findings) ? undefined : 'hang.report lacks findings'; break;
     case 'error': err = typeof m.message === 'string' ? undefined : 'error.message is not a string'; break;

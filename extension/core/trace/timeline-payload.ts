@@ -3,6 +3,7 @@ import type { Trace, TraceExtras } from './types';
 import type { EntryRef, TimelinePayload } from './panel-protocol';
 import { matchCollectives } from './match';
 import { summarizeCollectives } from './summary';
+import { keepDrawableEvents, uintColumn } from './timeline-events';
 
 /** Fixed kind indices first; each collective op gets its own kind (and colour) after them. */
 export const BASE_KINDS = ['compute', 'memcpy', 'idle', 'other'];
@@ -27,6 +28,8 @@ export function timelinePayload(trace: Trace & TraceExtras, title = 'trace'): Ti
   const newIndex = new Int32Array(n);
   order.forEach((old, i) => (newIndex[old] = i));
 
+  let largestGroup = 0;
+  for (const e of trace.events) largestGroup = Math.max(largestGroup, e.group?.length ?? 0);
   const names: string[] = [];
   const nameIdx = new Map<string, number>();
   const kinds = [...BASE_KINDS];
@@ -34,9 +37,9 @@ export function timelinePayload(trace: Trace & TraceExtras, title = 'trace'): Ti
   const entryIdx = new Map<string, number>();
   const p: TimelinePayload = {
     title, ranks: [...trace.ranks], lanes, names, kinds, entries,
-    start: new Float64Array(n), dur: new Float64Array(n), lane: new Uint16Array(n), kind: new Uint8Array(n),
+    start: new Float64Array(n), dur: new Float64Array(n), lane: uintColumn(lanes.length - 1, n), kind: new Uint8Array(n),
     name: new Uint32Array(n), bytes: new Float64Array(n), seq: new Int32Array(n), match: new Int32Array(n).fill(-1),
-    entry: new Int32Array(n), groupSize: new Uint16Array(n),
+    entry: new Int32Array(n), groupSize: uintColumn(largestGroup, n),
     matches: matches.map((m) => ({ op: m.op, key: m.key, uncertain: m.uncertain, skewUs: m.skewUs, straggler: m.straggler, events: m.events.map((x) => newIndex[x.index]) })),
     summary: summarizeCollectives(trace, matches),
     steps: trace.steps ?? [],
@@ -68,7 +71,7 @@ export function timelinePayload(trace: Trace & TraceExtras, title = 'trace'): Ti
       p.entry[i] = ei;
     } else p.entry[i] = -1;
   });
-  return p;
+  return keepDrawableEvents(p);
 }
 
 /** The typed arrays of a payload, to hand to postMessage as transferables. */
