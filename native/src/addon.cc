@@ -1,6 +1,7 @@
 // N-API entry: run(programs, options) executes RankPrograms on the CPU backend (ranks as threads) in a
 // worker thread and resolves with per-rank events, selected outputs and a per-rank report.
 // cancel() stops a run; progress() reads how far each rank got; discover() probes the CUDA libraries.
+#include <cstdio>
 #include <napi.h>
 #include <algorithm>
 #include <array>
@@ -109,6 +110,7 @@ Attr readAttr(const Napi::Value& v) {
 // them); a list of per-dim interval lists is also accepted.
 void initBuffer(Buffer& b, const Napi::Object& decl) {
   b.ready = false;
+  if (b.numel == 0) return;  // nothing to fill; a huge dim beside a 0 must not size the index below
   if (!decl.Has("init") || !decl.Get("init").IsObject()) return;
   auto init = decl.Get("init").As<Napi::Object>();
   std::string kind = init.Get("kind").As<Napi::String>().Utf8Value();
@@ -161,7 +163,7 @@ void initBuffer(Buffer& b, const Napi::Object& decl) {
       for (uint32_t r = 0; r < rl.Length(); r++)
         if (isPair(rl.Get(r))) {
           auto se = pairOf(rl.Get(r));
-          for (int64_t g = se.first; g < se.second; g++) b.dimIndex[d].push_back(g);
+          for (int64_t g = se.first; g < se.second && int64_t(b.dimIndex[d].size()) <= b.shape[d]; g++) b.dimIndex[d].push_back(g);
         }
     }
     if (int64_t(b.dimIndex[d].size()) != b.shape[d]) {
@@ -366,14 +368,24 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
     b.dtype = dt == "bf16" ? DType::BF16 : dt == "i32" ? DType::I32 : DType::F32;
     if (dt != "f32" && dt != "bf16" && dt != "i32") throw ProgramError("buffer '" + id + "' on rank " + std::to_string(r) + ": unknown dtype '" + dt + "'");
     auto sh = d.Get("shape").As<Napi::Array>();
+    // Every dim and the running product are checked before they are multiplied: a shape such as
+    // [2^62, 4] must not wrap to 0 elements (and a huge dim beside a 0 must not size the init index).
+    const int64_t kMaxElements = int64_t(1) << 34;
     b.numel = 1;
     for (uint32_t k = 0; k < sh.Length(); k++) {
-      int64_t v = sh.Get(k).As<Napi::Number>().Int64Value();
-      if (v < 0) throw ProgramError("buffer '" + id + "' on rank " + std::to_string(r) + ": negative dim");
+      const double raw = sh.Get(k).As<Napi::Number>().DoubleValue();
+      if (!(raw >= 0)) throw ProgramError("buffer '" + id + "' on rank " + std::to_string(r) + ": dim " + std::to_string(k) + " is not a non-negative integer");
+      if (raw > double(kMaxElements)) {
+        char size[32];
+        std::snprintf(size, sizeof size, "%.0f", raw);
+        throw ProgramError("buffer '" + id + "' on rank " + std::to_string(r) + ": dim " + std::to_string(k) + " of " + size + " is over the limit of 2^34 elements for one buffer");
+      }
+      if (raw != double(int64_t(raw))) throw ProgramError("buffer '" + id + "' on rank " + std::to_string(r) + ": dim " + std::to_string(k) + " is not a non-negative integer");
+      const int64_t v = int64_t(raw);
       b.shape.push_back(v);
+      if (v != 0 && b.numel > kMaxElements / v) throw ProgramError("buffer '" + id + "' on rank " + std::to_string(r) + ": shape " + shapeStr(b) + (k + 1 < sh.Length() ? " (and more dims)" : "") + " is over the limit of 2^34 elements for one buffer");
       b.numel *= v;
     }
-    if (b.numel > (int64_t(1) << 34)) throw ProgramError("buffer '" + id + "' on rank " + std::to_string(r) + " is too large");
     initBuffer(b, d);
     run->ranks[r].buffers[id] = std::move(b);
   }
