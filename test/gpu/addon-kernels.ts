@@ -19,13 +19,15 @@ export interface Sizes {
   attention: { tokens: number; heads: number; kvHeads: number; headDim: number };
   allReduceSmallBytes: number;
   allReduceLargeBytes: number;
+  /** Back-to-back calls of the small all-reduce. */
+  allReduceCalls: number;
   repeats: number;
 }
 
 export function sizes(small: boolean): Sizes {
   return small
-    ? { gemm: [[64, 64, 64], [48, 32, 80]], rows: 16, cols: 64, attention: { tokens: 16, heads: 4, kvHeads: 2, headDim: 8 }, allReduceSmallBytes: 1024, allReduceLargeBytes: 64 * 1024, repeats: 6 }
-    : { gemm: [[4096, 4096, 4096], [8192, 8192, 8192], [4096, 4096, 14336], [4096, 14336, 4096]], rows: 16384, cols: 4096, attention: { tokens: 1024, heads: 32, kvHeads: 8, headDim: 128 }, allReduceSmallBytes: 1024, allReduceLargeBytes: 64 * 2 ** 20, repeats: 12 };
+    ? { gemm: [[64, 64, 64], [48, 32, 80]], rows: 16, cols: 64, attention: { tokens: 16, heads: 4, kvHeads: 2, headDim: 8 }, allReduceSmallBytes: 1024, allReduceLargeBytes: 64 * 1024, allReduceCalls: 20, repeats: 6 }
+    : { gemm: [[4096, 4096, 4096], [8192, 8192, 8192], [4096, 4096, 14336], [4096, 14336, 4096]], rows: 16384, cols: 4096, attention: { tokens: 1024, heads: 32, kvHeads: 8, headDim: 128 }, allReduceSmallBytes: 1024, allReduceLargeBytes: 64 * 2 ** 20, allReduceCalls: 200, repeats: 12 };
 }
 
 class Builder {
@@ -125,7 +127,7 @@ function spans(res: NativeResult, iters: number): number[] {
 
 export async function allReduceRows(t: GpuTarget, s: Sizes) {
   const n = t.gpus;
-  const calls = s.small ? 20 : 200;
+  const calls = s.allReduceCalls;
   const small = await runOn(t, allReduceProgram(n, s.allReduceSmallBytes, calls), 'NCCL all_reduce, small');
   const r0 = small.events.filter((e) => e.rank === 0 && e.op >= WARMUP).sort((a, b) => a.op - b.op);
   // Back to back on one stream: the spacing of the calls' starts is the cost of issuing one.

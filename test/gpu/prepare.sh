@@ -29,7 +29,6 @@ if [ ! -f "$CARRY/node.xz" ] || [ "$node_bin" -nt "$CARRY/node.xz" ] || [ "$(cat
   mv "$CARRY/node.xz.tmp" "$CARRY/node.xz"
   node --version >"$CARRY/node.version"
 fi
-rm -rf "$CARRY/bin"  # a node decompressed by a stand-in run here is not carried
 {
   echo "prepared $(date -u +%FT%TZ) on $(hostname) from $(git rev-parse --short HEAD) with $(git status --porcelain | wc -l) changed path(s)"
   echo "node $(node --version), addon sha256 $(sha256sum "$ADDON" | cut -c1-16), built $(date -u -r "$ADDON" +%FT%TZ)"

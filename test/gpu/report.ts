@@ -37,22 +37,25 @@ export function nativeSuite(tap: string) {
   return { pass: count('pass'), fail: count('fail'), skipped: count('skip'), failed: tests.filter((t) => t.status === 'fail').map((t) => t.name), skips: tests.filter((t) => t.status === 'skip').map((t) => ({ name: t.name, reason: t.reason ?? '' })) };
 }
 
+/** A section's rows, or none when it failed (its error is kept in the part itself). */
+const rowsOf = (x: unknown): Json[] => (Array.isArray(x) ? x : []);
+
 function sideBySide(addon: Json | undefined, torch: Json | undefined) {
   if (!addon) return undefined;
-  const tg = Array.isArray(torch?.gemm) ? torch!.gemm : [];
-  const gemm = addon.gemm.map((a: Json, i: number) => {
+  const tg = rowsOf(torch?.gemm);
+  const gemm = rowsOf(addon.gemm).map((a: Json, i: number) => {
     const t = tg[i];
     const ratio = t ? a.tflops / t.tflops : NaN;
     return { shape: a.shape, dtype: a.dtype, addonTflops: a.tflops, torchTflops: t?.tflops, ratio, mark: GEMM_MARK, meets: ratio >= GEMM_MARK };
   });
-  const tk = Array.isArray(torch?.kernels) ? torch!.kernels : [];
+  const tk = rowsOf(torch?.kernels);
   // PyTorch's times over the addon's byte counts: the same traffic, so the bandwidths compare.
-  const torchGBps = (a: Json) => {
-    const t = tk.find((k: Json) => k.kernel === a.kernel);
-    return t ? { t, gbps: a.bytes / t.us / 1e3 } : undefined;
+  const torchGBps = (a: Json | undefined) => {
+    const t = a && tk.find((k: Json) => k.kernel === a.kernel);
+    return a && t ? { t, gbps: a.bytes / t.us / 1e3 } : undefined;
   };
-  const torchCopy = torchGBps(addon.kernels.find((k: Json) => k.kernel === 'device-to-device copy'));
-  const kernels = addon.kernels.map((a: Json) => {
+  const torchCopy = torchGBps(rowsOf(addon.kernels).find((k: Json) => k.kernel === 'device-to-device copy'));
+  const kernels = rowsOf(addon.kernels).map((a: Json) => {
     const t = torchGBps(a);
     return {
       kernel: a.kernel, bytes: a.bytes, addonUs: a.us, addonGBps: a.gbps, addonOverCopy: a.ratio,
@@ -60,18 +63,18 @@ function sideBySide(addon: Json | undefined, torch: Json | undefined) {
       addonTimeOverTorch: t ? a.us / t.t.us : undefined,
     };
   });
-  const ta = Array.isArray(torch?.all_reduce) ? torch!.all_reduce : [];
-  const allReduce = addon.allReduce.map((a: Json, i: number) => {
+  const ta = rowsOf(torch?.all_reduce);
+  const allReduce = rowsOf(addon.allReduce).map((a: Json, i: number) => {
     const t = ta[i];
     if (a.status) return { what: a.what, status: a.status };
     return a.perCallUs !== undefined
       ? { what: a.what, addonPerCallUs: a.perCallUs, addonEventUs: a.eventUs, torchPerCallUs: t?.perCallUs, torchEventUs: t?.eventUs, addonOverTorch: t ? a.perCallUs / t.perCallUs : undefined }
       : { what: a.what, addonBusGBps: a.busGBps, torchBusGBps: t?.busGBps, addonOverTorch: t ? a.busGBps / t.busGBps : undefined };
   });
-  const tl = Array.isArray(torch?.layers) ? torch!.layers : [];
-  const layers = addon.layers.flatMap((a: Json) => {
+  const tl = rowsOf(torch?.layers);
+  const layers = rowsOf(addon.layers).flatMap((a: Json) => {
     const t = tl.find((x: Json) => x.file === a.file);
-    return a.times.map((x: Json) => {
+    return rowsOf(a.times).map((x: Json) => {
       const tr = t?.layers?.find((y: Json) => y.layer === x.layer);
       const torchUs = tr ? (x.pass === 'backward' ? tr.backwardUs : tr.forwardUs) : undefined;
       return {
@@ -96,7 +99,9 @@ main('report', async () => {
   const torch = part(out, 'torch');
   const sbs = sideBySide(addon, torch);
   const mode = addon?.mode ?? part(out, 'examples')?.mode;
-  const missed = mode === 'real' ? (sbs?.gemm ?? []).filter((g: Json) => !g.meets).map((g: Json) => `cuBLAS bf16 GEMM ${g.shape.join('×')} at ${f(g.ratio)}× torch.matmul (mark ≥ ${GEMM_MARK})`) : [];
+  const missed = mode !== 'real' ? [] : sbs?.gemm.length
+    ? sbs.gemm.filter((g: Json) => !g.meets).map((g: Json) => `cuBLAS bf16 GEMM ${g.shape.join('×')} at ${f(g.ratio)}× torch.matmul (mark ≥ ${GEMM_MARK})`)
+    : ['cuBLAS bf16 GEMM against torch.matmul: no figures to judge'];
   const failed = st.filter((s) => s.status !== 'ok' && !s.status.startsWith('not run'));
   const results = {
     written: new Date().toISOString(),

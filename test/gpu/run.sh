@@ -30,7 +30,10 @@ CARRY=test/gpu/.carry
 PY=${PYTHON:-python3}
 export PYTHON=$PY
 STANDIN=${SHARDSCOPE_GPU_STANDIN:-0}
-if [ "$STANDIN" = 1 ]; then unset SHARDSCOPE_CUDA_REAL; else export SHARDSCOPE_CUDA_REAL=1; fi
+if [ "$STANDIN" = 1 ]; then
+  unset SHARDSCOPE_CUDA_REAL
+  export SHARDSCOPE_STANDIN_GPUS=${SHARDSCOPE_STANDIN_GPUS:-1}
+else export SHARDSCOPE_CUDA_REAL=1; fi
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr ' /' '__')
 out=${1:-test/gpu/results/$(date -u +%Y%m%d-%H%M)-${gpu_name:-$([ "$STANDIN" = 1 ] && echo standin || echo nogpu)}}
 mkdir -p "$out/parts"
@@ -50,12 +53,15 @@ step() {  # name limit command...: runs it under the smaller of its limit and th
   [ "$left" -lt "$limit" ] && limit=$left
   echo "## $name ($(date -u +%T), limit ${limit}s)"
   if [ "$limit" -lt 5 ]; then record "$name" "failed: no time left before the ${DEADLINE}s deadline" 0; return; fi
-  local t0=$SECONDS rc
-  timeout --kill-after=10 "$limit" "$@"
-  rc=$?
+  local t0=$SECONDS rc why
+  timeout --kill-after=10 "$limit" "$@" 2>&1 | tee "$out/parts/$name.log"
+  rc=${PIPESTATUS[0]}
+  # The step's own last word on a failure, for results.json (the whole output is in run.log).
+  why=$(grep -E 'FAILED|Error|error|failed|not found' "$out/parts/$name.log" | tail -1 | cut -c1-300)
+  [ -n "$why" ] || why=$(grep -v '^[[:space:]]*$' "$out/parts/$name.log" | tail -1 | cut -c1-300)
   if [ $rc -eq 0 ]; then record "$name" ok $((SECONDS - t0))
-  elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then record "$name" "failed: timed out after ${limit}s" $((SECONDS - t0))
-  else record "$name" "failed: exit $rc" $((SECONDS - t0)); fi
+  elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then record "$name" "failed: timed out after ${limit}s" $((SECONDS - t0)) "$why"
+  else record "$name" "failed: exit $rc" $((SECONDS - t0)) "$why"; fi
 }
 
 fatal() {  # a step the rest cannot run without
@@ -71,17 +77,19 @@ find_node() {
   if [ -n "$n" ] && [ "$v" -ge 20 ]; then echo "node: $n $("$n" --version)"; return 0; fi
   echo "node: ${n:-none} on the PATH${n:+ (major $v)}; using the carried one"
   [ -f "$CARRY/node.xz" ] || fatal node "no node ≥ 20 on the PATH and no $CARRY/node.xz (run test/gpu/prepare.sh where node is, and carry its paths)"
-  mkdir -p "$CARRY/bin"
-  if [ ! -x "$CARRY/bin/node" ]; then
+  # Outside the tree, so that a later prepare.sh never carries the 100 MB binary itself.
+  local bin="${TMPDIR:-/tmp}/shardscope-gpu-node-$(cat "$CARRY/node.version" 2>/dev/null || echo unknown)"
+  mkdir -p "$bin"
+  if [ ! -x "$bin/node" ]; then
     # xz where it is installed, else Python's lzma (PyTorch machines always have Python).
-    { command -v xz >/dev/null && xz -dc "$CARRY/node.xz" >"$CARRY/bin/node.tmp"; } ||
-      "$PY" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$CARRY/node.xz" "$CARRY/bin/node.tmp" ||
+    { command -v xz >/dev/null && xz -dc "$CARRY/node.xz" >"$bin/node.tmp"; } ||
+      "$PY" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$CARRY/node.xz" "$bin/node.tmp" ||
       fatal node "could not decompress $CARRY/node.xz"
-    chmod +x "$CARRY/bin/node.tmp" && mv "$CARRY/bin/node.tmp" "$CARRY/bin/node"
+    chmod +x "$bin/node.tmp" && mv "$bin/node.tmp" "$bin/node"
   fi
-  export PATH="$PWD/$CARRY/bin:$PATH"
+  export PATH="$bin:$PATH"
   node --version >/dev/null 2>&1 || fatal node "the carried node does not run here: $(node --version 2>&1 | head -1)"
-  echo "node: $PWD/$CARRY/bin/node $(node --version)"
+  echo "node: $bin/node $(node --version)"
 }
 
 check_carried() {
@@ -100,8 +108,7 @@ check_carried() {
 
 check_gpu() {
   if [ "$STANDIN" = 1 ]; then
-    echo "stand-in: ${SHARDSCOPE_STANDIN_GPUS:-1} GPU(s) of test/native/standin"
-    export SHARDSCOPE_STANDIN_GPUS=${SHARDSCOPE_STANDIN_GPUS:-1}
+    echo "stand-in: $SHARDSCOPE_STANDIN_GPUS GPU(s) of test/native/standin"
   else
     nvidia-smi || return 1
     echo "CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES-<unset>}"
@@ -113,7 +120,7 @@ sys.exit(0 if cuda or sys.argv[1] == "1" else 1)' "$STANDIN"
 }
 
 gpu_count() {
-  if [ "$STANDIN" = 1 ]; then echo "${SHARDSCOPE_STANDIN_GPUS:-1}"; else "$PY" -c 'import torch; print(torch.cuda.device_count())' 2>/dev/null || echo 0; fi
+  if [ "$STANDIN" = 1 ]; then echo "$SHARDSCOPE_STANDIN_GPUS"; else "$PY" -c 'import torch; print(torch.cuda.device_count())' 2>/dev/null || echo 0; fi
 }
 
 native_suite() {
@@ -147,7 +154,7 @@ run_all() {
   step bench 60 node "$CARRY/scripts/bench-cuda.mjs" "$out"
   step native 240 bash -c native_suite
   if [ "$gpus" -lt 2 ]; then
-    record multi-gpu "not run: $gpus GPU visible; NCCL between GPUs (examples at their plan's tp, collectives over 2+ ranks, send/recv, all-reduce bus bandwidth) needs CUDA_VISIBLE_DEVICES of two or more" 0
+    record multi-gpu "not run: $gpus GPU(s) visible; NCCL between GPUs (examples at their plan's tp, collectives over 2+ ranks, send/recv, all-reduce bus bandwidth) needs CUDA_VISIBLE_DEVICES of two or more" 0
   else record multi-gpu ok 0 "covered by the steps above on $gpus GPUs"; fi
   echo "## report"
   timeout 60 node "$CARRY/scripts/report.js" "$out"

@@ -18,6 +18,7 @@ Usage: python test/gpu/torch_reference.py --spec OUT/torch-spec.json --out OUT/p
 Exit status: 0 done, 1 a measurement failed (named on stderr), 2 bad arguments or spec.
 """
 import argparse
+import dataclasses
 import importlib
 import json
 import os
@@ -241,11 +242,24 @@ def decoder_layer_classes(model_type):
     return getattr(module, f"{prefix}DecoderLayer"), getattr(module, f"{prefix}RotaryEmbedding")
 
 
+def floats_as_declared(config_cls, raw):
+    """JSON from JavaScript writes 0.0 as 0: a value the config class declares float goes back to float
+    (transformers 5 validates the field types)."""
+
+    def is_float(t):
+        names = str(t).replace("typing.", "").replace("Optional[", "").replace("]", "")
+        parts = {p.strip() for p in names.replace("Union[", "").replace("|", ",").split(",")}
+        return (t is float or "float" in parts or "<class 'float'>" in parts) and "int" not in parts and "<class 'int'>" not in parts
+
+    declared = {f.name: f.type for f in dataclasses.fields(config_cls)} if dataclasses.is_dataclass(config_cls) else {}
+    return {k: float(v) if type(v) is int and k in declared and is_float(declared[k]) else v for k, v in raw.items()}
+
+
 def layer_times(torch, timer, device, entry, repeats=6):
-    from transformers import AutoConfig
+    from transformers import CONFIG_MAPPING, AutoConfig
 
     raw = {k: v for k, v in entry["config"].items() if k not in ("model_type", "architectures", "auto_map", "torch_dtype", "dtype", "quantization_config")}
-    config = AutoConfig.for_model(entry["modelType"], **raw)
+    config = AutoConfig.for_model(entry["modelType"], **floats_as_declared(CONFIG_MAPPING[entry["modelType"]], raw))
     # What from_pretrained picks by default for these architectures: SDPA attention, grouped_mm experts.
     config._attn_implementation = "sdpa"
     config._experts_implementation = "grouped_mm"
@@ -255,7 +269,9 @@ def layer_times(torch, timer, device, entry, repeats=6):
     h = config.hidden_size
     out = []
     for idx in entry["layers"]:
-        layer = layer_cls(config, layer_idx=idx).to(device=device, dtype=torch.float32)
+        # Made on the device itself: a DeepSeek-V3 MoE layer at real widths is 45 GB of fp32 experts.
+        with torch.device(device):
+            layer = layer_cls(config, layer_idx=idx).to(dtype=torch.float32)
         with torch.no_grad():
             # Parameters made with torch.empty (fused experts) hold garbage until initialised.
             for p in layer.parameters():
