@@ -16,7 +16,8 @@ for (const f of files) {
   let modPath = join('bench', f);
   if (f.endsWith('.ts')) {
     const out = join(outDir, f.replace(/\.ts$/, '.mjs'));
-    await build({ entryPoints: [modPath], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+    // The engine reads files (and the model catalog) through the host Node's entry points install.
+    await build({ entryPoints: [modPath], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning', inject: ['extension/node-host/install.ts'] });
     modPath = out;
   }
   process.stderr.write(`bench: ${f} ...\n`);

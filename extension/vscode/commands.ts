@@ -32,7 +32,10 @@ export function registerCommands(ctl: PlanController, status: () => void): vscod
       const a = await planAnalysis(ctl, uri);
       if (!a) return;
       const t = a.sharded!.totals;
-      await showText(`Collectives — ${vscode.workspace.asRelativePath(a.uri)}`, `${engine().collectivesReport(a.sharded!.collectives)}\n\nper step: forward ${engine().formatTotals(t.forward)}; backward ${engine().formatTotals(t.backward)}; optimizer step ${engine().formatTotals(t.optimizer)}`);
+      const title = `Collectives — ${vscode.workspace.asRelativePath(a.uri)}`;
+      // Never "none" for a model whose layer flow is not traced: say what was not computed and why.
+      if (a.graph?.flowUnknown) return showText(title, `collectives not computed: ${a.graph.flowUnknown}`);
+      await showText(title, `${engine().collectivesReport(a.sharded!.collectives)}\n\nper step: forward ${engine().formatTotals(t.forward)}; backward ${engine().formatTotals(t.backward)}; optimizer step ${engine().formatTotals(t.optimizer)}`);
     }),
     vscode.commands.registerCommand('shardscope.pickModel', async () => {
       const items: (vscode.QuickPickItem & { ref?: string; browse?: boolean })[] = [

@@ -1,7 +1,7 @@
 // A ModelGraph from a catalog entry and configuration values: the parameter tree transformers builds,
 // with shapes evaluated from the recorded expressions and module kinds from the recorded roles.
 import type { DType, ModelGraph, ModuleKind, ModuleNode, NormalizedConfig, ParamInfo } from '../types';
-import type { CatalogArchitecture, CatalogModule, ModuleRole } from './types';
+import type { CatalogArchitecture, CatalogModule, ModuleRole, Presence } from './types';
 import { evalExpr } from './expr';
 import { LIMITS } from '../../limits';
 import { resolveConfig, lookupField, type ConfigValues } from './resolve-config';
@@ -111,7 +111,21 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
     modules.set(path, node);
     return node;
   };
+  // 4.x per-expert modules are written once with "{e}" in their paths, under a module that says how many.
+  let repeatCount: number | undefined;
+  const expand = <T extends { path?: string; name?: string }>(items: T[], key: 'path' | 'name'): T[] =>
+    items.flatMap((x) => {
+      const text = x[key] as string;
+      if (!text.includes('{e}')) return [x];
+      const owner = items.find((m) => (m as { repeat?: string }).repeat && text.startsWith(`${(m as { path: string }).path}.{e}`)) as { repeat?: string } | undefined;
+      const n = owner?.repeat ? dim(owner.repeat, text) : repeatCount;
+      if (n === undefined) throw new CatalogGraphError(`${where}: ${text} repeats per expert, but the catalog says not how many`);
+      if (n > LIMITS.experts) throw new CatalogGraphError(`${where}: ${n} experts per layer, over the limit of ${LIMITS.experts}`);
+      return Array.from({ length: n }, (_, e) => ({ ...x, [key]: text.split('{e}').join(String(e)) }));
+    });
+  const present = (x: { when?: Presence }) => !x.when || isTruthy(look(x.when.field)) === (x.when.is === 'truthy');
   const addModule = (prefix: string, m: CatalogModule, attrs?: ModuleNode['attrs']) => {
+    if (!present(m)) return;
     const path = m.path ? (prefix ? `${prefix}.${m.path}` : m.path) : prefix;
     const node = ensure(path, m.class, kindOf(m));
     node.className = m.class;
@@ -136,6 +150,8 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
     endParams.set(owner, [...(endParams.get(owner) ?? []), p]);
   }
   let variants: string[] = [];
+  const expanded = new Map<string, CatalogModule[]>();
+  const expandedParams = new Map<string, CatalogArchitecture['ends']['params']>();
   const addLayers = () => {
     if (!arch.layers || variants.length) return;
     const count = dim(arch.layers.count, 'the number of layers');
@@ -147,19 +163,24 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
       const v = arch.layers.variants[variants[i]];
       if (!v) throw new CatalogGraphError(`${where}: layer ${i} is of kind "${variants[i]}", which the catalog of transformers ${version} does not describe`);
       const prefix = `${arch.layers.path}.${i}`;
-      for (const m of v.modules) addModule(prefix, m, m.path === '' ? { layer: i, moe: v.modules.some((x) => x.role === 'moe') } : undefined);
-      for (const p of v.params) addParam(prefix, p.name, p.shape);
+      const rep = v.modules.find((m) => m.repeat && present(m));
+      repeatCount = rep?.repeat ? dim(rep.repeat, `${prefix}.${rep.path}`) : undefined;
+      const mods = expanded.get(variants[i]) ?? expanded.set(variants[i], expand(v.modules, 'path')).get(variants[i])!;
+      const prms = expandedParams.get(variants[i]) ?? expandedParams.set(variants[i], expand(v.params, 'name')).get(variants[i])!;
+      for (const m of mods) addModule(prefix, m, m.path === '' ? { layer: i, moe: v.modules.some((x) => x.role === 'moe') } : undefined);
+      // Buffers (DeepSeek's e_score_correction_bias) are in the checkpoint but are not parameters: nothing shards them.
+      for (const p of prms) if (!p.buffer && present(p)) addParam(prefix, p.name, p.shape);
     }
     if (!count) variants = [];
   };
   for (const m of arch.ends.modules) {
     addModule('', m);
-    for (const p of endParams.get(m.path) ?? []) addParam('', p.name, p.shape);
+    for (const p of endParams.get(m.path) ?? []) if (!p.buffer && present(p)) addParam('', p.name, p.shape);
     endParams.delete(m.path);
     if (arch.layers && m.path === arch.layers.path) addLayers();
   }
   addLayers();
-  for (const ps of endParams.values()) for (const p of ps) addParam('', p.name, p.shape);
+  for (const ps of endParams.values()) for (const p of ps) if (!p.buffer && present(p)) addParam('', p.name, p.shape);
   const moeLayers = variants.flatMap((v, i) => (arch.layers!.variants[v].modules.some((m) => m.role === 'moe') ? [i] : []));
   const config = normalizedFromCatalog(arch, cfg, moeLayers);
   for (const [path, node] of modules) setAttrs(node, roleOf.get(path), config);
@@ -186,6 +207,12 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
     }
   }
   return graph;
+}
+
+/** Python's truth of a config value (null, false, 0, "" and empty lists are false). */
+function isTruthy(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  return !!v;
 }
 
 /** Facts the binder reads off a module: in/out features, head sizes, packed expert weights. */

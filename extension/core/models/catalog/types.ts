@@ -19,6 +19,16 @@ export type ModuleRole =
   | 'moe' | 'router' | 'experts' | 'shared_experts' | 'shared_expert_gate'
   | 'other';
 
+/**
+ * A module or parameter that exists only for some configurations: a boolean field (attention_bias) or a
+ * field that may be null (q_lora_rank: null builds q_proj instead of q_a_proj/q_b_proj).
+ */
+export interface Presence {
+  field: string;
+  /** "truthy": present when the field is true / non-zero / non-null; "falsy": when it is false, 0 or null. */
+  is: 'truthy' | 'falsy';
+}
+
 export interface CatalogModule {
   /** Path relative to its scope: from the model root for ends ("model.embed_tokens"), from the decoder
    *  layer for a layer variant ("self_attn.q_proj"). "" is the root. */
@@ -26,6 +36,11 @@ export interface CatalogModule {
   /** The module's class name in that version ("Linear", "MixtralSparseMoeBlock", "ModuleList"). */
   class: string;
   role: ModuleRole;
+  /** Added by the generator: on a ModuleList of identical experts written once with "{e}" in the paths below
+   *  it (4.x's per-expert modules, "block_sparse_moe.experts.{e}.w1"), how many experts it holds. */
+  repeat?: DimExpr;
+  /** Built only when the configuration says so (absent: always). */
+  when?: Presence;
 }
 
 export interface CatalogParam {
@@ -34,6 +49,8 @@ export interface CatalogParam {
   shape: DimExpr[];
   /** true for buffers (persistent buffers that a checkpoint holds), absent for parameters. */
   buffer?: boolean;
+  /** Built only when the configuration says so (absent: always). */
+  when?: Presence;
 }
 
 /** One kind of decoder layer (dense, moe, linear_attention ...), relative to the layer. */
