@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync, readdi
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { startServer, launchBrowser, scratchWorkspace, ROOT } from '../../e2e/harness.mjs';
+import { plantUntrusted, plantedMarkers } from '../fixtures/untrusted/plant.mjs';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts/e2e');
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -26,32 +28,57 @@ after(async () => {
   await server?.stop();
 });
 
-test('the mocha suite passes inside the extension host', async () => {
+/** Runs a mocha suite (a test/e2e/host entry) inside the extension host of `srv` with `ws` open; its results. */
+async function hostSuite(srv, ws, entry, shot) {
   const hostDir = mkdtempSync(join(tmpdir(), 'shardscope-host-'));
-  await build({ entryPoints: [join(ROOT, 'test/e2e/host/index.ts')], outfile: join(hostDir, 'index.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], mainFields: ['module', 'main'], logLevel: 'error' });
-  const ext = join(server.home, 'extensions', readdirSync(join(server.home, 'extensions')).find((n) => n.startsWith('shardscope.shardscope-')));
-  const remote = (p) => `vscode-remote://${new URL(server.url).host}${p}`;
+  await build({ entryPoints: [join(ROOT, 'test/e2e/host', entry)], outfile: join(hostDir, 'index.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], mainFields: ['module', 'main'], logLevel: 'error' });
+  const ext = join(srv.home, 'extensions', readdirSync(join(srv.home, 'extensions')).find((n) => n.startsWith('shardscope.shardscope-')));
+  const remote = (p) => `vscode-remote://${new URL(srv.url).host}${p}`;
   const payload = JSON.stringify([['extensionDevelopmentPath', remote(ext)], ['extensionTestsPath', remote(join(hostDir, 'index.js'))]]);
   const page = await browser.context.newPage();
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+  await page.goto(`${srv.url}/?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(payload)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
-  const resultsFile = join(workspace, '.shardscope-e2e-results.json');
+  const resultsFile = join(ws, '.shardscope-e2e-results.json');
   const deadline = Date.now() + 150000;
   while (!existsSync(resultsFile)) {
     if (Date.now() > deadline) {
-      await page.screenshot({ path: join(ARTIFACTS, 'host-timeout.png') });
-      assert.fail(`no results from the extension host after 150 s; server log:\n${server.log().slice(-3000)}`);
+      await page.screenshot({ path: join(ARTIFACTS, `${shot}-timeout.png`) });
+      assert.fail(`no results from the extension host after 150 s; server log:\n${srv.log().slice(-3000)}`);
     }
     await page.waitForTimeout(250);
   }
   const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
-  await page.screenshot({ path: join(ARTIFACTS, 'host-suite.png') });
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}.png`) });
   await page.close();
   for (const r of results.results) console.log(`  ${r.state === 'passed' ? '✔' : '✖'} ${r.title}${r.error ? `\n${r.error}` : ''}`);
   assert.equal(results.failures, 0, results.results.filter((r) => r.state !== 'passed').map((r) => `${r.title}: ${r.error}`).join('\n'));
+  return results;
+}
+
+test('the mocha suite passes inside the extension host', async () => {
+  const results = await hostSuite(server, workspace, 'index.ts', 'host-suite');
   assert.ok(results.results.length >= 5, `ran ${results.results.length} tests`);
 });
 
+test('restricted mode: in a workspace that plants code, the extension host and the CLI run none of it', async () => {
+  const ws = scratchWorkspace();
+  assert.ok(plantUntrusted(ws, ROOT), 'the planted addon compiles (cc)');
+  const untrusted = await startServer({ workspace: ws, trust: true });
+  try {
+    const results = await hostSuite(untrusted, ws, 'restricted-index.ts', 'restricted-host');
+    assert.equal(results.results.length, 3, `ran ${results.results.length} tests`);
+  } finally {
+    await untrusted.stop();
+  }
+  assert.deepEqual(plantedMarkers(ws), []);
+  // The CLI from inside the folder, a relative PATH entry first (a bare python3 found through it would be the planted one).
+  const env = { ...process.env, PATH: `.:${process.env.PATH}` };
+  for (const argv of [['check', 'untrusted.shardplan.json'], ['shapes', 'untrusted.shardplan.json'], ['run', 'untrusted.shardplan.json', '--layers', '0', '--tokens', '8', '--width-scale', '16']]) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), ...argv], { cwd: ws, env, encoding: 'utf8', timeout: 120000 });
+    assert.equal(r.status, 0, `${argv.join(' ')}: ${r.stderr}${r.stdout}`);
+  }
+  assert.deepEqual(plantedMarkers(ws), []);
+});
 
 test('a user sees the squiggle and the Problems entry for a planted fault', async (t) => {
   const page = await browser.context.newPage();
