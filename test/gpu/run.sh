@@ -25,6 +25,8 @@
 # built with g++) with small sizes and PyTorch on the CPU: the plumbing, on a machine without a GPU.
 # PYTHON (default python3) is the interpreter with torch and NVIDIA's wheels, also searched for libraries.
 set -uo pipefail
+# The output folder as given, relative to where the run was started.
+[ $# -ge 1 ] && case $1 in /*) ;; *) set -- "$PWD/$1" ;; esac
 cd "$(dirname "$0")/../.."
 CARRY=test/gpu/.carry
 PY=${PYTHON:-python3}
@@ -77,19 +79,27 @@ find_node() {
   if [ -n "$n" ] && [ "$v" -ge 20 ]; then echo "node: $n $("$n" --version)"; return 0; fi
   echo "node: ${n:-none} on the PATH${n:+ (major $v)}; using the carried one"
   [ -f "$CARRY/node.xz" ] || fatal node "no node ≥ 20 on the PATH and no $CARRY/node.xz (run test/gpu/prepare.sh where node is, and carry its paths)"
-  # Outside the tree, so that a later prepare.sh never carries the 100 MB binary itself.
-  local bin="${TMPDIR:-/tmp}/shardscope-gpu-node-$(cat "$CARRY/node.version" 2>/dev/null || echo unknown)"
-  mkdir -p "$bin"
-  if [ ! -x "$bin/node" ]; then
-    # xz where it is installed, else Python's lzma (PyTorch machines always have Python).
-    { command -v xz >/dev/null && xz -dc "$CARRY/node.xz" >"$bin/node.tmp"; } ||
-      "$PY" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$CARRY/node.xz" "$bin/node.tmp" ||
-      fatal node "could not decompress $CARRY/node.xz"
-    chmod +x "$bin/node.tmp" && mv "$bin/node.tmp" "$bin/node"
-  fi
-  export PATH="$bin:$PATH"
-  node --version >/dev/null 2>&1 || fatal node "the carried node does not run here: $(node --version 2>&1 | head -1)"
-  echo "node: $bin/node $(node --version)"
+  # Outside the tree first, so that a later prepare.sh never carries the 100 MB binary itself; in the
+  # tree's ignored .node-bin/ when the temporary folder cannot run programs (noexec).
+  local version bin
+  version=$(cat "$CARRY/node.version" 2>/dev/null || echo unknown)
+  for bin in "${TMPDIR:-/tmp}/shardscope-gpu-node-$version" "$PWD/test/gpu/.node-bin"; do
+    mkdir -p "$bin" || continue
+    if [ ! -x "$bin/node" ]; then
+      # xz where it is installed, else Python's lzma (PyTorch machines always have Python).
+      { command -v xz >/dev/null && xz -dc "$CARRY/node.xz" >"$bin/node.tmp"; } ||
+        "$PY" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$CARRY/node.xz" "$bin/node.tmp" ||
+        fatal node "could not decompress $CARRY/node.xz"
+      chmod +x "$bin/node.tmp" && mv "$bin/node.tmp" "$bin/node"
+    fi
+    if "$bin/node" --version >/dev/null 2>&1; then
+      export PATH="$bin:$PATH"
+      echo "node: $bin/node $(node --version)"
+      return 0
+    fi
+    echo "node: $bin/node does not run: $("$bin/node" --version 2>&1 | head -1)"
+  done
+  fatal node "the carried node does not run here"
 }
 
 check_carried() {
