@@ -24,6 +24,8 @@
 # SHARDSCOPE_GPU_STANDIN=1 runs the same steps against the tests' stand-in CUDA library (test/native/standin,
 # built with g++) with small sizes and PyTorch on the CPU: the plumbing, on a machine without a GPU.
 # PYTHON (default python3) is the interpreter with torch and NVIDIA's wheels, also searched for libraries.
+# SHARDSCOPE_GPU_ONLY="examples bench" reruns only those steps (the others are recorded as not run);
+# SHARDSCOPE_GPU_NATIVE_FILTER=cuda/ runs only the native tests whose path holds it.
 set -uo pipefail
 # The output folder as given, relative to where the run was started.
 [ $# -ge 1 ] && case $1 in /*) ;; *) set -- "$PWD/$1" ;; esac
@@ -51,6 +53,10 @@ record() {  # name status seconds [detail]
 step() {  # name limit command...: runs it under the smaller of its limit and the time left
   local name=$1 limit=$2
   shift 2
+  if [ -n "${SHARDSCOPE_GPU_ONLY:-}" ] && [[ " $SHARDSCOPE_GPU_ONLY " != *" $name "* ]]; then
+    record "$name" "not run: left out by SHARDSCOPE_GPU_ONLY=$SHARDSCOPE_GPU_ONLY" 0
+    return
+  fi
   local left=$((DEADLINE - REPORT_RESERVE - SECONDS))
   [ "$left" -lt "$limit" ] && limit=$left
   echo "## $name ($(date -u +%T), limit ${limit}s)"
