@@ -18,10 +18,13 @@ def _names(expr):
 
 
 class Solver:
-    def __init__(self, fields, solve_rows, verify_rows, primary=None):
+    def __init__(self, fields, solve_rows, verify_rows, primary=None, divisible=False):
         """fields: names; *_rows: list of {field: int} (one dict per configuration); primary: the fields
         given to the configuration, preferred over fields it derives from them when both fit."""
         self.primary = primary
+        # sizes were multiples of every head count (the version refuses others): expressions over the same
+        # fields that then agree, such as a*b//c and a*(b//c), are equal on every configuration it accepts
+        self.divisible = divisible
         self.fields = [f for f in fields if all(isinstance(r.get(f), int) and not isinstance(r.get(f), bool) and r.get(f) > 0 for r in solve_rows + verify_rows)]
         self.solve_rows, self.verify_rows = solve_rows, verify_rows
         self.rows = solve_rows + verify_rows
@@ -85,9 +88,28 @@ class Solver:
             for f, g, h in combinations(F, 3):
                 add(f"{f}*{g}*{h}", tuple(a * b * c for a, b, c in zip(V[f], V[g], V[h])))
                 add(f"{f}+{g}+{h}", tuple(a + b + c for a, b, c in zip(V[f], V[g], V[h])))
+        elif n == 4:
+            # fused projections: (heads + 2*kv_heads) * head_dim, 2*k_heads*k_dim + v_heads*v_dim
+            S = [f for f in F if max(V[f]) <= 16]
+            quot = [(f"({h}//{k})", tuple(a // b for a, b in zip(V[h], V[k]))) for h in F for k in S if h != k]
+            terms = [(h, V[h]) for h in F] + quot
+            for f in S:
+                for g in S:
+                    if f == g:
+                        continue
+                    for c in (2,):
+                        s2 = tuple(a + c * b for a, b in zip(V[f], V[g]))
+                        for t, tv in terms:
+                            add(f"({f}+{c}*{g})*{t}", tuple(x * y for x, y in zip(s2, tv)))
+            prods = [(f"{f}*{h}", tuple(a * b for a, b in zip(V[f], V[h]))) for f in S for h in F if h != f]
+            for i, (e1, v1) in enumerate(prods):
+                for e2, v2 in prods[i + 1:]:
+                    add(f"{e1}+{e2}", tuple(a + b for a, b in zip(v1, v2)))
+                    add(f"2*{e1}+{e2}", tuple(2 * a + b for a, b in zip(v1, v2)))
+                    add(f"{e1}+2*{e2}", tuple(a + 2 * b for a, b in zip(v1, v2)))
         return out
 
-    MAX_LEVEL = 3
+    MAX_LEVEL = 4
 
     def solve(self, vec):
         """vec: the dimension's value on every row (solve rows then verify rows). Returns (expr, None) or
@@ -116,6 +138,8 @@ class Solver:
                 ambiguous = ambiguous or verified
                 continue
             unverified = unverified or near[0][0]
+        if ambiguous and self.divisible and len({frozenset(_names(e)) for e in ambiguous}) == 1:
+            return sorted(ambiguous, key=lambda e: (len(e), e))[0], None
         if ambiguous:
             return None, f"ambiguous: {', '.join(ambiguous[:4])}"
         if unverified:

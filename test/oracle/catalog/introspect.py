@@ -136,15 +136,17 @@ def sub_config_classes(cls):
     return {k: v for k, v in subs.items() if inspect.isclass(v) and issubclass(v, BaseConfig)}
 
 
-def sample_kwargs(cls, seed, extra=None, divisible=False, depth=0):
+def sample_kwargs(cls, seed, extra=None, divisible=False, depth=0, frozen=()):
     """Keyword arguments for one solving configuration: every shaping int field a fresh value; `extra`
-    (fields the class derives when absent) too."""
+    (fields the class derives when absent) too; `frozen` fields keep their defaults."""
     rng = random.Random(seed)
     used = set()
     fields = dict(int_fields(cls))
     for k in extra or ():
         fields.setdefault(k, None)
     kw = {k: varied_value(k, d, rng, used, divisible) for k, d in fields.items()}
+    for k in frozen:
+        kw.pop(k, None)
     # a padding index inside the (small) vocabulary
     d = own_fields(cls).get("pad_token_id")
     if is_int(d) and d > 0:

@@ -48,25 +48,52 @@ def split(mods, params, lp, n_layers):
         pre = f"{lp}.{i}"
         lm = [(p[len(pre) + 1:] if p != pre else "", c) for p, c in mods if p == pre or p.startswith(pre + ".")]
         lpar = [(n[len(pre) + 1:], s, b) for n, s, b in params if n.startswith(pre + ".")]
-        layers.append((lm, lpar))
+        layers.append(collapse_experts(lm, lpar))
     return (ends_m, ends_p), layers
+
+
+def collapse_experts(lm, lpar):
+    """A ModuleList of identical experts (4.x's per-expert modules) written once, its index as {e}:
+    (modules, params, {list path: expert count})."""
+    reps = {}
+    for p, c in list(lm):
+        if c != "ModuleList" or p.rsplit(".", 1)[-1] != "experts":
+            continue
+        kids = sorted({q[len(p) + 1:].split(".")[0] for q, _ in lm if q.startswith(p + ".")}, key=int)
+
+        def sub(k):
+            pre = f"{p}.{k}"
+            return ([(q[len(pre):], cc) for q, cc in lm if q == pre or q.startswith(pre + ".")],
+                    [(n[len(pre):], s, b) for n, s, b in lpar if n.startswith(pre + ".")])
+        if not kids or any(sub(k) != sub(kids[0]) for k in kids):
+            continue
+        first = f"{p}.{kids[0]}"
+        keep = lambda q: not q.startswith(p + ".") or q == first or q.startswith(first + ".")
+        rename = lambda q: (p + ".{e}" + q[len(first):]) if q == first or q.startswith(first + ".") else q
+        lm = [(rename(q), cc) for q, cc in lm if keep(q)]
+        lpar = [(rename(n), s, b) for n, s, b in lpar if keep(n)]
+        reps[p] = len(kids)
+    return lm, lpar, reps
 
 
 class RowSolvers:
     """A Solver per subset of configurations (a layer variant may be absent from some)."""
 
-    def __init__(self, rows, primary):
-        self.rows, self.cache, self.primary = rows, {}, primary
+    def __init__(self, rows, primary, frozen_values=(), divisible=False):
+        self.rows, self.cache, self.primary, self.frozen_values = rows, {}, primary, set(frozen_values)
+        self.divisible = divisible
 
     def solve(self, idx, vec):
         idx = tuple(idx)
         if len(idx) < 3:
             return None, "seen in fewer than 3 configurations"
+        if len(set(vec)) == 1 and vec[0] in self.frozen_values:
+            return None, f"constant {vec[0]}, the default of a field this version would not let vary"
         if idx not in self.cache:
             rows = [self.rows[i] for i in idx]
             ns = max(2, len(rows) - 2) if len(rows) < 6 else N_SOLVE
             fields = sorted(set.intersection(*(set(r) for r in rows)))
-            self.cache[idx] = Solver(fields, rows[:ns], rows[ns:], self.primary)
+            self.cache[idx] = Solver(fields, rows[:ns], rows[ns:], self.primary, self.divisible)
         return self.cache[idx].solve(vec)
 
 
@@ -207,85 +234,49 @@ def flat(kw):
     return out
 
 
-def configs_and_models(cls, model_cls, fields, divisible):
-    # derived fields: what the configuration computes when a field is not given
-    kwA = [introspect.sample_kwargs(cls, s, None, divisible) for s in SEEDS]
-    cfgA = [cls(**kw) for kw in kwA]
-    rowsA = [introspect.resolved_ints(c) for c in cfgA]
+def derive(kwA, rowsA):
+    """Fields a configuration computes when not given ({field: expression}, and every such field's name),
+    from configurations built without them."""
     given = set(kwA[0])
-    derived_names = sorted(k for k in set.intersection(*(set(r) for r in rowsA)) if "." not in k and k not in given)
+    common = set.intersection(*(set(r) for r in rowsA))
+    names = sorted(k for k in common if "." not in k and k not in given)
     kept = {k for k in given if all(r.get(k) == kw.get(k) for r, kw in zip(rowsA, kwA))}
-    sA = Solver(sorted(given & set.intersection(*(set(r) for r in rowsA))), rowsA[:N_SOLVE], rowsA[N_SOLVE:], kept)
+    solver = Solver(sorted(given & common), rowsA[:N_SOLVE], rowsA[N_SOLVE:], kept)
     derived = {}
-    for k in derived_names:
-        expr, _ = sA.solve([r[k] for r in rowsA])
+    for k in names:
+        expr, _ = solver.solve([r[k] for r in rowsA])
         if expr is not None and not expr.isdigit():
             derived[k] = expr
+    return derived, names
+
+
+def configs_and_models(cls, model_cls, fields, divisible, frozen=()):
+    # derived fields: what the configuration computes when a field is not given
+    kwA = [introspect.sample_kwargs(cls, s, None, divisible, frozen=frozen) for s in SEEDS]
+    cfgA = [cls(**kw) for kw in kwA]
+    rowsA = [introspect.resolved_ints(c) for c in cfgA]
+    derived, derived_names = derive(kwA, rowsA)
     settable = [k for k in derived_names if k in fields]
-    kwB = [introspect.sample_kwargs(cls, s, settable, divisible) for s in SEEDS]
+    kwB = [introspect.sample_kwargs(cls, s, settable, divisible, frozen=frozen) for s in SEEDS]
     cfgB = [cls(**kw) for kw in kwB]
     rows = [introspect.resolved_ints(c) for c in cfgB]
     models = [build(model_cls, c) for c in cfgB]
     return derived, kwB, cfgB, rows, models
 
 
-def record(cls):
-    model_cls, causal = introspect.model_class(cls)
-    if model_cls is None:
-        return None, "no model class for this configuration"
-    fields = introspect.own_fields(cls)
-    defaults_cfg = cls()
-    errors = []
-    for divisible in (False, True):
-        try:
-            got = configs_and_models(cls, model_cls, fields, divisible)
-            break
-        except Exception as e:
-            errors.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
-    else:
-        return None, " / ".join(errors)
-    derived, kwB, cfgB, rows, models = got
-    base_prefix = getattr(model_cls, "base_model_prefix", "") or ""
-    if not causal or not hasattr(models[0], base_prefix):
-        base_prefix_path = ""
-    else:
-        base_prefix_path = base_prefix
-    trees = [tree(m) for m in models]
-    # the fields given and kept as given (a configuration may overwrite a given field from others)
-    primary = set()
-    for k, v in kwB[0].items():
-        primary |= {f"{k}.{s}" for s in v} if isinstance(v, dict) else {k}
-    primary = {k for k in primary if all(r.get(k) == flat(kw).get(k) for r, kw in zip(rows, kwB))}
-    solvers = RowSolvers(rows, primary)
+def describe(trees, counts, lp, cfgs, solvers, base_prefix_path, causal):
+    """ends, layers and why the flow is not standard, from the module trees of several configurations;
+    (None, why) when a dimension is not solved or the structure is not the same in every configuration."""
+    n_rows = len(trees)
     unknown = []
-    lp = find_layers(models[0], *trees[0])
-    counts = [len(m.get_submodule(lp)) for m in models] if lp else []
     splits = [split(mo, pa, lp, n) for (mo, pa), n in zip(trees, counts or [0] * len(trees))]
-
-    # ends
     names0 = [(n, b) for n, _, b in splits[0][0][1]]
     if any([(n, b) for n, _, b in s[0][1]] != names0 for s in splits):
         return None, "the modules outside the decoder layers differ between configurations"
-    ends_params, unk = solve_params(solvers, range(len(rows)), [s[0][1] for s in splits], "")
+    ends_params, unk = solve_params(solvers, range(n_rows), [s[0][1] for s in splits], "")
     unknown += unk
     ends_modules = [{"path": p, "class": c, "role": end_role(p, c, base_prefix_path, lp, causal)} for p, c in splits[0][0][0]]
-
-    arch = {
-        "modelType": cls.model_type, "configClass": cls.__name__,
-        "causalLm": model_cls.__name__ if causal else None, "basePrefix": base_prefix,
-        "derivation": "meta-device",
-        "attributeMap": dict(getattr(cls, "attribute_map", {}) or {}),
-        "defaults": introspect.json_safe(defaults_cfg.to_dict()),
-    }
-    if derived:
-        arch["derived"] = derived
-    subs = introspect.sub_config_classes(cls)
-    text = [k for k in subs if k == "text_config"]
-    if text:
-        arch["textConfig"] = text[0]
-    arch["plans"] = plans_of(cls, model_cls, models)
-    arch["ends"] = {"modules": ends_modules, "params": ends_params}
-
+    out = {"ends": {"modules": ends_modules, "params": ends_params}}
     why_not = []
     if lp:
         # variants: layers grouped by structure, matched across configurations by structure and order
@@ -293,9 +284,9 @@ def record(cls):
         for s in splits:
             seen = {}
             ids = []
-            for lm, lpar in s[1]:
+            for lm, lpar, reps in s[1]:
                 skey = (tuple(lm), tuple((n, b) for n, _, b in lpar))
-                shapes = tuple(sh for _, sh, _ in lpar)
+                shapes = tuple(sh for _, sh, _ in lpar) + tuple(sorted(reps.items()))
                 sub = seen.setdefault(skey, [])
                 if shapes not in sub:
                     sub.append(shapes)
@@ -316,25 +307,99 @@ def record(cls):
             moe_paths = {p.rsplit(".", 1)[0] for p, _ in lm if p.endswith(".experts") or p == "experts"}
             moe_paths = {p for p in moe_paths if "." not in p} or moe_paths
             modules = [{"path": p, "class": c, "role": layer_role(p, c, moe_paths)} for p, c in lm]
+            for mod in modules:
+                if mod["path"] in insts[0][2]:
+                    expr, why = solvers.solve(idx, [i[2][mod["path"]] for i in insts])
+                    if expr is None:
+                        unknown.append(f"{vnames[k]}:{mod['path']} count: {why}")
+                    mod["repeat"] = expr
             variants[vnames[k]] = {"modules": modules, "params": params}
             w = variant_flow(modules, params)
             if w:
                 why_not.append(f"{vnames[k]} layers: {w}")
-        count, why = solvers.solve(range(len(rows)), counts)
+        count, why = solvers.solve(range(n_rows), counts)
         if count is None:
             unknown.append(f"layer count: {why}")
-        observed = [(c, [vnames[k] for k in ids]) for c, ids in zip(cfgB, per_row)]
+        observed = [(c, [vnames[k] for k in ids]) for c, ids in zip(cfgs, per_row)]
         moe_name = next((vnames[k] for k in moe_keys), None) if len(moe_keys) == 1 else None
         rule, why = find_rule(observed, moe_name)
         if rule is None:
             why_not.append(why)
         else:
-            arch["layers"] = {"path": lp, "count": count, "variants": variants, "rule": rule}
+            out["layers"] = {"path": lp, "count": count, "variants": variants, "rule": rule}
     else:
         why_not.append("no decoder layer list")
     if unknown:
         return None, "unsolved dimensions: " + "; ".join(unknown[:3]) + (f" (+{len(unknown) - 3} more)" if len(unknown) > 3 else "")
 
+    # flow
+    roles = {m["role"] for m in ends_modules}
+    owners = {p["name"].rsplit(".", 1)[0] for p in ends_params if "." in p["name"]}
+    strange = sorted(m["path"] for m in ends_modules if m["role"] == "other" and m["path"] in owners)
+    if strange:
+        why_not.insert(0, f"modules outside the decoder layers that the standard flow lacks: {', '.join(strange[:4])}")
+    if "embedding" not in roles:
+        why_not.append("no token embedding")
+    out["why_not"] = why_not
+    return out, None
+
+
+def record(cls):
+    model_cls, causal = introspect.model_class(cls)
+    if model_cls is None:
+        return None, "no model class for this configuration"
+    fields = introspect.own_fields(cls)
+    defaults_cfg = cls()
+    got, errors = None, []
+    # the version may refuse some combinations of values: sizes that head counts do not divide, then one
+    # field it will not let vary (kept at its default, and no dimension may be read as a literal equal to it)
+    attempts = [(d, ()) for d in (False, True)]
+    attempts += [(d, (f,)) for d in (False, True) for f in introspect.int_fields(cls)]
+    for divisible, frozen in attempts:
+        try:
+            got = configs_and_models(cls, model_cls, fields, divisible, frozen)
+            break
+        except Exception as e:
+            if len(errors) < 2:
+                errors.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    if got is None:
+        return None, " / ".join(errors)
+    derived, kwB, cfgB, rows, models = got
+    rows = [{k: v for k, v in r.items() if k not in frozen} for r in rows]
+    base_prefix = getattr(model_cls, "base_model_prefix", "") or ""
+    if not causal or not hasattr(models[0], base_prefix):
+        base_prefix_path = ""
+    else:
+        base_prefix_path = base_prefix
+    trees = [tree(m) for m in models]
+    # the fields given and kept as given (a configuration may overwrite a given field from others)
+    primary = set()
+    for k, v in kwB[0].items():
+        primary |= {f"{k}.{s}" for s in v} if isinstance(v, dict) else {k}
+    primary = {k for k in primary if all(r.get(k) == flat(kw).get(k) for r, kw in zip(rows, kwB))}
+    solvers = RowSolvers(rows, primary, {getattr(cfgB[0], f) for f in frozen if introspect.is_int(getattr(cfgB[0], f, None))}, divisible)
+    lp = find_layers(models[0], *trees[0])
+    counts = [len(m.get_submodule(lp)) for m in models] if lp else []
+    got, why = describe(trees, counts, lp, cfgB, solvers, base_prefix_path, causal)
+    if got is None:
+        return None, why
+    why_not = got.pop("why_not")
+    arch = {
+        "modelType": cls.model_type, "configClass": cls.__name__,
+        "causalLm": model_cls.__name__ if causal else None, "basePrefix": base_prefix,
+        "derivation": "meta-device",
+        "attributeMap": dict(getattr(cls, "attribute_map", {}) or {}),
+        "defaults": introspect.json_safe(defaults_cfg.to_dict()),
+    }
+    if derived:
+        arch["derived"] = derived
+    subs = introspect.sub_config_classes(cls)
+    text = [k for k in subs if k == "text_config"]
+    if text:
+        arch["textConfig"] = text[0]
+    arch["plans"] = plans_of(cls, model_cls, models)
+
+    arch.update(got)
     if "tie_word_embeddings" in fields or hasattr(defaults_cfg, "tie_word_embeddings"):
         pairs = tied_pairs(model_cls, cls, kwB[0])
         if pairs:
@@ -345,14 +410,6 @@ def record(cls):
     if renames:
         arch["checkpointRenames"] = renames
 
-    # flow
-    roles = {m["role"] for m in ends_modules}
-    owners = {p["name"].rsplit(".", 1)[0] for p in ends_params if "." in p["name"]}
-    strange = sorted(m["path"] for m in ends_modules if m["role"] == "other" and m["path"] in owners)
-    if strange:
-        why_not.insert(0, f"modules outside the decoder layers that the standard flow lacks: {', '.join(strange[:4])}")
-    if "embedding" not in roles:
-        why_not.append("no token embedding")
     if subs:
         why_not.insert(0, f"composite configuration ({', '.join(sorted(subs))})")
     arch["flow"] = {"standard": False, "why": "; ".join(why_not)} if why_not else {"standard": True}

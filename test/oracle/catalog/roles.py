@@ -65,6 +65,12 @@ def layer_role(path, cls, moe_paths):
         return MLP_ROLES[last]
     if len(parts) == 3 and parts[0] in moe_paths and parts[1] == "experts" and last in MLP_ROLES:
         return MLP_ROLES[last]
+    if len(parts) >= 3 and ".".join(parts[:2]) in {f"{m}.experts" for m in moe_paths} and parts[2] == "{e}":
+        # one expert of a per-expert list: the expert itself, then its projections
+        if len(parts) == 3:
+            return "other"
+        if len(parts) == 4:
+            return {"w1": "mlp_gate", "w3": "mlp_up", "w2": "mlp_down"}.get(last, MLP_ROLES.get(last, "other"))
     return "other"
 
 
