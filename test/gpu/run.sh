@@ -41,7 +41,17 @@ else export SHARDSCOPE_CUDA_REAL=1; fi
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr ' /' '__')
 out=${1:-test/gpu/results/$(date -u +%Y%m%d-%H%M)-${gpu_name:-$([ "$STANDIN" = 1 ] && echo standin || echo nogpu)}}
 mkdir -p "$out/parts"
-rm -f "$out/steps.tsv" "$out/native.tap" "$out/results.json" "$out/torch-spec.json" "$out"/parts/*.json
+left_out() { [ -n "${SHARDSCOPE_GPU_ONLY:-}" ] && [[ " $SHARDSCOPE_GPU_ONLY " != *" $1 "* ]]; }
+if [ -n "${SHARDSCOPE_GPU_ONLY:-}" ] && [ -f "$out/steps.tsv" ]; then
+  # A rerun into the same folder keeps what the steps left out gave before (their parts and status).
+  while IFS=$'\t' read -r name rest; do
+    case $name in node | carried | multi-gpu) ;; *) left_out "$name" && printf '%s\t%s\n' "$name" "$rest" ;; esac
+  done <"$out/steps.tsv" >"$out/steps.tsv.kept"
+  mv "$out/steps.tsv.kept" "$out/steps.tsv"
+  rm -f "$out/results.json"
+else
+  rm -f "$out/steps.tsv" "$out/native.tap" "$out/results.json" "$out/torch-spec.json" "$out"/parts/*.json
+fi
 DEADLINE=${SHARDSCOPE_GPU_DEADLINE_S:-540}
 REPORT_RESERVE=20
 
@@ -53,8 +63,8 @@ record() {  # name status seconds [detail]
 step() {  # name limit command...: runs it under the smaller of its limit and the time left
   local name=$1 limit=$2
   shift 2
-  if [ -n "${SHARDSCOPE_GPU_ONLY:-}" ] && [[ " $SHARDSCOPE_GPU_ONLY " != *" $name "* ]]; then
-    record "$name" "not run: left out by SHARDSCOPE_GPU_ONLY=$SHARDSCOPE_GPU_ONLY" 0
+  if left_out "$name"; then
+    grep -q "^$name"$'\t' "$out/steps.tsv" 2>/dev/null || record "$name" "not run: left out by SHARDSCOPE_GPU_ONLY=$SHARDSCOPE_GPU_ONLY" 0
     return
   fi
   local left=$((DEADLINE - REPORT_RESERVE - SECONDS))
@@ -176,7 +186,8 @@ run_all() {
   timeout 60 node "$CARRY/scripts/report.js" "$out"
 }
 
-run_all 2>&1 | tee "$out/run.log"
+# A rerun of some steps adds to the earlier log.
+run_all 2>&1 | tee ${SHARDSCOPE_GPU_ONLY:+-a} "$out/run.log"
 status=${PIPESTATUS[0]}
 echo "exit $status; log: $out/run.log, results: $out/results.json" | tee -a "$out/run.log"
 exit "$status"
