@@ -2,12 +2,14 @@
 // The same engine as the editor (analyzeDocument), so a file checks the same in both places.
 import { register } from './commands';
 import { flag, optString, UsageError } from './args';
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputText, tryReadInputText } from '../core/host/files';
 import { resolve } from 'node:path';
 import { parseMesh } from '../core/sharding';
 import { loadModel } from '../core/models';
 import { analyzeDocument, type EditingContext } from '../core/editing';
 import { lineColumn } from '../core/util/json';
+import { oneLine } from '../core/input-error';
 
 export interface CheckDiagnostic {
   file: string;
@@ -29,18 +31,12 @@ export interface CheckOptions {
   gpuMemoryGiB?: number;
 }
 
-const readFile = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
+/** The files a plan's checks read beside it (a nearby config.json), bounded like every input. */
+const readFile = (path: string) => tryReadInputText(path, 'config');
 
 /** Check one plan file: *.shardplan.json, a config.json with plan keys, or Python. Lines and columns 1-based. */
 export function checkFile(file: string, opts: CheckOptions = {}): CheckDiagnostic[] {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file}: no such file`);
-  const text = readFileSync(file, 'utf8');
+  const text = readInputText(file, 'plan');
   const ctx: EditingContext = { readFile, meshOverride: opts.mesh, modelOverride: opts.model, transformersVersion: opts.transformers, gpuMemoryGiB: opts.gpuMemoryGiB };
   const analysis = analyzeDocument(file, text, ctx);
   return analysis.diagnostics
@@ -79,7 +75,7 @@ register({
     for (const f of args.positional) all.push(...checkFile(f, opts));
     if (flag(args, 'json')) io.out(JSON.stringify({ diagnostics: all }));
     else {
-      for (const d of all) io.out(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}`);
+      for (const d of all) io.out(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${oneLine(d.message)}`);
       const errors = all.filter((d) => d.severity === 'error').length;
       io.out(`${errors} error(s), ${all.filter((d) => d.severity === 'warning').length} warning(s) in ${args.positional.length} file(s)`);
     }

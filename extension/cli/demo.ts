@@ -41,13 +41,28 @@ function layerCollectiveLines(list: ScheduledCollective[]): string[] {
   return out;
 }
 
-function findPlans(dir: string): string[] {
+/** How far the examples walk goes: symbolic links are not followed, and a folder tree this big is no examples folder. */
+const MAX_DEPTH = 8;
+const MAX_ENTRIES = 20000;
+
+function findPlans(root: string): string[] {
   const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...findPlans(p));
-    else if (name.endsWith('.shardplan.json')) out.push(p);
-  }
+  let seen = 0;
+  const walk = (dir: string, depth: number): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch {
+      return; // an unreadable folder holds no examples we can show
+    }
+    for (const e of entries) {
+      if (++seen > MAX_ENTRIES) throw new UsageError(`${root}: more than ${MAX_ENTRIES} files and folders, not a folder of examples`);
+      const p = join(dir, e.name);
+      if (e.isDirectory() && depth < MAX_DEPTH) walk(p, depth + 1);
+      else if (e.isFile() && e.name.endsWith('.shardplan.json')) out.push(p);
+    }
+  };
+  walk(root, 0);
   return out;
 }
 

@@ -5,6 +5,17 @@ import { isInputFailure } from './input-failure';
 import { oneLine } from '../core/input-error';
 import './registry';
 
+/**
+ * An input error whose class carries no position (model, mesh and binding errors) is placed at the start
+ * of the file it names first, else of the command's input: every input error reads file:line:col.
+ */
+function locatedAtFile(msg: string, input: string | undefined): string {
+  if (/^\S+:\d+:\d+: /.test(msg)) return msg;
+  const named = /^([^\s:]*[/.][^\s:]*): /.exec(msg);
+  if (named && !named[1].startsWith('--')) return `${named[1]}:1:1: ${msg.slice(named[0].length)}`;
+  return input ? `${input}:1:1: ${msg}` : msg;
+}
+
 /** Exit code of a failure of ours (not the input's): the user is asked to report it. */
 export const INTERNAL_ERROR_EXIT = 3;
 
@@ -13,6 +24,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   if (!name || name === '--help' || name === 'help') {
     io.out('usage: shardscope <command> [options]\n');
     for (const c of commands) io.out(`  ${c.name.padEnd(10)} ${c.summary}`);
+    if (!name) io.err('shardscope: give a command (listed above)');
     return name ? 0 : 2;
   }
   const cmd = commands.find((c) => c.name === name);
@@ -37,7 +49,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     const failure = isInputFailure(e);
     if (failure === 'located') io.err(msg);
-    else if (failure === 'unlocated') io.err(`shardscope ${name}: ${msg}`);
+    else if (failure === 'unlocated') io.err(`shardscope ${name}: ${locatedAtFile(msg, inputs[0])}`);
     else io.err(`shardscope ${name}: internal error, please report: ${msg} (input: ${oneLine(inputs.join(' ')) || 'none'}; SHARDSCOPE_DEBUG=1 shows the stack)`);
     if (process.env.SHARDSCOPE_DEBUG && e instanceof Error) io.err(e.stack ?? '');
     return failure ? 2 : INTERNAL_ERROR_EXIT;

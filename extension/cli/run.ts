@@ -1,6 +1,7 @@
 // shardscope run: rehearse a plan on the CPU rank threads (or GPUs), check its numbers against the
 // unsharded reference, print the verdict and a per-collective summary, optionally write the trace.
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { hostFiles, readInputText } from '../core/host/files';
 import { register } from './commands';
 import { UsageError, optString, flag, type ParsedArgs } from './args';
 import { rehearse, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
@@ -15,13 +16,8 @@ import { rehearsalLimitProblem } from '../core/limit-checks';
 function calibrationOpt(args: ParsedArgs, backend: 'cpu' | 'cuda', ranks: number | undefined): { model: CostModel; note: string } | undefined {
   const file = optString(args, 'calibration');
   if (file === undefined) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UsageError(`${file}: no such file (write one with shardscope calibrate --out ${file})`);
-  }
-  const c = readCalibration(text, file);
+  if (!hostFiles().stat(file)) throw new UsageError(`${file}: no such file (write one with shardscope calibrate --out ${file})`);
+  const c = readCalibration(readInputText(file, 'calibration'), file);
   const fits = c.fits.map((f) => `${f.op} on ${f.ranks} ranks: ${f.busGBps.toFixed(2)} GB/s, α ${f.alphaUs.toFixed(1)} µs`).join('; ');
   return { model: applyCalibration(defaultCostModel(backend), c, ranks), note: `collectives predicted from ${file} (${fits})` };
 }

@@ -1,6 +1,7 @@
 // Shared by shapes, comms, check and demo: resolve model, mesh and plan from the command line or a
 // *.shardplan.json, and bind them.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputText } from '../core/host/files';
 import { dirname, resolve } from 'node:path';
 import { UsageError, optString, type ParsedArgs } from './args';
 import { loadModel, ModelLoadError, findPreset, PRESETS } from '../core/models';
@@ -12,6 +13,7 @@ import type { PlanDocument } from '../core/plan';
 import { bindPlan, planInputsFromDocument, autoPlanInputs, BindError, type PlanInput } from '../core/analysis';
 import type { ShardedModel } from '../core/analysis';
 import { LocatedError, lineColumn } from '../core/util/json';
+import { InputError } from '../core/input-error';
 import { detectGeneration } from '../core/styles';
 
 export interface Bound {
@@ -24,14 +26,9 @@ export interface Bound {
   sharded: ShardedModel;
 }
 
-function readText(path: string): string {
-  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
-  return readFileSync(path, 'utf8');
-}
-
 /** Load a plan file; syntax errors become one located line. */
 export function readPlanDocument(path: string): { doc: PlanDocument; text: string } {
-  const text = readText(path);
+  const text = readInputText(path, 'plan');
   const doc = parsePlanSource(path, text);
   const syntax = doc.diagnostics.find((d) => d.severity === 'error' && d.code.startsWith('SS00'));
   if (syntax) {
@@ -41,6 +38,17 @@ export function readPlanDocument(path: string): { doc: PlanDocument; text: strin
   return { doc, text };
 }
 
+/** The plan's model; a model that cannot be loaded is located at the plan's "model" value. */
+function modelOfPlan(doc: PlanDocument, file: string, text: string, opts: { transformers?: string }): ModelGraph {
+  try {
+    return loadModel(doc.model!.ref, dirname(resolve(file)), opts);
+  } catch (e) {
+    if (!(e instanceof ModelLoadError)) throw e;
+    const { line, column } = lineColumn(text, doc.model!.range?.start ?? 0);
+    throw new InputError(file, line, column, `"model": ${e.message}`);
+  }
+}
+
 export function loadBound(args: ParsedArgs): Bound {
   const target = args.positional[0];
   if (!target) throw new UsageError('give a config.json, a checkpoint folder, a preset name or a *.shardplan.json');
@@ -48,11 +56,11 @@ export function loadBound(args: ParsedArgs): Bound {
   const transformers = optString(args, 'transformers');
   const modelOpts = { transformers };
   const generation = transformers ? detectGeneration([], { transformersVersion: transformers }) : undefined;
+  let doc: PlanDocument | undefined;
+  let planFile: string | undefined;
+  let planText: string | undefined;
   try {
     let graph: ModelGraph;
-    let doc: PlanDocument | undefined;
-    let planFile: string | undefined;
-    let planText: string | undefined;
     let mesh: DeviceMesh | undefined;
     if (/\.shardplan\.json$/i.test(target)) {
       const r = readPlanDocument(target);
@@ -60,7 +68,7 @@ export function loadBound(args: ParsedArgs): Bound {
       planFile = target;
       planText = r.text;
       if (!doc.model) throw new UsageError(`${target}: no "model" (a config.json path, a checkpoint folder, a preset name or an inline config)`);
-      graph = loadModel(doc.model.ref, dirname(resolve(target)), modelOpts);
+      graph = modelOfPlan(doc, target, r.text, modelOpts);
       if (doc.mesh) mesh = meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size])));
     } else {
       if (!existsSync(target) && !findPreset(target)) throw new UsageError(`${target}: no such file, folder or preset (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
@@ -91,6 +99,11 @@ export function loadBound(args: ParsedArgs): Bound {
     });
     return { graph, mesh, plans, doc, planFile, planText, sharded };
   } catch (e) {
+    // A plan that cannot be bound on its mesh: located at the plan file's mesh (or its start).
+    if (e instanceof BindError && planFile && planText !== undefined) {
+      const { line, column } = lineColumn(planText, doc?.mesh?.range?.start ?? 0);
+      throw new InputError(planFile, line, column, e.message);
+    }
     if (e instanceof ModelLoadError || e instanceof MeshSyntaxError || e instanceof BindError || e instanceof LocatedError) throw new UsageError(e.message);
     throw e;
   }

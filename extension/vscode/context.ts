@@ -1,6 +1,8 @@
 // The editing context from VS Code settings and the status bar's choice; files are read from disk.
 import * as vscode from 'vscode';
-import { readFileSync } from 'node:fs';
+// The extension's own bundle reads plan-side files through the engine's host interface too.
+import '../node-host/install';
+import { tryReadInputText } from '../core/host/files';
 import type { EditingContext } from '../core/editing';
 import type { Generation } from '../core/styles';
 
@@ -23,13 +25,8 @@ export function editingContext(choices: Choices, allowPath?: EditingContext['all
     gpuMemoryGiB: cfg.get<number>('gpuMemoryGiB') || undefined,
     seqLen: cfg.get<number>('seqLen') || undefined,
     allowPath,
-    readFile: (path) => {
-      try {
-        return readFileSync(path, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
+    // Through the engine's bounded reader: a FIFO or device named config.json must not block the extension host.
+    readFile: (path) => tryReadInputText(path, 'config'),
   };
 }
 

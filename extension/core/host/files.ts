@@ -14,6 +14,7 @@
 //   readInputText(path, kind) / readInputBytes(path, kind)
 //                                               a whole input of a kind of LIMITS.fileBytes (config, plan, trace, ...),
 //                                               size limit checked before reading
+//   tryReadInputText(path, kind)                the same, undefined where the host refuses the file
 // Every refusal is a HostFileError (an InputError located at path:1:1, one line): no such file, a folder,
 // not a regular file (devices, FIFOs and sockets are never opened for reading, so they cannot block), over the limit.
 import { InputError } from '../input-error';
@@ -83,4 +84,14 @@ const utf8 = new TextDecoder('utf-8');
 
 export function readInputText(path: string, kind: FileKind): string {
   return utf8.decode(readInputBytes(path, kind));
+}
+
+/** readInputText, or undefined where the host refuses the file (absent, a folder, special, too large). */
+export function tryReadInputText(path: string, kind: FileKind): string | undefined {
+  try {
+    return readInputText(path, kind);
+  } catch (e) {
+    if (e instanceof HostFileError) return undefined;
+    throw e;
+  }
 }

@@ -1,6 +1,8 @@
 // config.json → NormalizedConfig, honouring each architecture's attribute_map aliases and defaults.
 import type { DType, NormalizedConfig } from './types';
 import { ARCHITECTURES, type Architecture } from './architectures';
+import { asNumber } from '../util/coerce';
+import { configLimitProblems } from '../limit-checks';
 
 export class ModelConfigError extends Error {}
 
@@ -57,6 +59,8 @@ export function configValue(raw: Record<string, unknown>, name: string): unknown
 }
 
 export function normalizeConfig(raw: Record<string, unknown>, where = 'config.json'): NormalizedConfig {
+  const over = configLimitProblems(raw)[0];
+  if (over) throw new ModelConfigError(`${where}: ${over.message}`);
   const arch = architectureOf(raw);
   const { get, num, optNum } = getter(raw, arch, where);
   const modelType = typeof raw.model_type === 'string' ? raw.model_type : 'unknown';
@@ -64,7 +68,8 @@ export function normalizeConfig(raw: Record<string, unknown>, where = 'config.js
   const numHeads = num('num_attention_heads');
   const numKvHeads = optNum('num_key_value_heads') ?? numHeads;
   const numLayers = num('num_hidden_layers');
-  const dtypeName = String(get('dtype') ?? get('torch_dtype') ?? 'bfloat16');
+  const dtypeValue = get('dtype') ?? get('torch_dtype');
+  const dtypeName = typeof dtypeValue === 'string' ? dtypeValue : 'bfloat16'; // any other JSON value (an object, a number) is no dtype
   const cfg: NormalizedConfig = {
     modelType,
     hiddenSize,
@@ -106,13 +111,14 @@ export function normalizeConfig(raw: Record<string, unknown>, where = 'config.js
 function moeLayers(modelType: string, numLayers: number, get: (n: string) => unknown): number[] {
   const all = Array.from({ length: numLayers }, (_, i) => i);
   if (modelType === 'qwen3_moe') {
-    const step = Number(get('decoder_sparse_step') ?? 1);
-    const dense = new Set((get('mlp_only_layers') as number[] | undefined) ?? []);
+    const step = asNumber(get('decoder_sparse_step') ?? 1);
+    const only = get('mlp_only_layers');
+    const dense = new Set(Array.isArray(only) ? only : []);
     return all.filter((i) => !dense.has(i) && step > 0 && (i + 1) % step === 0);
   }
   if (modelType === 'deepseek_v3') {
-    const k = Number(get('first_k_dense_replace') ?? 0);
-    const freq = Number(get('moe_layer_freq') ?? 1);
+    const k = asNumber(get('first_k_dense_replace') ?? 0);
+    const freq = asNumber(get('moe_layer_freq') ?? 1);
     return all.filter((i) => i >= k && i % freq === 0);
   }
   return all;

@@ -132,7 +132,8 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   try {
     graph = opts.model ?? loadModel(doc.model!.ref, dirname(resolve(src.uri)));
   } catch (e) {
-    throw new RehearsalError(`${src.uri}: ${(e as Error).message}`);
+    const { line, column } = lineColumn(src.text, doc.model?.range?.start ?? 0);
+    throw new RehearsalError(`${src.uri}:${line}:${column}: "model": ${(e as Error).message}`);
   }
   // The mesh: its tensor-parallel group is what runs; other dims (data parallel) repeat it.
   const dims = doc.mesh?.dims ?? opts.mesh?.dims ?? [{ name: 'tp', size: 1 }];

@@ -1,6 +1,8 @@
 // Our trace JSON (DESIGN.md, Formats → Trace JSON): Chrome trace events, pid = rank, tid = lane.
 // Perfetto and chrome://tracing open it as it is.
 import type { EventCategory, Trace, TraceEvent, TraceMeta } from './types';
+import { asText, asNumber } from '../util/coerce';
+import { oneLine } from '../input-error';
 
 export interface ChromeTraceEvent {
   ph: string;
@@ -69,9 +71,9 @@ export class ChromeTraceBuilder {
   event(raw: unknown): void {
     const e = raw as ChromeTraceEvent;
     if (!e || typeof e !== 'object') return;
-    const pid = Number(e.pid);
+    const pid = asNumber(e.pid);
     if (e.ph === 'M') {
-      if (e.name === 'thread_name') this.laneNames.set(`${pid}:${String(e.tid)}`, String(e.args?.name ?? e.tid));
+      if (e.name === 'thread_name') this.laneNames.set(`${pid}:${asText(e.tid)}`, asText(e.args?.name ?? e.tid));
       if (e.name === 'process_name' && Number.isFinite(pid)) this.rankSet.add(pid);
       return;
     }
@@ -80,17 +82,17 @@ export class ChromeTraceBuilder {
     const a = e.args ?? {};
     const cat = CATS.includes(e.cat as EventCategory) ? (e.cat as EventCategory) : 'other';
     const ev: TraceEvent = {
-      rank: pid, lane: String(e.tid), name: String(e.name), cat, ts: e.ts, dur: typeof e.dur === 'number' ? e.dur : 0,
+      rank: pid, lane: asText(e.tid), name: asText(e.name), cat, ts: e.ts, dur: typeof e.dur === 'number' ? e.dur : 0,
       source: a.source === 'predicted' ? 'predicted' : 'measured',
     };
-    if (typeof a.op === 'string') ev.op = a.op;
+    if (typeof a.op === 'string') ev.op = oneLine(a.op); // printed in tables: no line breaks from the file
     if (typeof a.bytes === 'number') ev.bytes = a.bytes;
     if (Array.isArray(a.group)) ev.group = a.group.map(Number);
     if (typeof a.seq === 'number') ev.seq = a.seq;
     if (a.entry && typeof a.entry === 'object' && typeof (a.entry as { key?: unknown }).key === 'string') ev.entry = a.entry as TraceEvent['entry'];
     if (typeof a.layer === 'number') ev.layer = a.layer;
     if (a.pass === 'forward' || a.pass === 'backward') ev.pass = a.pass;
-    if (a.comm_id !== undefined) ev.commId = String(a.comm_id);
+    if (a.comm_id !== undefined) ev.commId = asText(a.comm_id);
     this.events.push(ev);
   }
 
@@ -98,7 +100,7 @@ export class ChromeTraceBuilder {
     for (const ev of this.events) ev.lane = this.laneNames.get(`${ev.rank}:${ev.lane}`) ?? ev.lane;
     this.events.sort((a, b) => a.rank - b.rank || a.ts - b.ts);
     return {
-      meta: { version: String(this.meta.version ?? '1'), ...this.meta, origin: 'shardscope' },
+      meta: { version: asText(this.meta.version ?? '1'), ...this.meta, origin: 'shardscope' },
       ranks: [...this.rankSet].sort((a, b) => a - b),
       events: this.events,
     };

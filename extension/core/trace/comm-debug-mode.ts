@@ -5,6 +5,7 @@
 // Flattened here to one row per module, depth first.
 import type { CommDebugModule } from './types';
 import { canonicalOp } from './ops';
+import { asText, asNumber } from '../util/coerce';
 
 type Obj = Record<string, unknown>;
 
@@ -25,7 +26,7 @@ export function commDebugOp(name: string): string {
 function counts(v: unknown): Record<string, number> {
   const out: Record<string, number> = {};
   const add = (name: unknown, n: unknown): void => {
-    const k = Number(n);
+    const k = asNumber(n);
     if (typeof name !== 'string' || !Number.isFinite(k)) return;
     const op = commDebugOp(name);
     out[op] = (out[op] ?? 0) + k;
@@ -52,7 +53,7 @@ function moduleType(v: unknown): string | undefined {
 function parameters(v: unknown): { name: string; placements: string }[] | undefined {
   if (!Array.isArray(v) || !v.length) return undefined;
   const out: { name: string; placements: string }[] = [];
-  for (const x of v) if (Array.isArray(x) && typeof x[0] === 'string') out.push({ name: x[0], placements: String(x[1] ?? '') });
+  for (const x of v) if (Array.isArray(x) && typeof x[0] === 'string') out.push({ name: x[0], placements: asText(x[1] ?? '') });
   return out.length ? out : undefined;
 }
 
@@ -66,7 +67,7 @@ export function commDebugModules(root: unknown): CommDebugModule[] {
   while (todo.length) {
     const { node, depth } = todo.pop()!;
     const m: CommDebugModule = {
-      fqn: String(node.fqn),
+      fqn: asText(node.fqn),
       depth,
       forward: counts(node.collectives_forward),
       backward: counts(node.collectives_backward),

@@ -5,6 +5,7 @@
 // (in `pg_status` or an entry): a rank outside a group never creates it.
 import type { FlightRecord, HangFinding, HangReport } from './types';
 import { canonicalOp, parseRankList } from './ops';
+import { asText, asNumber } from '../util/coerce';
 
 type Obj = Record<string, unknown>;
 
@@ -27,9 +28,9 @@ export function flightRecords(dump: Obj, fallbackRank: number): { rank: number; 
   const pgs = new Set<string>(Object.keys((dump.pg_status ?? {}) as Obj));
   for (const [k, v] of Object.entries((dump.pg_status ?? {}) as Obj)) {
     // JSON dumps write these as strings, pickles as ints
-    const n = Number((v as Obj)?.last_enqueued_collective);
+    const n = asNumber((v as Obj)?.last_enqueued_collective);
     if (Number.isFinite(n)) lastEnqueued.set(k, n);
-    const c = Number((v as Obj)?.last_completed_collective);
+    const c = asNumber((v as Obj)?.last_completed_collective);
     if (Number.isFinite(c)) lastCompleted.set(k, c);
   }
   const records: FlightRecord[] = [];
@@ -37,17 +38,17 @@ export function flightRecords(dump: Obj, fallbackRank: number): { rank: number; 
     const e = raw as Obj;
     if (!e || e.is_p2p === true) continue;
     const pgField = e.process_group;
-    const pg = Array.isArray(pgField) ? String(pgField[0]) : String(e.pg_id ?? pgField ?? '0');
-    const pgDesc = Array.isArray(pgField) ? String(pgField[1]) : undefined;
-    const seq = Number(e.collective_seq_id);
+    const pg = Array.isArray(pgField) ? asText(pgField[0]) : asText(e.pg_id ?? pgField ?? '0');
+    const pgDesc = Array.isArray(pgField) ? asText(pgField[1]) : undefined;
+    const seq = asNumber(e.collective_seq_id);
     if (!Number.isFinite(seq)) continue;
     pgs.add(pg);
-    const created = Number(e.time_created_ns);
+    const created = asNumber(e.time_created_ns);
     records.push({
       rank, pg, pgDesc, seq,
-      op: canonicalOp(String(e.profiling_name ?? 'unknown')),
+      op: canonicalOp(asText(e.profiling_name ?? 'unknown')),
       // gloo leaves every entry "scheduled": the group's last completed sequence number says more
-      state: seq <= (lastCompleted.get(pg) ?? -Infinity) ? 'completed' : String(e.state ?? 'scheduled'),
+      state: seq <= (lastCompleted.get(pg) ?? -Infinity) ? 'completed' : asText(e.state ?? 'scheduled'),
       inputSizes: Array.isArray(e.input_sizes) ? (e.input_sizes as number[][]) : undefined,
       frames: Array.isArray(e.frames) ? (e.frames as FlightRecord['frames']) : undefined,
       ...(Number.isFinite(created) && created > 0 ? { timeCreatedNs: created } : {}),

@@ -4,6 +4,7 @@
 import type { Trace, TraceEvent, TraceExtras } from './types';
 import { canonicalOp, collectiveBytes, isCommKernel, opFromKernel, parseRankList } from './ops';
 import { pushAll } from '../util/arrays';
+import { asText, asNumber } from '../util/coerce';
 
 type Args = Record<string, unknown>;
 
@@ -40,7 +41,7 @@ export class KinetoRankBuilder {
 
   private lane(stream: unknown): string {
     let l = this.lanes.get(stream);
-    if (l === undefined) this.lanes.set(stream, (l = `stream ${String(stream)}`));
+    if (l === undefined) this.lanes.set(stream, (l = `stream ${asText(stream)}`));
     return l;
   }
 
@@ -72,7 +73,7 @@ export class KinetoRankBuilder {
       const id = e.args['External id'];
       if (id !== undefined) this.comms.set(id, e.args);
     } else if (cat === 'user_annotation' && name.startsWith('ProfilerStep#')) {
-      this.steps.push({ step: Number(name.slice('ProfilerStep#'.length)), ts: e.ts, dur });
+      this.steps.push({ step: asNumber(name.slice('ProfilerStep#'.length)), ts: e.ts, dur });
     }
   }
 
@@ -82,7 +83,7 @@ export class KinetoRankBuilder {
     if (info && typeof info.rank === 'number') return info.rank;
     const base = this.path.split(/[\\/]/).pop() ?? '';
     const m = /rank[-_]?(\d+)/i.exec(base) ?? /worker[-_]?(\d+)/i.exec(base);
-    return m ? Number(m[1]) : fallback;
+    return m ? asNumber(m[1]) : fallback;
   }
 
   /** Start of the earliest kept event in absolute nanoseconds (baseTimeNanoseconds + ts, or absolute-epoch ts). */
@@ -90,32 +91,31 @@ export class KinetoRankBuilder {
     let min = Infinity;
     for (const p of this.pending) if (p.ev.ts < min) min = p.ev.ts;
     for (const s of this.steps) if (s.ts < min) min = s.ts;
-    if (!Number.isFinite(min)) min = 0;
-    return this.baseNs() + BigInt(Math.floor(min * 1000));
+    const ns = Math.floor(min * 1000);
+    return this.baseNs() + (Number.isFinite(ns) ? BigInt(ns) : 0n);
   }
 
   private baseNs(): bigint {
-    if (this.baseRaw) return BigInt(this.baseRaw);
+    // Every digit of an integer from the raw text; anything else (a fraction, an exponent, Infinity) as the nearest integer, or 0.
+    if (this.baseRaw && /^-?\d+$/.test(this.baseRaw.trim())) return BigInt(this.baseRaw.trim());
     const b = this.top.baseTimeNanoseconds;
-    if (typeof b === 'number' || typeof b === 'string') {
-      try { return BigInt(typeof b === 'number' ? Math.round(b) : b); } catch { return 0n; }
-    }
-    return 0n;
+    const n = typeof b === 'number' ? Math.round(b) : typeof b === 'string' && /^-?\d+$/.test(b.trim()) ? b.trim() : undefined;
+    return n !== undefined && (typeof n === 'string' || Number.isFinite(n)) ? BigInt(n) : 0n;
   }
 
   private pgRanks(pgName: string | undefined): number[] | undefined {
     const info = this.top.distributedInfo as { pg_config?: unknown } | undefined;
     const cfg = info?.pg_config;
     if (!pgName || !Array.isArray(cfg)) return undefined;
-    const pg = cfg.find((c) => c && String((c as Args).pg_name) === pgName) as Args | undefined;
+    const pg = cfg.find((c) => c && asText((c as Args).pg_name) === pgName) as Args | undefined;
     return pg ? parseRankList(pg.ranks) : undefined;
   }
 
   /** The events, shifted so that `globalOriginNs` is time 0, stamped with the rank. */
   finish(rank: number, globalOriginNs: bigint): { events: TraceEvent[]; steps: NonNullable<TraceExtras['steps']>; pgNames: (string | undefined)[]; worldSize?: number } {
     const origin = this.originNs();
-    const offsetUs = Number(origin - globalOriginNs) / 1000;
-    const localMinUs = Number(origin - this.baseNs()) / 1000;
+    const offsetUs = asNumber(origin - globalOriginNs) / 1000;
+    const localMinUs = asNumber(origin - this.baseNs()) / 1000;
     const shift = offsetUs - localMinUs;
     const events: TraceEvent[] = [];
     const pgNames: (string | undefined)[] = [];
@@ -128,12 +128,12 @@ export class KinetoRankBuilder {
         const a = p.args && p.args['Collective name'] !== undefined ? p.args : this.comms.get(p.args?.['External id']) ?? p.args ?? {};
         const cname = a['Collective name'];
         ev.op = typeof cname === 'string' ? canonicalOp(cname) : opFromKernel(ev.name);
-        const inE = Number(a['In msg nelems'] ?? 0), outE = Number(a['Out msg nelems'] ?? 0);
+        const inE = asNumber(a['In msg nelems'] ?? 0), outE = asNumber(a['Out msg nelems'] ?? 0);
         ev.bytes = collectiveBytes(ev.op, a.dtype as string | undefined, inE, outE);
-        pg = a['Process Group Name'] !== undefined ? String(a['Process Group Name']) : undefined;
+        pg = a['Process Group Name'] !== undefined ? asText(a['Process Group Name']) : undefined;
         ev.group = parseRankList(a['Process Group Ranks']) ?? this.pgRanks(pg);
-        if (a['Seq'] !== undefined && Number.isFinite(Number(a['Seq']))) ev.seq = Number(a['Seq']);
-        if (a['Comms Id'] !== undefined) ev.commId = String(a['Comms Id']);
+        if (a['Seq'] !== undefined && Number.isFinite(asNumber(a['Seq']))) ev.seq = asNumber(a['Seq']);
+        if (a['Comms Id'] !== undefined) ev.commId = asText(a['Comms Id']);
       }
       events.push(ev);
       pgNames.push(pg);

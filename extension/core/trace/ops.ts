@@ -56,8 +56,8 @@ const DTYPE_BYTES: Record<string, number> = {
 };
 
 /** Element size of a c10d dtype name (`Float`, `BFloat16`, `Long`); 0 when unknown. */
-export function dtypeSize(dtype: string | undefined): number {
-  return dtype ? DTYPE_BYTES[dtype.toLowerCase()] ?? 0 : 0;
+export function dtypeSize(dtype: unknown): number {
+  return typeof dtype === 'string' ? DTYPE_BYTES[dtype.toLowerCase()] ?? 0 : 0;
 }
 
 /** nccl-tests S bytes from c10d element counts: all_gather counts its output, the rest their input. */
