@@ -111,6 +111,11 @@ class Solver:
 
     MAX_LEVEL = 4
 
+    def _one_of(self, exprs):
+        if self.divisible and len({frozenset(_names(e)) for e in exprs}) == 1:
+            return sorted(exprs, key=lambda e: (len(e), e))[0], None
+        return None, f"ambiguous: {', '.join(exprs[:4])}"
+
     def solve(self, vec):
         """vec: the dimension's value on every row (solve rows then verify rows). Returns (expr, None) or
         (None, why)."""
@@ -130,7 +135,7 @@ class Solver:
                 if len(given) == 1 and (len(verified) == 1 or ambiguous is None):
                     return given[0], None
                 if len(given) > 1:
-                    return None, f"ambiguous: {', '.join(given[:4])}"
+                    return self._one_of(given)
             if len(verified) == 1 and ambiguous is None:
                 return verified[0], None
             if verified:
@@ -138,10 +143,8 @@ class Solver:
                 ambiguous = ambiguous or verified
                 continue
             unverified = unverified or near[0][0]
-        if ambiguous and self.divisible and len({frozenset(_names(e)) for e in ambiguous}) == 1:
-            return sorted(ambiguous, key=lambda e: (len(e), e))[0], None
         if ambiguous:
-            return None, f"ambiguous: {', '.join(ambiguous[:4])}"
+            return self._one_of(ambiguous)
         if unverified:
             return None, f"{unverified} fits the solving configurations but not the verifying ones"
         return None, f"no expression of the configuration fields gives {list(vec)}"

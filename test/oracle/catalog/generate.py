@@ -51,10 +51,14 @@ def write_catalog(out, version, torch_version, archs, skipped):
 
 def summary(version, archs, skipped):
     std = sum(1 for a in archs.values() if a["flow"]["standard"])
+    partial = {k: a["partial"] for k, a in archs.items() if "partial" in a}
     print(f"transformers {version}: {len(archs)} architectures recorded ({std} standard flow, "
-          f"{sum(1 for a in archs.values() if 'layers' in a)} with layers), {len(skipped)} skipped")
+          f"{sum(1 for a in archs.values() if 'layers' in a)} with layers, {len(partial)} with plans and defaults only), "
+          f"{len(skipped)} skipped")
     for k, why in sorted(skipped.items()):
         print(f"  skipped {k}: {why[:200]}")
+    for k, why in sorted(partial.items()):
+        print(f"  partial {k}: {why[:200]}")
 
 
 def main():
