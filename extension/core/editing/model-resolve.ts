@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ModelGraph } from '../models/types';
 import { graphFromConfig, loadModel, UnknownArchitectureError } from '../models';
 import type { PlanDocument } from '../plan/types';
-import { parsePythonPlans } from '../plan';
+import { parsePythonPlans, documentForOwner } from '../plan';
 import type { EditingContext } from './context';
 
 export interface ResolvedModel {
@@ -92,7 +92,8 @@ export function inheritedConfigValues(doc: PlanDocument, ctx: EditingContext, de
     let parentDoc = parentDocs.get(path);
     if (!parentDoc || parentDoc.text !== text) parentDocs.set(path, (parentDoc = { text, doc: parsePythonPlans(text, path) }));
     if (parentDocs.size > 32) parentDocs.delete(parentDocs.keys().next().value!);
-    const inherited = inheritedConfigValues(parentDoc.doc, ctx, depth + 1);
+    // The parent file may hold several classes: the base class's own values (and its ancestors' in that file).
+    const inherited = inheritedConfigValues(documentForOwner(parentDoc.doc, parent!.imported ?? parent!.name), ctx, depth + 1);
     if (inherited) values = { ...inherited, ...values };
   }
   if (values && doc.attributeMap) {

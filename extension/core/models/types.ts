@@ -112,6 +112,8 @@ export interface ModelGraph {
   origin: string;
   /** Why the activation flow (and so the collectives) is not computed for this model, when it is not. */
   flowUnknown?: string;
+  /** The decoder layers themselves are not known (only the modules outside them): keys under layers cannot be checked. */
+  layersUnknown?: boolean;
   /** The transformers version whose catalog built this graph, and the note when it is not the one asked for. */
   catalog?: { version: string; note?: string };
   /** Checkpoint keys set aside (MTP layers, FP8 scales ...), with why. */

@@ -232,9 +232,14 @@ test('plan faults are found where they are', () => {
   // lm_head gathering a colwise output over a vocabulary tp does not divide.
   const odd = loadModel({ ...g.config.raw, vocab_size: 128257 });
   assert.ok(bindPlan(odd, autoPlanInputs(odd), mesh).findings.some((x) => x.code === 'SS205' && x.severity === 'error'));
-  // Tied embeddings left unsharded under a gathering lm_head: N× vocabulary logits.
+  // Tied embeddings: transformers' own plan adds embed_tokens: embedding_rowwise, so no N× vocabulary logits;
+  // a plan that leaves the tied embedding unsharded under a gathering lm_head gets them.
   const tied = loadModel({ ...g.config.raw, tie_word_embeddings: true });
-  assert.ok(bindPlan(tied, autoPlanInputs(tied), mesh).findings.some((x) => x.code === 'SS312'));
+  const auto = bindPlan(tied, autoPlanInputs(tied), mesh);
+  assert.ok(!auto.findings.some((x) => x.code === 'SS312'), 'transformers adds the tied-embedding entry');
+  assert.equal(auto.params.find((p) => p.name === 'model.embed_tokens.weight')?.entry?.styleText, 'embedding_rowwise');
+  const own = autoPlanInputs(tied).map((p) => ({ ...p, entries: p.entries.filter((e) => e.key !== 'embed_tokens') }));
+  assert.ok(bindPlan(tied, own, mesh).findings.some((x) => x.code === 'SS312'));
 });
 
 test('transformers’ own plans give no error on their real checkpoint configs', () => {

@@ -194,8 +194,10 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
     flow: { head: [], tail: [] },
     origin: `catalog:transformers-${version}`,
   };
-  if (!arch.flow.standard) graph.flowUnknown = `transformers ${version} builds ${arch.modelType} with ${arch.flow.why}`;
-  else if (!arch.layers) graph.flowUnknown = `the catalog of transformers ${version} records no decoder layers for ${arch.modelType}`;
+  if (!arch.layers) {
+    graph.flowUnknown = `the catalog of transformers ${version} records no decoder layers for ${arch.modelType} (${arch.flow.standard ? 'not recorded' : arch.flow.why}), so keys under layers are not checked either`;
+    graph.layersUnknown = true;
+  } else if (!arch.flow.standard) graph.flowUnknown = `transformers ${version} builds ${arch.modelType} with ${arch.flow.why}`;
   else if (arch.layers.path !== `${arch.basePrefix}.layers`) graph.flowUnknown = `${arch.modelType} keeps its decoder layers at ${arch.layers.path}, where the layer flow is not traced`;
   else {
     const widthOf = (path: string) => modules.get(path)?.params.find((p) => p.local === 'weight')?.shape[0];
