@@ -80,5 +80,16 @@ export function bindParams(graph: ModelGraph, table: PlanTable, ctx: ParamContex
     }
     out.push({ name: p.name, globalShape: p.shape, dtype: p.dtype, placements, localShapes: local, entry: found?.hit.entry, expertParallel: expert || undefined });
   }
+  // Tied weights are one tensor: the tied name (lm_head.weight) has the placements its source (the input
+  // embedding) was given, whatever the tied module's own entry says, as transformers re-ties after sharding.
+  const byName = new Map(out.map((b) => [b.name, b]));
+  for (const [tied, source] of graph.tied ?? []) {
+    const t = byName.get(tied);
+    const s = byName.get(source);
+    if (!t || !s || t.globalShape.join() !== s.globalShape.join()) continue;
+    t.placements = s.placements;
+    t.localShapes = s.localShapes;
+    t.expertParallel = s.expertParallel;
+  }
   return out;
 }

@@ -110,6 +110,8 @@ export interface ModelGraph {
   flow: { dense?: FlowStep[]; moe?: FlowStep[]; head: FlowStep[]; tail: FlowStep[] };
   /** Where the graph came from: "descriptor:llama", "safetensors", ... */
   origin: string;
+  /** Parameters that are one tensor because the configuration ties them: [tied, source]. */
+  tied?: [string, string][];
   /** Why the activation flow (and so the collectives) is not computed for this model, when it is not. */
   flowUnknown?: string;
   /** The decoder layers themselves are not known (only the modules outside them): keys under layers cannot be checked. */

@@ -194,6 +194,7 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
     flow: { head: [], tail: [] },
     origin: `catalog:transformers-${version}`,
   };
+  if (config.tieWordEmbeddings && arch.tied?.length) graph.tied = arch.tied.filter(([a, b]) => params.some((p) => p.name === a) && params.some((p) => p.name === b));
   if (!arch.layers) {
     graph.flowUnknown = `the catalog of transformers ${version} records no decoder layers for ${arch.modelType} (${arch.flow.standard ? 'not recorded' : arch.flow.why}), so keys under layers are not checked either`;
     graph.layersUnknown = true;
