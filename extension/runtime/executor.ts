@@ -8,10 +8,10 @@ import type { Executor, ExecuteRequest, ExecuteResult, GpuAvailability } from '.
 import { defaultChildPath, discoverCuda, runPrograms, startRuntimeChild, RuntimeProgramError, type RuntimeChild } from './host';
 import { toLinkTopology } from './topology';
 import { addonCandidates, findAddon } from './addonPath';
-import type { NativeEvent, NativeResult, RoutingWire } from './protocol';
+import type { HangWait, NativeEvent, NativeResult, RoutingWire } from './protocol';
 
 export interface NativeExecutorOptions {
-  /** The bundled child script (default: runtime-child.js beside this bundle, else dist/ of the cwd). */
+  /** The bundled child script (default: runtime-child.js beside this bundle). */
   childPath?: string;
   /** Folders searched for the CUDA libraries (backend 'cuda'). */
   libraryDirs?: string[];
@@ -53,11 +53,21 @@ function toOpEvent(programs: RankPrograms, e: NativeEvent): OpEvent {
   return { rank: e.rank, index: e.op, op: op?.op ?? 'op', startNs: e.startNs, endNs: e.endNs, bytes: e.bytes, group: e.members, seq: e.seq, label: op?.label ?? {} };
 }
 
+/** "rank 2 waits in all_reduce #0 of group 1 [0, 2] (o_proj) for rank 0": one wait of a hang. */
+function waitLine(programs: RankPrograms, w: HangWait): string {
+  const op = programs.ranks.find((r) => r.rank === w.rank)?.ops[w.op];
+  const members = w.group >= 0 ? ` [${programs.groups[w.group]?.join(', ')}]` : '';
+  const entry = op?.label?.entry ? ` (${op.label.entry})` : '';
+  return `rank ${w.rank} waits in ${op?.op ?? 'a collective'} #${w.seq} of group ${w.group}${members}${entry} for ranks ${w.missing.join(', ')}`;
+}
+
 function failure(programs: RankPrograms, res: NativeResult): ProgramError {
   const r = res.report;
   if (r.kind === 'cancelled') return new ProgramError('cancelled');
   let message = r.message ?? `the run failed (${r.kind})`;
   if (r.kind === 'timeout' && r.missing?.length) message += `; ranks ${r.missing.join(', ')} never reached it`;
+  // Every wait of the hang, each pointing at its collective's plan entry.
+  if (r.kind === 'timeout' && r.waits && r.waits.length > 1) message += `\n${r.waits.map((w) => waitLine(programs, w)).join('\n')}`;
   if (r.kind === 'crash' && r.lastOutput) message += `\n${r.lastOutput.trim().split('\n').slice(-5).join('\n')}`;
   return new ProgramError(message, labelOf(programs, r.rank, r.op, r.message));
 }

@@ -1,15 +1,19 @@
 // The parent side: forks the runtime child, sends one run, relays progress, and turns every way a run
-// can end (result, bad program, collective timeout, cancel, crash, a child gone silent) into an answer.
+// can end (result, bad program, collective timeout, cancel, crash, a child that stopped moving) into an answer.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { RankPrograms } from '../core/lower/types';
 import { validateChildMessage, type ChildMessage, type Discovery, type NativeEvent, type NativeResult, type RankProgress, type RuntimeBackend, type RunOptionsWire } from './protocol';
 
 export interface RunProgramsOptions {
   backend?: RuntimeBackend;
-  /** Longest wait in one collective before the run ends with a watchdog report (default 30 s). */
+  /** Longest wait in one collective while nothing it waits on moves (no op finishes, no running op reports
+   *  work) before the run ends with a report of every wait involved (default 30 s). A long op never ends a run. */
   timeoutMs?: number;
+  /** How long past timeoutMs the child may show no progress at all (no op started or finished, no work
+   *  reported) before it is killed (default 10 s). */
+  killGraceMs?: number;
   outputs?: string[];
   data?: RunOptionsWire['data'];
   onProgress?(ranks: RankProgress[]): void;
@@ -22,7 +26,7 @@ export interface RunProgramsOptions {
   /** Folders searched for the CUDA libraries (backend 'cuda'). */
   libraryDirs?: string[];
   signal?: AbortSignal;
-  /** The bundled child script (default: runtime-child.js beside this bundle, else dist/ of the cwd). */
+  /** The bundled child script (default: runtime-child.js beside this bundle). */
   childPath?: string;
   env?: NodeJS.ProcessEnv;
   /** A child started ahead with startRuntimeChild() (used once; a fresh one is forked when it has died). */
@@ -32,14 +36,31 @@ export interface RunProgramsOptions {
 /** A program the addon refused before doing any work; the message names the op and the rank. */
 export class RuntimeProgramError extends Error {}
 
+/** The runtime child of this installation: beside this bundle, never looked for in the current folder
+ *  (a folder being checked may hold a dist/ of its own). */
 export function defaultChildPath(): string {
-  const beside = join(__dirname, 'runtime-child.js');
-  return existsSync(beside) ? beside : join(process.cwd(), 'dist', 'runtime-child.js');
+  return join(__dirname, 'runtime-child.js');
+}
+
+/** How the child is started: this Node binary (absolute), the child script, and the system's temporary
+ *  folder as working directory, so nothing in the folder the user works in is where it starts. */
+export function childForkSpec(opts: { childPath?: string; env?: NodeJS.ProcessEnv }) {
+  return {
+    modulePath: opts.childPath ? resolve(opts.childPath) : defaultChildPath(),
+    options: {
+      execPath: process.execPath,
+      cwd: tmpdir(),
+      // CUDA_VISIBLE_DEVICES and NCCL_* pass through with the rest of the environment.
+      env: opts.env ?? process.env,
+      serialization: 'advanced' as const,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+    },
+  };
 }
 
 const LAST_OUTPUT_CHARS = 4000;
-/** Extra time the child gets beyond the collective timeout before it is killed (the addon's own
- * timeout should always answer first; this is for a child stuck outside a collective). */
+/** Extra time the child may show no progress beyond the collective timeout before it is killed (the
+ * addon's watchdog answers first for a hang in collectives; this is for a child stuck elsewhere). */
 const KILL_GRACE_MS = 10000;
 
 /** A forked runtime child, ready (or getting ready) to take one run. */
@@ -75,12 +96,8 @@ function adopt(rc: RuntimeChild): void {
 function startChild(opts: { childPath?: string; env?: NodeJS.ProcessEnv }): RuntimeChild {
   let tail = '';
   let ready = false;
-  const child = fork(opts.childPath ?? defaultChildPath(), [], {
-    // CUDA_VISIBLE_DEVICES and NCCL_* pass through with the rest of the environment.
-    env: opts.env ?? process.env,
-    serialization: 'advanced',
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const spec = childForkSpec(opts);
+  const child = fork(spec.modulePath, [], spec.options);
   const keep = (b: Buffer) => { tail = (tail + b.toString()).slice(-LAST_OUTPUT_CHARS); };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -90,6 +107,7 @@ function startChild(opts: { childPath?: string; env?: NodeJS.ProcessEnv }): Runt
 
 export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {}): Promise<NativeResult> {
   const timeoutMs = opts.timeoutMs ?? 30000;
+  const silentMs = timeoutMs + (opts.killGraceMs ?? KILL_GRACE_MS);
   const wire: RunOptionsWire = { backend: opts.backend ?? 'cpu', timeoutMs, outputs: opts.outputs ?? [], data: opts.data };
   if (opts.trace === false) wire.trace = false;
   if (opts.routing) wire.routing = opts.routing;
@@ -118,7 +136,7 @@ export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {
     let silence: NodeJS.Timeout | undefined;
     const armSilence = () => {
       clearTimeout(silence);
-      silence = setTimeout(() => { killedSilent = true; child.kill('SIGKILL'); }, timeoutMs + KILL_GRACE_MS);
+      silence = setTimeout(() => { killedSilent = true; child.kill('SIGKILL'); }, silentMs);
     };
     const finish = (f: () => void) => {
       if (done) return;
@@ -160,7 +178,13 @@ export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {
     const start = () => {
       if (started) return;
       started = true;
-      child.send({ type: 'run', programs, options: wire });
+      // send() serialises here, inside the message handler: a program that cannot be serialised must
+      // reject this run, not throw into the emitter and leave the promise unsettled.
+      try {
+        child.send({ type: 'run', programs, options: wire }, (err) => { if (err) finish(() => reject(new RuntimeProgramError(`the programs could not be sent to the runtime: ${err.message}`))); });
+      } catch (e) {
+        return finish(() => reject(new RuntimeProgramError(`the programs cannot be serialised for the runtime: ${(e as Error).message}`)));
+      }
       armSilence();
     };
     // A child started ahead may have said 'ready' already.
@@ -169,7 +193,7 @@ export function runPrograms(programs: RankPrograms, opts: RunProgramsOptions = {
       finish(() => {
         const kind = killedSilent ? 'killed' : cancelled ? 'cancelled' : 'crash';
         const message = killedSilent
-          ? `the runtime made no progress for ${timeoutMs + KILL_GRACE_MS} ms and was killed`
+          ? `the runtime made no progress for ${silentMs} ms (no op started or finished, no running op reported work) and was killed`
           : cancelled ? 'the run was cancelled' : `the runtime process ended with ${signal ?? `exit code ${code}`}`;
         resolve({
           events: [], outputs: {},
