@@ -2,14 +2,16 @@
 // and completion at a style value.
 import { median } from './measure';
 import { analyzeDocument, complete } from '../extension/core/editing';
-import { PRESETS, BUILTIN_PLANS } from '../extension/core/models';
+import { PRESETS, loadModel, plansOf } from '../extension/core/models';
 
 function configFile(): string {
   const cfg = PRESETS.find((p) => p.name === 'deepseek-v3')!.config;
   const lines = ['"""DeepSeek-V3 configuration."""', 'from transformers import PretrainedConfig', '', '', 'class DeepseekV3Config(PretrainedConfig):'];
   lines.push('    model_type = "deepseek_v3"');
   lines.push('    base_model_tp_plan = {');
-  for (const [k, v] of Object.entries(BUILTIN_PLANS.deepseek_v3.tp_newest!)) lines.push(`        "${k}": "${v}",`);
+  // The plan of the newest DeepSeek family (MLA attention entries included), as the catalog records it.
+  const newest = plansOf(loadModel({ ...cfg, model_type: 'deepseek_v32' }))!.tp!;
+  for (const [k, v] of Object.entries(newest)) lines.push(`        "${k}": "${v}",`);
   lines.push('    }');
   for (const [k, v] of Object.entries(cfg)) if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') lines.push(`    ${k}: ${typeof v} = ${typeof v === 'string' ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? 'True' : 'False') : v}`);
   lines.push('', '    def __post_init__(self, **kwargs):', '        super().__post_init__(**kwargs)');

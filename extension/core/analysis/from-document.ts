@@ -21,7 +21,7 @@ function builtinEntries(map: Record<string, string> | undefined): PlanEntry[] {
 
 /** The architecture's own plan, as `from_pretrained(..., tp_plan="auto")` would apply it. */
 export function autoPlanInputs(graph: ModelGraph, generation: Generation = 'g4', expertParallel = false): PlanInput[] {
-  const b = plansOf(graph, generation);
+  const b = plansOf(graph);
   if (!b) return [];
   if (expertParallel && b.ep && b.epReplacesTp) return [{ scope: 'base', entries: builtinEntries(b.ep) }];
   if (expertParallel && b.ep) return [{ scope: 'base', entries: builtinEntries({ ...b.tp, ...b.ep }) }, { scope: 'class', entries: builtinEntries(b.classTp) }];
@@ -35,7 +35,7 @@ export function planInputsFromDocument(doc: PlanDocument, graph: ModelGraph, opt
   const ep = opts.expertParallel ?? (doc.expertParallel?.length ?? 0) > 0;
   const plans = doc.plans.filter((p) => p.kind !== 'pp');
   const inputs: PlanInput[] = [];
-  const own = plansOf(graph, opts.generation);
+  const own = plansOf(graph);
   // A configuration class's base_model_ep_plan replaces its base_model_tp_plan when experts are
   // distributed, where the version does so (transformers 5.x); a user's ep_plan is laid over their plan.
   const configEp = ep && plans.some((p) => p.kind === 'ep' && p.name === 'base_model_ep_plan') && (own?.epReplacesTp ?? true);

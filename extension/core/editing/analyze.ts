@@ -13,7 +13,6 @@ import type { Finding, PlanInput, ShardedModel } from '../analysis';
 import type { EditingContext } from './context';
 import { resolveModel } from './model-resolve';
 import { CODE_BY_ID } from './codes';
-import { BUILTIN_PLANS } from '../models';
 import { plansOf } from '../models/plans';
 
 export interface Analysis {
@@ -150,7 +149,7 @@ function findingsToDiagnostics(findings: Finding[], doc: PlanDocument, text: str
   const out: Diagnostic[] = [];
   const firstPlan = doc.plans.find((p) => p.kind !== 'pp' && !p.auto) ?? doc.plans[0];
   const own = plansOf(graph);
-  const builtinKeys = new Set([own?.tp, own?.ep, own?.classTp, ...Object.values(BUILTIN_PLANS[graph.modelType] ?? {})].flatMap((p) => (p && typeof p === 'object' ? Object.keys(p) : [])));
+  const builtinKeys = new Set([own?.tp, own?.ep, own?.classTp].flatMap((p) => (p ? Object.keys(p) : [])));
   for (const f of findings) {
     const entry = locate(f.entry, doc);
     // A style of transformers' own CausalLM class plan, which the binder adds to a base plan: not the

@@ -4,6 +4,6 @@ export { ARCHITECTURES, type Architecture } from './architectures';
 export { normalizeConfig, architectureOf, ModelConfigError } from './config';
 export { buildGraph } from './build';
 export { PRESETS, findPreset, type Preset } from './presets';
-export { BUILTIN_PLANS, builtinPlans, type BuiltinPlans, type PlansForGeneration } from './builtin-plans';
+export { plansOf, type ModelPlans } from './plans';
 export { readSafetensorsHeader, readCheckpointFolder, convertCheckpoint, CheckpointError, type TensorHeader } from './safetensors';
 export { loadModel, loadConfigFile, loadCheckpointFolder, graphFromCheckpoint, graphFromConfig, genericGraph, hfCacheConfig, ModelLoadError, UnknownArchitectureError, type ModelOptions } from './load';

@@ -1,12 +1,18 @@
 // transformers' own plans for a model, as the version that built its graph applies them: the catalog's
 // base_model_tp_plan / base_model_ep_plan, the CausalLM class plan, and the entry added for tied word
-// embeddings. Graphs without a catalog entry fall back to the hand-written plans.
+// embeddings. A graph the catalog did not build (a checkpoint of an unrecorded architecture) has none.
 import type { ModelGraph } from './types';
-import type { Generation } from '../styles/types';
 import { catalogArchitecture } from './catalog';
-import { builtinPlans, type PlansForGeneration } from './builtin-plans';
 
-export interface ModelPlans extends PlansForGeneration {
+export interface ModelPlans {
+  /** Where the plans are from, for hovers. */
+  source: string;
+  /** base_model_tp_plan, keys relative to the base model (with the tied-embedding entry where it applies). */
+  tp?: Record<string, string>;
+  ep?: Record<string, string>;
+  pp?: Record<string, [string[], string[]]>;
+  /** The CausalLM class-level _tp_plan, keys from the model root. */
+  classTp: Record<string, string>;
   /** With expert parallelism on, the version applies the EP plan instead of the TP plan (not merged). */
   epReplacesTp: boolean;
   /** What the version adds to a configuration's base_model_tp_plan when the word embeddings are tied (this graph's config ties them). */
@@ -16,7 +22,7 @@ export interface ModelPlans extends PlansForGeneration {
 }
 
 /** The plans `tp_plan="auto"` (and a configuration's own plan) would get for this graph. */
-export function plansOf(graph: ModelGraph, generation: Generation = 'g4'): ModelPlans | undefined {
+export function plansOf(graph: ModelGraph): ModelPlans | undefined {
   const version = graph.catalog?.version;
   const arch = version ? catalogArchitecture(graph.modelType, version) : undefined;
   if (arch) {
@@ -32,6 +38,5 @@ export function plansOf(graph: ModelGraph, generation: Generation = 'g4'): Model
       version,
     };
   }
-  const legacy = builtinPlans(graph.modelType, generation);
-  return legacy && { ...legacy, epReplacesTp: true };
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadModel, BUILTIN_PLANS } from '../../../extension/core/models';
+import { loadModel, plansOf } from '../../../extension/core/models';
 import type { ModelGraph, ModuleNode, ParamInfo, FlowStep } from '../../../extension/core/models';
 import { bindPlan, entryFromRef, autoPlanInputs, planInputsFromDocument, memoryPerRankText } from '../../../extension/core/analysis';
 import type { PlanInput } from '../../../extension/core/analysis';
@@ -58,7 +58,7 @@ test('Mixtral packed gate_up_proj: each rank holds matching gate and up rows', (
     assert.deepEqual([up[0] - I, up[1] - I], gate, `rank ${r}: up rows mirror gate rows`);
   }
   // The same weight with plain colwise is the classic fault.
-  const bad = bindPlan(g, [base({ ...BUILTIN_PLANS.mixtral.tp!, 'layers.*.mlp.experts.gate_up_proj': 'colwise' }), lmHead], parseMesh('tp=8'));
+  const bad = bindPlan(g, [base({ ...plansOf(g)!.tp!, 'layers.*.mlp.experts.gate_up_proj': 'colwise' }), lmHead], parseMesh('tp=8'));
   const f = bad.findings.find((x) => x.code === 'SS105');
   assert.ok(f, JSON.stringify(bad.findings));
   assert.equal(f.suggestion, 'packed_colwise');
@@ -201,7 +201,7 @@ test('plan faults are found where they are', () => {
   const g = loadModel('llama-3-8b');
   const mesh = parseMesh('tp=8');
   const codes = (o: Record<string, string>) => bindPlan(g, [base(o), lmHead], mesh).findings.map((f) => f.code);
-  const llama = BUILTIN_PLANS.llama.tp!;
+  const llama = plansOf(loadModel('llama-3-8b'))!.tp!;
   // A missing rowwise after colwise.
   const { ['layers.*.mlp.down_proj']: _d, ...noDown } = llama;
   assert.ok(codes(noDown).includes('SS301'));

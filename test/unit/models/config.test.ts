@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { normalizeConfig, graphFromConfig, loadModel, loadConfigFile, findPreset, PRESETS, builtinPlans, ModelLoadError } from '../../../extension/core/models';
+import { normalizeConfig, graphFromConfig, loadModel, loadConfigFile, findPreset, PRESETS, plansOf, ModelLoadError } from '../../../extension/core/models';
 
 test('attribute_map aliases: either name of a pair sets the value', () => {
   // Mixtral: num_experts is an alias of num_local_experts.
@@ -130,15 +130,24 @@ test('activation flow: dense order as transformers runs it; MoE routes then comb
   }
 });
 
-test('built-in plans per generation', () => {
-  const l = builtinPlans('llama', 'g2')!;
+test("transformers' own plans, per recorded version, from the catalog", () => {
+  const l = plansOf(loadModel('llama-3-8b'))!;
+  assert.equal(l.version, '5.18.0');
   assert.equal(l.tp!['layers.*.self_attn.o_proj'], 'rowwise');
   assert.deepEqual(l.classTp, { lm_head: 'colwise_gather_output' });
-  assert.equal(builtinPlans('qwen3_moe')!.ep!['layers.*.mlp.gate'], 'ep_router');
-  // transformers 5.18 leaves DeepSeek-V3's MLA unsharded; the older configuration file had local_rowwise experts.
-  assert.equal(builtinPlans('deepseek_v3', 'g4')!.tp!['layers.*.mlp.experts.gate_up_proj'], 'packed_colwise');
-  assert.equal(builtinPlans('deepseek_v3', 'g2')!.tp!['layers.*.mlp.experts.gate_up_proj'], 'local_rowwise');
-  assert.equal(builtinPlans('bert'), undefined);
+  assert.equal(l.epReplacesTp, true);
+  assert.equal(plansOf(loadModel('qwen3-30b-a3b'))!.ep!['layers.*.mlp.gate'], 'ep_router');
+  // DeepSeek-V3's base_model_ep_plan is recorded (it was missing from the hand transcription).
+  const ds = plansOf(loadModel('deepseek-v3'))!;
+  assert.equal(ds.tp!['layers.*.mlp.experts.gate_up_proj'], 'packed_colwise');
+  assert.equal(ds.ep!['layers.*.mlp.experts.gate_up_proj'], 'grouped_gemm');
+  // Tied word embeddings add transformers' embed_tokens entry.
+  assert.equal(plansOf(loadModel({ ...findPreset('llama-3-8b')!.config, tie_word_embeddings: true }))!.tp!.embed_tokens, 'embedding_rowwise');
+  assert.equal(plansOf(loadModel('llama-3-8b'))!.tp!.embed_tokens, undefined);
+  // transformers 4.57's Mixtral: per-expert modules under block_sparse_moe.
+  const old = plansOf(loadModel('mixtral-8x7b', undefined, { transformers: '4.57.6' }))!;
+  assert.equal(old.version, '4.57.6');
+  assert.ok(Object.keys(old.tp!).some((k) => k.startsWith('layers.*.block_sparse_moe.experts.*.')), Object.keys(old.tp!).join(', '));
 });
 
 test('property: shapes follow the config for any small llama/qwen3/mixtral config', () => {
@@ -166,11 +175,4 @@ test('property: shapes follow the config for any small llama/qwen3/mixtral confi
     ),
     { numRuns: 60 },
   );
-});
-
-test('each descriptor hands out its own built-in plans', async () => {
-  const { ARCHITECTURES } = await import('../../../extension/core/models');
-  assert.equal(ARCHITECTURES.mixtral.builtinPlans('g2')!.tp!['layers.*.mlp.experts.gate_up_proj'], 'packed_colwise');
-  assert.deepEqual(ARCHITECTURES.gpt_oss.builtinPlans()!.classTp, { lm_head: 'colwise_gather_output' });
-  assert.equal(Object.keys(ARCHITECTURES).length, 8);
 });

@@ -1,7 +1,5 @@
 // What an architecture descriptor says: what differs between the decoder families transformers builds.
 // Values are read from transformers' configuration_*.py / modeling_*.py as the research notes quote them.
-import type { Generation } from '../../styles/types';
-import { builtinPlans, type PlansForGeneration } from '../builtin-plans';
 
 export interface Architecture {
   modelType: string;
@@ -34,14 +32,12 @@ export interface Architecture {
     blockClass?: string;
     routerClass?: string;
   };
-  /** transformers' own plans for this architecture under a generation of style names (`--plan auto`). */
-  builtinPlans(generation?: Generation): PlansForGeneration | undefined;
 }
 
 /** The config defaults every Llama-derived family shares. */
 export const LLAMA_DEFAULTS = { rms_norm_eps: 1e-6, tie_word_embeddings: false, attention_bias: false, mlp_bias: false, torch_dtype: 'bfloat16' };
 
 /** A descriptor from its facts; the built-in plans are looked up by model_type. */
-export function descriptor(facts: Omit<Architecture, 'builtinPlans'>): Architecture {
-  return { ...facts, builtinPlans: (generation: Generation = 'g4') => builtinPlans(facts.modelType, generation) };
+export function descriptor(facts: Architecture): Architecture {
+  return facts;
 }
