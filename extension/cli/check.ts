@@ -75,7 +75,7 @@ register({
     for (const f of args.positional) all.push(...checkFile(f, opts));
     if (flag(args, 'json')) io.out(JSON.stringify({ diagnostics: all }));
     else {
-      for (const d of all) io.out(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${oneLine(d.message)}`);
+      for (const d of all) io.out(oneLine(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}`));
       const errors = all.filter((d) => d.severity === 'error').length;
       io.out(`${errors} error(s), ${all.filter((d) => d.severity === 'warning').length} warning(s) in ${args.positional.length} file(s)`);
     }

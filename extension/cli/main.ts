@@ -3,6 +3,7 @@ import { parseArgs, UsageError } from './args';
 import { commands, type CliIO } from './commands';
 import { isInputFailure } from './input-failure';
 import { oneLine } from '../core/input-error';
+import { hostFiles } from '../core/host/files';
 import './registry';
 
 /**
@@ -11,8 +12,8 @@ import './registry';
  */
 function locatedAtFile(msg: string, input: string | undefined): string {
   if (/^\S+:\d+:\d+: /.test(msg)) return msg;
-  const named = /^([^\s:]*[/.][^\s:]*): /.exec(msg);
-  if (named && !named[1].startsWith('--')) return `${named[1]}:1:1: ${msg.slice(named[0].length)}`;
+  const named = /^([^\s:]*[/.][^\s:]*): /.exec(msg) ?? /^(.+?): /.exec(msg);
+  if (named && !named[1].startsWith('--') && (/[/.]/.test(named[1]) || hostFiles().stat(named[1]))) return `${named[1]}:1:1: ${msg.slice(named[0].length)}`;
   return input ? `${input}:1:1: ${msg}` : msg;
 }
 
@@ -44,7 +45,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     const msg = oneLine(e instanceof Error ? e.message : String(e));
     if (e instanceof UsageError) {
-      io.err(`shardscope ${name}: ${msg}`);
+      // An argument error stays as it is; one about a file that is there is placed at the file's start.
+      const named = /^(.+?): /.exec(msg);
+      io.err(`shardscope ${name}: ${named && !/:\d+:\d+$/.test(named[1]) && hostFiles().stat(named[1]) ? locatedAtFile(msg, undefined) : msg}`);
       return e.exitCode;
     }
     const failure = isInputFailure(e);

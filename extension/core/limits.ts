@@ -36,6 +36,8 @@ export const LIMITS = {
   /** Tokens of one rehearsal, and ranks it runs. */
   tokens: 65536,
   rehearsalRanks: 1024,
+  /** Entries of all the plans of one file (real plans have tens). */
+  planEntries: 4096,
   /** Process groups and entries of Flight Recorder dumps, all ranks together. */
   processGroups: 1 << 20,
   /** Files in one trace folder. */

@@ -1,6 +1,7 @@
 // Streams the elements of a trace's `traceEvents` array without ever holding the file as one string:
 // V8 caps a string near 512 MB and real Kineto traces pass that. The scanner only finds where each
 // element ends (skipping string contents with Buffer.indexOf), then JSON.parse reads that slice.
+import { jsonSyntaxProblem } from '../util/json';
 
 export interface TraceStreamHandlers {
   /** One element of `traceEvents` (or of a bare top-level array). */
@@ -176,8 +177,10 @@ export class TraceEventStream {
     const text = this.buf.toString('utf8', s, e);
     try {
       return JSON.parse(text);
-    } catch (err) {
-      throw new TraceFormatError(`invalid JSON value: ${(err as Error).message}`, this.consumed + s);
+    } catch {
+      // Located by our parser's offset inside the slice, never by the engine's message (which quotes the input).
+      const p = jsonSyntaxProblem(text);
+      throw new TraceFormatError(`invalid JSON: expected ${p?.expected ?? 'a JSON value'}`, this.consumed + s + (p ? Buffer.byteLength(text.slice(0, p.offset)) : 0));
     }
   }
 

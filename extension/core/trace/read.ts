@@ -161,6 +161,8 @@ async function sniff(path: string): Promise<Kind> {
   // torch writes the dump's keys sorted: "entries" comes before "pg_config", so in a dump past the head
   // only the entries' own fields say what it is.
   if (/"entries"\s*:/.test(h) && /"pg_(config|status)"\s*:|"entries"\s*:\s*\[\s*\{\s*"(collective_seq_id|profiling_name|record_id)"\s*:/.test(h)) return 'flight-recorder';
+  // pg_config as an object of groups (Kineto's is a list) may fill the head before "entries" comes (20000 groups).
+  if (/"pg_config"\s*:\s*\{/.test(h)) return 'flight-recorder';
   if (/"fqn"\s*:/.test(h)) return 'comm-debug-mode';
   throw new TraceReadError(path, 1, 1, 'expected a trace: a JSON object with "traceEvents" (Kineto or Shardscope), a Flight Recorder dump (pickled, or JSON with "entries" and "pg_config") or a CommDebugMode dump ("fqn")');
 }
@@ -172,7 +174,7 @@ async function parseWhole(path: string, bytes?: Uint8Array): Promise<unknown> {
   try {
     return parseJsonStrict(text, path);
   } catch (err) {
-    if (err instanceof InputError) throw new TraceReadError(path, err.line, err.column, `invalid JSON: ${err.detail.replace(/^malformed JSON: /, '')}`);
+    if (err instanceof InputError) throw new TraceReadError(path, err.line, err.column, err.detail.replace(/^malformed JSON: /, 'invalid JSON: '));
     throw err;
   }
 }

@@ -79,14 +79,20 @@ export function checkJsonNesting(text: string, file: string, limit: number = LIM
   throw new LocatedError(nestingMessage(limit), file, line, column);
 }
 
-function firstSyntaxError(text: string, file: string, strict: boolean): LocatedError | undefined {
+/** The first syntax error of strict JSON as our parser finds it: its offset and what was expected there. */
+export function jsonSyntaxProblem(text: string, strict = true): { offset: number; expected: string } | undefined {
   const errors: ParseError[] = [];
   parse(text, errors, { allowTrailingComma: !strict, disallowComments: strict, allowEmptyContent: false });
-  if (!errors.length) return undefined;
-  const e = errors[0];
-  const { line, column } = lineColumn(text, e.offset);
-  const code = printParseErrorCode(e.error);
-  return new LocatedError(`malformed JSON: expected ${EXPECT[code] ?? code}`, file, line, column);
+  if (!errors.length) return text.trim() ? undefined : { offset: text.length, expected: EXPECT.ValueExpected };
+  const code = printParseErrorCode(errors[0].error);
+  return { offset: errors[0].offset, expected: EXPECT[code] ?? code };
+}
+
+function firstSyntaxError(text: string, file: string, strict: boolean): LocatedError | undefined {
+  const p = jsonSyntaxProblem(text, strict);
+  if (!p) return undefined;
+  const { line, column } = lineColumn(text, p.offset);
+  return new LocatedError(`malformed JSON: expected ${p.expected}`, file, line, column);
 }
 
 /** Parse JSON with comments and trailing commas; throws a LocatedError on the first syntax error. */

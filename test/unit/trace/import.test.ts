@@ -152,7 +152,7 @@ test('bad input: a located error, never a stack trace', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ss-trace-'));
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{"traceEvents": [\n  {"ph": "X", "ts": 1},\n  {"ph": "X" "ts": 2}\n]}');
-  await assert.rejects(readTraceFile(bad), (e: Error) => e instanceof TraceReadError && e.message.startsWith(`${bad}:3:3: invalid JSON`));
+  await assert.rejects(readTraceFile(bad), (e: Error) => e instanceof TraceReadError && e.message.startsWith(`${bad}:3:14: invalid JSON: expected ','`));
   const notTrace = join(dir, 'x.json');
   writeFileSync(notTrace, '{"hello": 1}');
   await assert.rejects(readTraceFile(notTrace), (e: Error) => e instanceof TraceReadError && e.message.startsWith(`${notTrace}:1:1: expected a trace`));
