@@ -21,6 +21,8 @@ export const LIMITS = {
     calibration: { bytes: 16 * MiB, what: 'a calibration file' },
     ncclTestsLog: { bytes: 64 * MiB, what: 'an nccl-tests log' },
   } satisfies Record<FileKind, { bytes: number; what: string }>,
+  /** One element of a streamed trace's traceEvents (or one of its other top-level values). */
+  traceElementBytes: 64 * MiB,
   /** Nesting of JSON values, pickled containers, CommDebugMode module trees. */
   nestingDepth: 256,
   /** Ranks in a mesh (the product of its dims), and dims in a mesh. */

@@ -1,4 +1,4 @@
-// The engine's only way to the file system. The engine never imports node:fs: each face (the CLI, the
+// The engine's only way to the file system. The engine never imports Node's fs module: each face (the CLI, the
 // extension, the runtime child, the tests) installs one HostFiles once at start-up, and core code reads
 // through hostFiles() and the bounded helpers below.
 //

@@ -2,6 +2,7 @@
 // V8 caps a string near 512 MB and real Kineto traces pass that. The scanner only finds where each
 // element ends (skipping string contents with Buffer.indexOf), then JSON.parse reads that slice.
 import { jsonSyntaxProblem } from '../util/json';
+import { LIMITS, formatBytes } from '../limits';
 
 export interface TraceStreamHandlers {
   /** One element of `traceEvents` (or of a bare top-level array). */
@@ -150,6 +151,11 @@ export class TraceEventStream {
   constructor(private readonly handlers: TraceStreamHandlers) {}
 
   push(chunk: Buffer): void {
+    // One element (or top-level value) still unfinished past the limit: a damaged or hostile file, refused
+    // before it is held whole (memory stays at the limit, not the file's decompressed size).
+    if (this.buf.length - this.pos > LIMITS.traceElementBytes) {
+      throw new TraceFormatError(`one element is over ${formatBytes(LIMITS.traceElementBytes)} and has not ended (the limit for one trace element)`, this.consumed + this.pos);
+    }
     if (this.pos < this.buf.length) {
       this.buf = this.pos === 0 ? Buffer.concat([this.buf, chunk]) : Buffer.concat([this.buf.subarray(this.pos), chunk]);
     } else this.buf = chunk;

@@ -115,6 +115,14 @@ function registerTests(): void {
     assert.ok(process.memoryUsage().rss - rss < 512 << 20, 'memory grew past 512 MiB');
   });
 
+  test('a gzip whose one element never ends: refused at the element limit, not held whole', async () => {
+    const spaces = gzipSync(Buffer.alloc(64 << 20, 0x20), { level: 9 });
+    const p = file('open.json.gz', Buffer.concat([gzipSync('{"traceEvents": [{"name": "'), ...Array(16).fill(spaces)]));
+    const rss = process.memoryUsage().rss;
+    refused(await run('trace', 'summary', p), /open\.json\.gz:1:18: one element is over 64 MiB and has not ended/, 8000);
+    assert.ok(process.memoryUsage().rss - rss < 768 << 20, 'memory grew past 768 MiB');
+  });
+
   test('run --tokens 1e7 is refused with the limit (the child died with std::bad_alloc)', async () => {
     const r = await run('run', 'examples/llama-3-8b/tp.shardplan.json', '--tokens', '1e7');
     assert.equal(r.code, 2);
