@@ -20,6 +20,8 @@ if [ ! -d "$INDEX" ] || [ ! -d "$EXTRA" ] || [ ! -d "$LINKS" ]; then
   exit 0
 fi
 
+# Only the indexes named here: the machine's pip configuration lists them again, which pip then warns about.
+export PIP_CONFIG_FILE=/dev/null
 PIP_ARGS=(--index-url "file://$INDEX" --extra-index-url "file://$EXTRA" --find-links "$LINKS"
   --disable-pip-version-check --no-input --retries 0 --timeout 5)
 PY="$ENV_DIR/venv/bin/python"

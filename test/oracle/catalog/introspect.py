@@ -125,10 +125,20 @@ def varied_value(name, default, rng, used, divisible):
     return 120 * p if divisible else p
 
 
+# Fields whose 0 default still picks layers (DeepSeek-V2's first_k_dense_replace=0): varied like the others,
+# so the layer rule shows.
+LAYER_PATTERN_WORDS = ("first_k", "dense", "sparse", "step", "freq", "interleave")
+
+
+def varied_default(name, value):
+    if not is_int(value) or any(name.endswith(w) for w in TOKEN_WORDS):
+        return False
+    return value > 0 or (value == 0 and any(w in name for w in LAYER_PATTERN_WORDS))
+
+
 def int_fields(cls):
-    """Fields with a positive int default that shape the model (token ids excluded)."""
-    return {k: v for k, v in own_fields(cls).items()
-            if is_int(v) and v > 0 and not any(k.endswith(w) for w in TOKEN_WORDS)}
+    """Fields with an int default that shape the model (token ids excluded)."""
+    return {k: v for k, v in own_fields(cls).items() if varied_default(k, v)}
 
 
 def sub_config_classes(cls):

@@ -149,8 +149,7 @@ class Release:
 def sample(defaults, seed, extra, divisible):
     rng = random.Random(seed)
     used = set()
-    fields = {k: v for k, v in defaults.items()
-              if introspect.is_int(v) and v > 0 and not any(k.endswith(w) for w in introspect.TOKEN_WORDS)}
+    fields = {k: v for k, v in defaults.items() if introspect.varied_default(k, v)}
     for k in extra:
         fields.setdefault(k, None)
     kw = {k: introspect.varied_value(k, d, rng, used, divisible) for k, d in fields.items()}
