@@ -1,7 +1,7 @@
 // Shared by shapes, comms, check and demo: resolve model, mesh and plan from the command line or a
 // *.shardplan.json, and bind them.
 import { existsSync } from 'node:fs';
-import { readInputText } from '../core/host/files';
+import { hostFiles, readInputText } from '../core/host/files';
 import { dirname, resolve } from 'node:path';
 import { UsageError, optString, type ParsedArgs } from './args';
 import { loadModel, ModelLoadError, findPreset, PRESETS } from '../core/models';
@@ -49,6 +49,17 @@ function modelOfPlan(doc: PlanDocument, file: string, text: string, opts: { tran
   }
 }
 
+/** A model given on the command line; when it is a file or folder, an error without a position is placed at its start. */
+function modelOfInput(target: string, opts: { transformers?: string }): ModelGraph {
+  try {
+    return loadModel(target, undefined, opts);
+  } catch (e) {
+    if (!(e instanceof ModelLoadError) || /^\S+:\d+:\d+: /.test(e.message) || !hostFiles().stat(target)) throw e;
+    const own = [`${resolve(target)}: `, `${target}: `].find((p) => e.message.startsWith(p));
+    throw new InputError(target, 1, 1, own ? e.message.slice(own.length) : e.message);
+  }
+}
+
 export function loadBound(args: ParsedArgs): Bound {
   const target = args.positional[0];
   if (!target) throw new UsageError('give a config.json, a checkpoint folder, a preset name or a *.shardplan.json');
@@ -72,10 +83,16 @@ export function loadBound(args: ParsedArgs): Bound {
       if (doc.mesh) mesh = meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size])));
     } else {
       if (!existsSync(target) && !findPreset(target)) throw new UsageError(`${target}: no such file, folder or preset (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
-      graph = loadModel(target, undefined, modelOpts);
+      graph = modelOfInput(target, modelOpts);
     }
     const meshText = optString(args, 'mesh');
-    if (meshText) mesh = parseMesh(meshText);
+    if (meshText) {
+      try {
+        mesh = parseMesh(meshText);
+      } catch (e) {
+        throw e instanceof MeshSyntaxError ? new UsageError(`--mesh ${meshText}: ${e.message}`) : e;
+      }
+    }
     if (!mesh) throw new UsageError('missing --mesh (e.g. --mesh tp=4 or --mesh dp=2,tp=4)');
     const planArg = optString(args, 'plan');
     const epArg = optString(args, 'ep');
