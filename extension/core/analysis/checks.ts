@@ -156,6 +156,12 @@ export function runChecks(c: CheckContext): void {
     if (head.placements.length === 0 && !head.entry) {
       findings.push({ code: 'SS311', slug: 'lm-head-no-entry', severity: 'warning', message: `lm_head has no entry: its ${formatBytes(head.globalShape.reduce((a, b) => a * b, 1) * bytesOf(head.dtype))} weight is replicated on every rank and the logits are computed in full everywhere (transformers' own plan uses colwise_gather_output)`, target: 'lm_head', suggestion: 'colwise_gather_output' });
     }
+    // transformers checks a gathering lm_head's vocabulary at load, whether or not the weight ends up sharded
+    // (a tied lm_head is re-tied to the embedding afterwards), so the refusal does not depend on placements.
+    const vocab = head.globalShape[0];
+    if (head.entry && /gather|_rep$|allgather/.test(head.entry.styleText) && vocab % n && !findings.some((f) => f.code === 'SS205' && f.severity === 'error')) {
+      findings.push({ code: 'SS205', slug: 'vocab-not-divisible', severity: 'error', message: `The output size of lm_head (${vocab}) must be divisible by the tensor parallel size (${n}) when gathering a colwise output: transformers refuses to load`, target: 'lm_head', entry: head.entry });
+    }
     const gathers = head.entry && /gather_output|_rep$|allgather/.test(head.entry.styleText);
     if (gathers && cfg.tieWordEmbeddings && emb && emb.placements.every((x) => x.kind !== 'shard')) {
       findings.push({ code: 'SS312', slug: 'lm-head-n-times-vocab', severity: 'error', message: `lm_head gathers a colwise output, but its weight is tied to an unsharded embed_tokens: every rank computes all ${cfg.vocabSize} logits and the all-gather returns ${n}× the vocabulary`, target: 'lm_head', entry: head.entry });
