@@ -20,12 +20,15 @@ if [ ! -d "$INDEX" ] || [ ! -d "$EXTRA" ] || [ ! -d "$LINKS" ]; then
   exit 0
 fi
 
-# Only the indexes named here: the machine's pip configuration lists them again, which pip then warns about.
+# Only the indexes named here, not the machine's pip configuration.
 export PIP_CONFIG_FILE=/dev/null
 PIP_ARGS=(--index-url "file://$INDEX" --extra-index-url "file://$EXTRA" --find-links "$LINKS"
   --disable-pip-version-check --no-input --retries 0 --timeout 5)
 PY="$ENV_DIR/venv/bin/python"
 STAMP="$ENV_DIR/.complete"
+
+# pip notes every project one of the two local indexes lacks; that is expected here.
+pip_quiet() { "$PY" -m pip "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 
 if [ -f "$STAMP" ] && [ -x "$PY" ]; then
   echo "$ENV_DIR"
@@ -37,19 +40,19 @@ if [ ! -x "$PY" ]; then
   python3 -m venv "$ENV_DIR/venv"
 fi
 # Already-present requirements make pip a no-op, so a half-made environment is completed, not redone.
-"$PY" -m pip install -q "${PIP_ARGS[@]}" "torch==$TORCH" "transformers==$MAIN_TF" accelerate numpy >&2
+pip_quiet install -q "${PIP_ARGS[@]}" "torch==$TORCH" "transformers==$MAIN_TF" accelerate numpy >&2
 
 for v in "${TARGET_TFS[@]}"; do
   dir="$ENV_DIR/transformers-$v"
   if [ ! -f "$dir/transformers/__init__.py" ]; then
     rm -rf "$dir"
-    "$PY" -m pip install -q "${PIP_ARGS[@]}" --no-deps --target "$dir" "transformers==$v" >&2
+    pip_quiet install -q "${PIP_ARGS[@]}" --no-deps --target "$dir" "transformers==$v" >&2
   fi
 done
 
 mkdir -p "$ENV_DIR/wheels"
 if ! ls "$ENV_DIR/wheels/transformers-$SOURCE_TF-"*.whl >/dev/null 2>&1; then
-  "$PY" -m pip download -q "${PIP_ARGS[@]}" --no-deps -d "$ENV_DIR/wheels" "transformers==$SOURCE_TF" >&2
+  pip_quiet download -q "${PIP_ARGS[@]}" --no-deps -d "$ENV_DIR/wheels" "transformers==$SOURCE_TF" >&2
 fi
 
 "$PY" -c "import torch, transformers, accelerate, numpy; assert torch.__version__ == '$TORCH', torch.__version__; assert transformers.__version__ == '$MAIN_TF'" >&2
