@@ -11,4 +11,5 @@ import { gpt_oss } from './arch/gpt_oss';
 
 export type { Architecture };
 
-export const ARCHITECTURES: Record<string, Architecture> = { llama, mistral, qwen2, qwen3, mixtral, qwen3_moe, deepseek_v3, gpt_oss };
+// No prototype: a model_type such as "constructor" or "__proto__" from a config.json must find nothing.
+export const ARCHITECTURES: Record<string, Architecture> = Object.assign(Object.create(null) as Record<string, Architecture>, { llama, mistral, qwen2, qwen3, mixtral, qwen3_moe, deepseek_v3, gpt_oss });

@@ -18,7 +18,7 @@ import { jsonInput, maybeGzip, pickle, pythonPlan, safetensors, byteMutations, c
 /** A location as the CLI prints it: path:line:col: (1-based). */
 const LOCATED = /:\d+:\d+: /;
 /** Argument errors name the option or the command, not a file. */
-const ARGUMENT = /^shardscope( \w+)?: (.*--[\w-]+|unknown command|give |missing --|expected |trace \w+ needs)/;
+const ARGUMENT = /^shardscope( \w+)?: (.*--[\w-]+|unknown command|give |missing --|expected |trace [\w-]+ needs)/;
 const INTERNAL = /internal error, please report/;
 /** A fixed seed keeps CI repeatable; FUZZ_SEED=<n> explores others (a failure prints its seed and the shrunk case). */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261204);
