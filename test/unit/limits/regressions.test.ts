@@ -181,6 +181,12 @@ function registerTests(): void {
     refused(await run('trace', 'summary', file('bad-cdm.json', '{\n  "fqn": "Global",\n  "children": [,]\n}')), /bad-cdm\.json:3:16: invalid JSON: expected a value/);
   });
 
+  test('a model_type that names an Object property (constructor, __proto__) is an unknown architecture, not a crash', async () => {
+    for (const t of ['constructor', '__proto__', 'toString']) {
+      refused(await run('shapes', file(`proto-${t}.json`, JSON.stringify({ ...llama, model_type: t })), '--mesh', 'tp=2'), new RegExp(`model_type "${t}" has no`));
+    }
+  });
+
   test('line breaks in the input never split a message', async () => {
     const r = await run('check', plan('nl.shardplan.json', { plan: { 'layers.*.self_attn.q_proj': 'col\nwise\u2028x' } }));
     assert.equal(r.code, 1);

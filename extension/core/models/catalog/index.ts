@@ -42,7 +42,9 @@ export function catalogOf(version: string): CatalogFile | undefined {
 
 /** One architecture of one recorded version. */
 export function catalogArchitecture(modelType: string, version: string): CatalogArchitecture | undefined {
-  return catalogOf(version)?.architectures[modelType];
+  const archs = catalogOf(version)?.architectures;
+  // Own keys only: a model_type such as "constructor" must not find Object's.
+  return archs && Object.hasOwn(archs, modelType) ? archs[modelType] : undefined;
 }
 
 /** Every model_type the version records, for completion and messages. */
