@@ -35,13 +35,13 @@ export const LIMITS = {
   tensorDim: 1 << 24,
   /** Elements of one tensor: exact in a double, and in the native addon's int64 products. */
   tensorElements: 2 ** 50,
+  /** Elements of one buffer of the native runtime; native/src/addon.cc (kMaxElements) refuses more, checked before a shape's dims multiply. */
+  nativeBufferElements: 2 ** 34,
   /** Tokens of one rehearsal, and ranks it runs. */
   tokens: 65536,
   rehearsalRanks: 1024,
   /** Entries of all the plans of one file (real plans have tens). */
   planEntries: 4096,
-  /** Process groups and entries of Flight Recorder dumps, all ranks together. */
-  processGroups: 1 << 20,
   /** Files in one trace folder. */
   traceFiles: 4096,
 } as const;
