@@ -370,7 +370,7 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
     auto sh = d.Get("shape").As<Napi::Array>();
     // Every dim and the running product are checked before they are multiplied: a shape such as
     // [2^62, 4] must not wrap to 0 elements (and a huge dim beside a 0 must not size the init index).
-    const int64_t kMaxElements = int64_t(1) << 34;
+    const int64_t kMaxElements = int64_t(1) << 34;  // LIMITS.nativeBufferElements in extension/core/limits.ts
     b.numel = 1;
     for (uint32_t k = 0; k < sh.Length(); k++) {
       const double raw = sh.Get(k).As<Napi::Number>().DoubleValue();
