@@ -94,17 +94,17 @@ function registerTests(): void {
   const llamaConfig = text('examples/llama-3-8b/config.json');
   const mixtralConfig = text('examples/mixtral-8x7b/config.json');
 
-  fuzz('*.shardplan.json (check, shapes, comms)', 40, fc.tuple(fc.constantFrom('examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtral-8x7b/ep.shardplan.json', 'examples/deepseek-v3/ep.shardplan.json').chain((p) => jsonInput(text(p))), fc.constantFrom(llamaConfig, mixtralConfig)).map(([plan, cfg]) => ({
+  fuzz('*.shardplan.json (check, shapes, comms)', 80, fc.tuple(fc.constantFrom('examples/llama-3-8b/tp-sp.shardplan.json', 'examples/mixtral-8x7b/ep.shardplan.json', 'examples/deepseek-v3/ep.shardplan.json').chain((p) => jsonInput(text(p))), fc.constantFrom(llamaConfig, mixtralConfig)).map(([plan, cfg]) => ({
     files: { 'p.shardplan.json': plan, 'config.json': cfg },
     argv: (d: string) => [['check', join(d, 'p.shardplan.json')], ['shapes', join(d, 'p.shardplan.json')], ['comms', join(d, 'p.shardplan.json'), '--mesh', 'tp=2']],
   })));
 
-  fuzz('config.json (shapes, check)', 30, fc.constantFrom(llamaConfig, mixtralConfig, text('examples/deepseek-v3/config.json')).chain(jsonInput).map((cfg) => ({
+  fuzz('config.json (shapes, check)', 60, fc.constantFrom(llamaConfig, mixtralConfig, text('examples/deepseek-v3/config.json')).chain(jsonInput).map((cfg) => ({
     files: { 'm/config.json': cfg },
     argv: (d: string) => [['shapes', join(d, 'm/config.json'), '--mesh', 'tp=2', '--plan', 'auto'], ['check', join(d, 'm/config.json')]],
   })));
 
-  fuzz('Python plans (check)', 40, fc.oneof(pythonPlan, fc.constantFrom('examples/qwen3-30b-a3b/serve_tp.py', 'examples/mixtral-8x7b/train_tp.py', 'examples/deepseek-v3/serve_ep.py').chain((p) => byteMutations(bytes(p))).map((b) => Buffer.from(b).toString('utf8'))).map((py) => ({
+  fuzz('Python plans (check)', 80, fc.oneof(pythonPlan, fc.constantFrom('examples/qwen3-30b-a3b/serve_tp.py', 'examples/mixtral-8x7b/train_tp.py', 'examples/deepseek-v3/serve_ep.py').chain((p) => byteMutations(bytes(p))).map((b) => Buffer.from(b).toString('utf8'))).map((py) => ({
     files: { 'plan.py': py, 'config.json': llamaConfig },
     argv: (d: string) => [['check', join(d, 'plan.py')]],
   })));
@@ -113,10 +113,10 @@ function registerTests(): void {
     files: { [gz ? `${name}.gz` : name]: b },
     argv: (d: string) => [['trace', 'summary', join(d, gz ? `${name}.gz` : name)], ['trace', 'summary', '--json', d]],
   }));
-  fuzz('Kineto and Shardscope traces, gzip (trace summary)', 40, fc.oneof(traceCase('test/fixtures/trace/kineto-new/rank0.json', 'rank0.json'), traceCase('test/fixtures/trace/shardscope-2rank.json', 'trace.json')));
-  fuzz('CommDebugMode dumps (trace summary)', 20, traceCase('test/fixtures/trace/comm_debug_mode_llama_tp2.json', 'cdm.json'));
+  fuzz('Kineto and Shardscope traces, gzip (trace summary)', 60, fc.oneof(traceCase('test/fixtures/trace/kineto-new/rank0.json', 'rank0.json'), traceCase('test/fixtures/trace/shardscope-2rank.json', 'trace.json')));
+  fuzz('CommDebugMode dumps (trace summary)', 30, traceCase('test/fixtures/trace/comm_debug_mode_llama_tp2.json', 'cdm.json'));
   const frJson = JSON.parse(text('test/fixtures/trace/flight-recorder/nccl_trace_rank_0.json'));
-  fuzz('Flight Recorder dumps, JSON and pickled (trace summary)', 40, fc.oneof(
+  fuzz('Flight Recorder dumps, JSON and pickled (trace summary)', 60, fc.oneof(
     traceCase('test/fixtures/trace/flight-recorder/nccl_trace_rank_0.json', 'nccl_trace_rank_0.json'),
     jsonInput(JSON.stringify(frJson)).chain((t) => {
       let v: unknown;
@@ -125,7 +125,7 @@ function registerTests(): void {
     }).map((b) => ({ files: { 'nccl_trace_rank_1': b }, argv: (d: string) => [['trace', 'summary', join(d, 'nccl_trace_rank_1')]] })),
   ));
 
-  fuzz('safetensors checkpoints (shapes)', 25, fc.tuple(safetensors, fc.option(jsonInput(JSON.stringify({ weight_map: { 'model.embed_tokens.weight': 'model.safetensors' } })))).map(([st, index]) => ({
+  fuzz('safetensors checkpoints (shapes)', 40, fc.tuple(safetensors, fc.option(jsonInput(JSON.stringify({ weight_map: { 'model.embed_tokens.weight': 'model.safetensors' } })))).map(([st, index]) => ({
     files: { 'ckpt/model.safetensors': st, ...(index ? { 'ckpt/model.safetensors.index.json': index } : {}) },
     argv: (d: string) => [['shapes', join(d, 'ckpt'), '--mesh', 'tp=2']],
   })));
@@ -145,7 +145,7 @@ function registerTests(): void {
         if (argv[0] === 'run' && argv.slice(1).some((a) => a.startsWith('examples/'))) return;
         holds(await box.run(argv), argv, before, pool);
       }),
-      { numRuns: 150, interruptAfterTimeLimit: 12_000, markInterruptAsFailure: false, seed: SEED, endOnFailure: true },
+      { numRuns: 300, interruptAfterTimeLimit: 12_000, markInterruptAsFailure: false, seed: SEED, endOnFailure: true },
     );
   });
 }
