@@ -11,7 +11,8 @@ const SOURCE = join('extension', 'core', 'models', 'catalog', 'data');
 export function findCatalogDir(start: string): string | undefined {
   let dir = start;
   for (let i = 0; i < 8; i++) {
-    for (const cand of [join(dir, 'catalog'), join(dir, 'dist', 'catalog'), join(dir, SOURCE)]) {
+    // Beside the bundle first (an installation), then a checkout's source data, then its last build's copy.
+    for (const cand of [join(dir, 'catalog'), join(dir, SOURCE), join(dir, 'dist', 'catalog')]) {
       if (existsSync(join(cand, 'transformers-5.18.0.json'))) return cand;
     }
     const up = dirname(dir);
