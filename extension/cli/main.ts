@@ -54,7 +54,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (failure === 'located') io.err(msg);
     else if (failure === 'unlocated') io.err(`shardscope ${name}: ${locatedAtFile(msg, inputs[0])}`);
     else io.err(`shardscope ${name}: internal error, please report: ${msg} (input: ${oneLine(inputs.join(' ')) || 'none'}; SHARDSCOPE_DEBUG=1 shows the stack)`);
-    if (process.env.SHARDSCOPE_DEBUG && e instanceof Error) io.err(e.stack ?? '');
+    if (process.env.SHARDSCOPE_DEBUG && e instanceof Error && !failure) io.err(e.stack ?? '');
     return failure ? 2 : INTERNAL_ERROR_EXIT;
   }
 }

@@ -11,6 +11,12 @@ const DTYPES: Record<string, DType> = {
   float8_e4m3fn: 'float8_e4m3fn', float8_e5m2: 'float8_e5m2', float64: 'float64',
 };
 
+/** A configuration's dtype (dtype, else torch_dtype); anything but a known dtype name (an object, a number, "auto") reads as bfloat16. */
+export function configDType(values: Record<string, unknown>): DType {
+  const v = values.dtype ?? values.torch_dtype;
+  return typeof v === 'string' && Object.hasOwn(DTYPES, v) ? DTYPES[v] : 'bfloat16';
+}
+
 export function architectureOf(raw: Record<string, unknown>): Architecture | undefined {
   const t = raw.model_type;
   return typeof t === 'string' ? ARCHITECTURES[t] : undefined;
@@ -68,8 +74,6 @@ export function normalizeConfig(raw: Record<string, unknown>, where = 'config.js
   const numHeads = num('num_attention_heads');
   const numKvHeads = optNum('num_key_value_heads') ?? numHeads;
   const numLayers = num('num_hidden_layers');
-  const dtypeValue = get('dtype') ?? get('torch_dtype');
-  const dtypeName = typeof dtypeValue === 'string' ? dtypeValue : 'bfloat16'; // any other JSON value (an object, a number) is no dtype
   const cfg: NormalizedConfig = {
     modelType,
     hiddenSize,
@@ -81,7 +85,7 @@ export function normalizeConfig(raw: Record<string, unknown>, where = 'config.js
     vocabSize: num('vocab_size'),
     tieWordEmbeddings: get('tie_word_embeddings') === true,
     rmsNormEps: optNum('rms_norm_eps') ?? 1e-6,
-    dtype: DTYPES[dtypeName] ?? 'bfloat16',
+    dtype: configDType({ dtype: get('dtype'), torch_dtype: get('torch_dtype') }),
     maxPositionEmbeddings: optNum('max_position_embeddings'),
     raw,
   };

@@ -30,7 +30,8 @@ function registerTests(): void {
   const box = new CliBox(__filename);
   after(() => box.close());
   const root = mkdtempSync(join(tmpdir(), 'ss-fuzz-'));
-  after(() => rmSync(root, { recursive: true, force: true }));
+  // FUZZ_KEEP=1 keeps every case's files for reproducing a failure (the message names the case's folder).
+  after(() => (process.env.FUZZ_KEEP ? console.log(`fuzz cases kept in ${root}`) : rmSync(root, { recursive: true, force: true })));
   let n = 0;
   const caseDir = (): string => {
     const d = join(root, String(n++));

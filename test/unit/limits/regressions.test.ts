@@ -187,6 +187,14 @@ function registerTests(): void {
     }
   });
 
+  test('a dtype that is no string (an object with its own toString, a number) reads as no dtype (was "Cannot convert object to primitive value")', async () => {
+    for (const [k, v] of [['torch_dtype', { toString: 0 }], ['dtype', 5], ['torch_dtype', 'constructor']] as const) {
+      const r = await run('shapes', file(`dtype-${k}-${typeof v}.json`, JSON.stringify({ ...llama, [k]: v })), '--mesh', 'tp=2', '--plan', 'auto');
+      assert.equal(r.crash, undefined, r.crash);
+      assert.equal(r.code, 0, r.err.join(' | '));
+    }
+  });
+
   test('line breaks in the input never split a message', async () => {
     const r = await run('check', plan('nl.shardplan.json', { plan: { 'layers.*.self_attn.q_proj': 'col\nwise\u2028x' } }));
     assert.equal(r.code, 1);

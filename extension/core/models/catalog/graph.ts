@@ -1,19 +1,15 @@
 // A ModelGraph from a catalog entry and configuration values: the parameter tree transformers builds,
 // with shapes evaluated from the recorded expressions and module kinds from the recorded roles.
-import type { DType, ModelGraph, ModuleKind, ModuleNode, NormalizedConfig, ParamInfo } from '../types';
+import type { ModelGraph, ModuleKind, ModuleNode, NormalizedConfig, ParamInfo } from '../types';
 import type { CatalogArchitecture, CatalogModule, ModuleRole, Presence } from './types';
 import { evalExpr } from './expr';
 import { LIMITS } from '../../limits';
 import { resolveConfig, lookupField, type ConfigValues } from './resolve-config';
 import { layerVariants } from './layer-rule';
 import { flowFromRoles, NonStandardFlow } from './flow';
+import { configDType } from '../config';
 
 export class CatalogGraphError extends Error {}
-
-const DTYPES: Record<string, DType> = {
-  float32: 'float32', float: 'float32', bfloat16: 'bfloat16', float16: 'float16', half: 'float16',
-  float8_e4m3fn: 'float8_e4m3fn', float8_e5m2: 'float8_e5m2', float64: 'float64',
-};
 
 const KIND_OF_ROLE: Partial<Record<ModuleRole, ModuleKind>> = {
   causal_lm: 'model', base: 'base', embedding: 'embedding', layers: 'container', decoder_layer: 'decoder_layer',
@@ -45,7 +41,6 @@ export function normalizedFromCatalog(arch: CatalogArchitecture, cfg: ConfigValu
   const first = (...names: string[]) => names.map(n).find((v) => v !== undefined);
   const hidden = first('hidden_size', 'd_model', 'n_embd') ?? 0;
   const heads = first('num_attention_heads', 'n_head', 'num_heads') ?? 0;
-  const dtypeName = String(cfg.dtype ?? cfg.torch_dtype ?? 'bfloat16');
   const out: NormalizedConfig = {
     modelType: arch.modelType,
     hiddenSize: hidden,
@@ -57,7 +52,7 @@ export function normalizedFromCatalog(arch: CatalogArchitecture, cfg: ConfigValu
     vocabSize: first('vocab_size') ?? 0,
     tieWordEmbeddings: cfg.tie_word_embeddings === true,
     rmsNormEps: first('rms_norm_eps', 'layer_norm_eps', 'norm_eps') ?? 1e-6,
-    dtype: DTYPES[dtypeName] ?? 'bfloat16',
+    dtype: configDType(cfg),
     maxPositionEmbeddings: first('max_position_embeddings'),
     raw: cfg,
   };
@@ -98,7 +93,7 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
   const modules = new Map<string, ModuleNode>();
   const roleOf = new Map<string, ModuleRole>();
   const params: ParamInfo[] = [];
-  const dtype = DTYPES[String(cfg.dtype ?? cfg.torch_dtype ?? 'bfloat16')] ?? 'bfloat16';
+  const dtype = configDType(cfg);
   const root: ModuleNode = { path: '', className: arch.causalLm ?? arch.configClass.replace(/Config$/, 'Model'), kind: 'model', params: [], children: [] };
   modules.set('', root);
   const ensure = (path: string, className = 'Module', kind: ModuleKind = 'container'): ModuleNode => {

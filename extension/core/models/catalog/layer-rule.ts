@@ -34,7 +34,8 @@ export function layerVariants(rule: LayerRule, count: number, cfg: ConfigValues)
       const types = lookupField(cfg, rule.field);
       if (!Array.isArray(types) || types.length < count) throw new LayerRuleError(`"${rule.field}" must list a type for each of the ${count} layers`);
       return idx.map((i) => {
-        const v = rule.byValue[String(types[i])];
+        const t = typeof types[i] === 'string' || typeof types[i] === 'number' ? String(types[i]) : '';
+        const v = Object.hasOwn(rule.byValue, t) ? rule.byValue[t] : undefined;
         if (!v) throw new LayerRuleError(`"${rule.field}"[${i}] is ${JSON.stringify(types[i])}; expected one of ${Object.keys(rule.byValue).map((k) => JSON.stringify(k)).join(', ')}`);
         return v;
       });
