@@ -33,7 +33,7 @@ function kindOf(m: CatalogModule): ModuleKind {
 }
 
 /** The configuration values normalised for the binder, from what the version resolved. */
-export function normalizedFromCatalog(arch: CatalogArchitecture, cfg: ConfigValues, moeLayers: number[]): NormalizedConfig {
+export function normalizedFromCatalog(arch: CatalogArchitecture, cfg: ConfigValues, moeLayers: number[], given: ConfigValues = cfg): NormalizedConfig {
   const n = (name: string): number | undefined => {
     const v = lookupField(cfg, name);
     return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -54,7 +54,8 @@ export function normalizedFromCatalog(arch: CatalogArchitecture, cfg: ConfigValu
     rmsNormEps: first('rms_norm_eps', 'layer_norm_eps', 'norm_eps') ?? 1e-6,
     dtype: configDType(cfg),
     maxPositionEmbeddings: first('max_position_embeddings'),
-    raw: cfg,
+    // What the configuration says, as config.json wrote it; the class's defaults fill the fields above.
+    raw: given,
   };
   const experts = first('num_local_experts', 'num_experts', 'n_routed_experts', 'moe_num_experts');
   if (experts !== undefined && moeLayers.length) {
@@ -177,7 +178,7 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
   addLayers();
   for (const ps of endParams.values()) for (const p of ps) if (!p.buffer && present(p)) addParam('', p.name, p.shape);
   const moeLayers = variants.flatMap((v, i) => (arch.layers!.variants[v].modules.some((m) => m.role === 'moe') ? [i] : []));
-  const config = normalizedFromCatalog(arch, cfg, moeLayers);
+  const config = normalizedFromCatalog(arch, cfg, moeLayers, given);
   for (const [path, node] of modules) setAttrs(node, roleOf.get(path), config);
   const graph: ModelGraph = {
     modelType: arch.modelType,
