@@ -17,6 +17,20 @@ def _names(expr):
     return _NAME.findall(expr)
 
 
+def _identical(exprs, trials=64):
+    """Whether expressions of the same fields are one function ((a+2*b)*c and a*c+2*b*c): equal on random
+    values, sizes that divide nothing included."""
+    import random
+    rng = random.Random(0)
+    names = sorted(set(_names(exprs[0])))
+    for _ in range(trials):
+        env = {n.replace(".", "__"): rng.randint(1, 997) for n in names}
+        vals = {eval(e.replace(".", "__"), {"__builtins__": {}}, env) for e in exprs}
+        if len(vals) > 1:
+            return False
+    return True
+
+
 class Solver:
     def __init__(self, fields, solve_rows, verify_rows, primary=None, divisible=False):
         """fields: names; *_rows: list of {field: int} (one dict per configuration); primary: the fields
@@ -112,7 +126,8 @@ class Solver:
     MAX_LEVEL = 4
 
     def _one_of(self, exprs):
-        if self.divisible and len({frozenset(_names(e)) for e in exprs}) == 1:
+        same_fields = len({frozenset(_names(e)) for e in exprs}) == 1
+        if same_fields and (self.divisible or _identical(exprs)):
             return sorted(exprs, key=lambda e: (len(e), e))[0], None
         return None, f"ambiguous: {', '.join(exprs[:4])}"
 

@@ -118,6 +118,12 @@ def varied_value(name, default, rng, used, divisible):
         return rng.randint(8, 12)
     if default is not None and default < 16 or (any(w in name for w in COUNT_WORDS) or name.startswith(COUNT_PREFIXES)) and not name.endswith("_dim") and "size" not in name and "rank" not in name:
         return rng.choice(HEADS if "heads" in name and not divisible else SMALL)
+    if name.endswith("head_dim") and not divisible:
+        # rotary embeddings want an even head size: twice a distinct prime
+        free = [p for p in PRIMES if p not in used] or list(PRIMES)
+        p = rng.choice(free)
+        used.add(p)
+        return 2 * p
     pool = PRIMES if divisible else LARGE_PRIMES
     free = [p for p in pool if p not in used] or list(pool)
     p = rng.choice(free)

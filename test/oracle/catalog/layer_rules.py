@@ -12,6 +12,23 @@ def _lists(cfg):
     return {k: v for k, v in vars(cfg).items() if isinstance(v, (list, tuple)) and not k.startswith("_")}
 
 
+def _layer_types(observed, names, common_lists):
+    """A list of strings as long as the layers, each value naming one variant."""
+    for field in sorted(common_lists):
+        by_value, ok = {}, True
+        for cfg, vs in observed:
+            vals = list(getattr(cfg, field))
+            if len(vals) != len(vs) or not all(isinstance(x, str) for x in vals):
+                ok = False
+                break
+            for x, v in zip(vals, vs):
+                if by_value.setdefault(x, v) != v:
+                    ok = False
+        if ok and len(set(by_value.values())) == len(names):
+            return {"kind": "layer_types", "field": field, "byValue": dict(sorted(by_value.items()))}
+    return None
+
+
 def find_rule(observed, moe_variant):
     """observed: [(config, [variant per layer index])]; moe_variant: name of the variant that has experts
     (or None). Returns (rule, None) or (None, why)."""
@@ -25,26 +42,17 @@ def find_rule(observed, moe_variant):
         except Exception:
             return False
 
-    # layer_types-like: a list of strings as long as the layers, each value naming one variant
     common_lists = set.intersection(*(set(_lists(c)) for c, _ in observed))
-    for field in sorted(common_lists):
-        by_value, ok = {}, True
-        for cfg, vs in observed:
-            vals = list(getattr(cfg, field))
-            if len(vals) != len(vs) or not all(isinstance(x, str) for x in vals):
-                ok = False
-                break
-            for x, v in zip(vals, vs):
-                if by_value.setdefault(x, v) != v:
-                    ok = False
-        if ok and len(set(by_value.values())) == len(names):
-            return {"kind": "layer_types", "field": field, "byValue": dict(sorted(by_value.items()))}, None
-
     if len(names) != 2 or moe_variant not in names:
+        rule = _layer_types(observed, names, common_lists)
+        if rule:
+            return rule, None
         return None, f"{len(names)} layer variants ({', '.join(names)}) that no layer rule of the catalog picks"
     moe, dense = moe_variant, next(n for n in names if n != moe_variant)
     ints = sorted(set.intersection(*(set(_ints(c)) for c, _ in observed)))
     lists = sorted(common_lists)
+    # dense and MoE layers: the rules over the fields a configuration is given come first; a list the
+    # configuration derives from them (DeepSeek-V3.2's mlp_layer_types) last
 
     for f in ints:
         if fits(lambda c, i: dense if i < getattr(c, f) else moe):
@@ -68,4 +76,7 @@ def find_rule(observed, moe_variant):
             return moe if i in vals else dense
         if fits(pick):
             return {"kind": "index_list", "field": lf, "moe": moe, "dense": dense}, None
+    rule = _layer_types(observed, names, common_lists)
+    if rule:
+        return rule, None
     return None, "the dense and MoE layers follow no layer rule of the catalog"

@@ -1,4 +1,6 @@
 """One architecture's catalog entry from models built on the meta device (see generate.py)."""
+import random
+
 import torch
 
 import introspect
@@ -344,6 +346,69 @@ def describe(trees, counts, lp, cfgs, solvers, base_prefix_path, causal):
     return out, None
 
 
+# Fields a configuration class may lack that its model still reads when a checkpoint's config.json has them
+# (Qwen3-MoE 5.x: getattr(config, "head_dim", hidden_size // num_attention_heads)).
+MODEL_READ_FIELDS = ("head_dim",)
+
+
+def model_read_fields(cls, model_cls, kwB, rows, models, divisible):
+    """When the model reads such a field: (derived {field: what the model uses without it}, and the
+    configurations, rows and models rebuilt with it given); None when it does not."""
+    extra = [f for f in MODEL_READ_FIELDS if f not in rows[0]]
+    if not extra:
+        return None
+    def taken(kw):
+        """Values (and their prime factors) a configuration already uses, so the new field's stays distinct."""
+        vals = [v for v in flat(kw).values() if introspect.is_int(v)]
+        return set(vals) | {v // 120 for v in vals} | {v // 2 for v in vals}
+    rng_kw = [dict(kw, **{f: introspect.varied_value(f, None, random.Random(s), taken(kw), divisible) for f in extra})
+              for kw, s in zip(kwB, SEEDS)]
+    try:
+        cfg2 = [cls(**kw) for kw in rng_kw]
+        models2 = [build(model_cls, c) for c in cfg2]
+    except Exception:
+        return None
+    p1 = [[(n, s) for n, s, _ in tree(m)[1]] for m in models]
+    p2 = [[(n, s) for n, s, _ in tree(m)[1]] for m in models2]
+    if [[n for n, _ in p] for p in p1] != [[n for n, _ in p] for p in p2]:
+        return None
+    rows2 = [introspect.resolved_ints(c) for c in cfg2]
+    derived = {}
+    for f in extra:
+        want = [r.get(f) for r in rows2]
+        d2 = [dict(p) for p in p2]
+        common = [n for n, _ in p2[0] if all(n in d for d in d2)]
+        d1 = [dict(p) for p in p1]
+        field_vecs = {tuple(r.get(k) for r in rows2) for k in rows2[0]}
+        used = None
+        # a dimension that is the field times a configuration field (1 included) with it given ...
+        for n in common:
+            for d in range(len(d2[0][n])):
+                dims2 = [x[n][d] for x in d2]
+                if any(a % b for a, b in zip(dims2, want)):
+                    continue
+                factor = tuple(a // b for a, b in zip(dims2, want))
+                if factor == (1,) * len(factor) or factor in field_vecs:
+                    used = (n, d, factor)
+                    break
+            if used:
+                break
+        if used is None:
+            continue  # the model does not read it
+        # ... is, without it, that factor times what the model uses instead
+        n, d, factor = used
+        dims1 = [x[n][d] for x in d1]
+        if any(a % b for a, b in zip(dims1, factor)):
+            return None
+        expr, _ = RowSolvers(rows, set(kwB[0])).solve(range(len(rows)), [a // b for a, b in zip(dims1, factor)])
+        if expr is None:
+            return None
+        derived[f] = expr
+    if not derived:
+        return None
+    return derived, rng_kw, cfg2, rows2, models2
+
+
 def record(cls):
     model_cls, causal = introspect.model_class(cls)
     if model_cls is None:
@@ -366,6 +431,13 @@ def record(cls):
         return None, " / ".join(errors)
     derived, kwB, cfgB, rows, models = got
     rows = [{k: v for k, v in r.items() if k not in frozen} for r in rows]
+    try:
+        got = model_read_fields(cls, model_cls, kwB, rows, models, divisible)
+    except Exception:
+        got = None  # the class refuses the field: its model is described without it
+    if got:
+        derived.update(got[0])
+        kwB, cfgB, rows, models = got[1:]
     base_prefix = getattr(model_cls, "base_model_prefix", "") or ""
     if not causal or not hasattr(models[0], base_prefix):
         base_prefix_path = ""
