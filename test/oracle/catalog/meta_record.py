@@ -354,9 +354,16 @@ MODEL_READ_FIELDS = ("head_dim",)
 def model_read_fields(cls, model_cls, kwB, rows, models, divisible):
     """When the model reads such a field: (derived {field: what the model uses without it}, and the
     configurations, rows and models rebuilt with it given); None when it does not."""
+    return read_fields_by(lambda kw: cls(**kw), lambda c: build(model_cls, c), lambda m: tree(m)[1],
+                          introspect.resolved_ints, kwB, rows, models, divisible)
+
+
+def read_fields_by(make_cfg, make_model, params_of, ints_of, kwB, rows, models, divisible):
+    """model_read_fields for any way of making configurations and models (built, or run from source)."""
     extra = [f for f in MODEL_READ_FIELDS if f not in rows[0]]
     if not extra:
         return None
+
     def taken(kw):
         """Values (and their prime factors) a configuration already uses, so the new field's stays distinct."""
         vals = [v for v in flat(kw).values() if introspect.is_int(v)]
@@ -364,15 +371,15 @@ def model_read_fields(cls, model_cls, kwB, rows, models, divisible):
     rng_kw = [dict(kw, **{f: introspect.varied_value(f, None, random.Random(s), taken(kw), divisible) for f in extra})
               for kw, s in zip(kwB, SEEDS)]
     try:
-        cfg2 = [cls(**kw) for kw in rng_kw]
-        models2 = [build(model_cls, c) for c in cfg2]
+        cfg2 = [make_cfg(kw) for kw in rng_kw]
+        models2 = [make_model(c) for c in cfg2]
     except Exception:
         return None
-    p1 = [[(n, s) for n, s, _ in tree(m)[1]] for m in models]
-    p2 = [[(n, s) for n, s, _ in tree(m)[1]] for m in models2]
+    p1 = [[(n, s) for n, s, _ in params_of(m)] for m in models]
+    p2 = [[(n, s) for n, s, _ in params_of(m)] for m in models2]
     if [[n for n, _ in p] for p in p1] != [[n for n, _ in p] for p in p2]:
         return None
-    rows2 = [introspect.resolved_ints(c) for c in cfg2]
+    rows2 = [ints_of(c) for c in cfg2]
     derived = {}
     for f in extra:
         want = [r.get(f) for r in rows2]

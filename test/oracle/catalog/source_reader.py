@@ -186,6 +186,12 @@ def structure(rel, cscope, cdef, mscope, mdef, causal, defaults):
             continue
     else:
         return None, last
+    # head_dim a model reads from config.json although the class leaves it None (Mistral 4.x)
+    got = meta_record.read_fields_by(lambda kw: rel.config(cscope, cdef, kw), lambda c: rel.interp.new(mscope, mdef, [c], {}),
+                                     lambda m: si.flatten(m)[1], ints_of, kwB, rows, mods, used_divisible)
+    read_derived = {}
+    if got:
+        read_derived, kwB, cfgB, rows, mods = got
     trees = [si.flatten(m) for m in mods]
     primary = {k for k in kwB[0] if all(r.get(k) == kw.get(k) for r, kw in zip(rows, kwB))}
     solvers = meta_record.RowSolvers(rows, primary, (), used_divisible)
@@ -203,7 +209,7 @@ def structure(rel, cscope, cdef, mscope, mdef, causal, defaults):
     got, why = meta_record.describe(trees, counts, lp, ns, solvers, base_path, causal)
     if got is None:
         return None, why
-    return (derived, got, mods[0], base_prefix), None
+    return ({**derived, **read_derived}, got, mods[0], base_prefix), None
 
 
 def read_wheel(path, only=None):
