@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const filter = process.argv[2];
+// The benches are ES modules (no __dirname to find the model catalog from): the checkout's data.
+process.env.SHARDSCOPE_CATALOG_DIR ??= resolve('extension/core/models/catalog/data');
 const outDir = 'bench/out';
 mkdirSync(outDir, { recursive: true });
 const files = readdirSync('bench').filter((f) => /\.bench\.(ts|mjs)$/.test(f) && (!filter || f.includes(filter))).sort();

@@ -22,7 +22,10 @@ export function findCatalogDir(start: string): string | undefined {
   return undefined;
 }
 
-export function installCatalog(dir = process.env.SHARDSCOPE_CATALOG_DIR || findCatalogDir(__dirname)): void {
+// An ES-module bundle (the benches) has no __dirname; it names the folder in SHARDSCOPE_CATALOG_DIR.
+const here = typeof __dirname === 'string' ? __dirname : undefined;
+
+export function installCatalog(dir = process.env.SHARDSCOPE_CATALOG_DIR || (here && findCatalogDir(here))): void {
   setCatalogReader(dir ? (name) => {
     const path = join(dir, name);
     return existsSync(path) ? readFileSync(path, 'utf8') : undefined;

@@ -7,6 +7,7 @@ import { buildGraph } from './build';
 import { findPreset, PRESETS } from './presets';
 import { readCheckpointFolder, convertCheckpoint, CheckpointError } from './safetensors';
 import { parseJsonLocated } from '../util/json';
+import { checkConfigLimits } from '../limit-checks';
 import { hostFiles, readInputText, HostFileError } from '../host/files';
 import { catalogArchitecture, catalogModelTypes, catalogOf, catalogSkipReason, graphFromCatalog, CatalogGraphError, pickVersion, type CatalogArchitecture } from './catalog';
 import { LayerRuleError } from './catalog/layer-rule';
@@ -94,6 +95,8 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   }
   const v = parseJsonLocated(text, path);
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ModelLoadError(`${path}: expected a JSON object`);
+  // A value over the stated limits (layers, experts, a dimension) is placed on its key.
+  checkConfigLimits(v as Record<string, unknown>, path, text);
   return v as Record<string, unknown>;
 }
 
