@@ -41,7 +41,9 @@ const shardplan = {
         { match: '(")([^"]*)(")\\s*(:)', captures: { 1: { name: 'punctuation.definition.string.begin.shardplan' }, 2: { name: 'support.type.property-name.shardplan' }, 3: { name: 'punctuation.definition.string.end.shardplan' }, 4: { name: 'punctuation.separator.dictionary.key-value.shardplan' } } },
       ],
     },
-    style: { match: `(")(${styleAlt})(")`, captures: { 1: { name: 'punctuation.definition.string.begin.shardplan' }, 2: { name: 'support.constant.style.shardplan' }, 3: { name: 'punctuation.definition.string.end.shardplan' } } },
+    // A style name is a string to every theme (string.quoted: coloured as strings by Light, Dark and High
+    // Contrast alike); meta.style names it for tests and for themes that want to tell it apart.
+    style: { match: `(")(${styleAlt})(")`, name: 'string.quoted.double.shardplan', captures: { 1: { name: 'punctuation.definition.string.begin.shardplan' }, 2: { name: 'meta.style.shardplan' }, 3: { name: 'punctuation.definition.string.end.shardplan' } } },
     string: { name: 'string.quoted.double.shardplan', begin: '"', end: '"', patterns: [{ match: '\\\\.', name: 'constant.character.escape.shardplan' }] },
     number: { match: '-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?', name: 'constant.numeric.shardplan' },
     constant: { match: '\\b(?:true|false|null)\\b', name: 'constant.language.shardplan' },
@@ -67,9 +69,11 @@ const injection = {
       match: `(["'])(${PATTERN}|lm_head|embed_tokens|norm)(\\1)(?=\\s*:)`,
       captures: { 1: { name: 'punctuation.definition.string.begin.python' }, 2: { name: 'entity.name.tag.pattern.shardscope', patterns: [{ match: '\\*', name: 'keyword.operator.wildcard.shardscope' }] }, 3: { name: 'punctuation.definition.string.end.python' } },
     },
+    // As a string (the scope MagicPython gives one-line strings of either quote), so themes colour it as one.
     style: {
       match: `(["'])(${styleAlt})(\\1)`,
-      captures: { 1: { name: 'punctuation.definition.string.begin.python' }, 2: { name: 'support.constant.style.shardscope' }, 3: { name: 'punctuation.definition.string.end.python' } },
+      name: 'string.quoted.single.python',
+      captures: { 1: { name: 'punctuation.definition.string.begin.python' }, 2: { name: 'meta.style.shardscope' }, 3: { name: 'punctuation.definition.string.end.python' } },
     },
   },
 };

@@ -115,6 +115,7 @@ export function nativeExecutor(o: NativeExecutorOptions = {}): Executor {
           env: o.env,
           child,
           onEvent: req.onEvent ? (e) => req.onEvent!(toOpEvent(programs, e)) : undefined,
+          onProgress: req.onProgress ? (ranks) => req.onProgress!(ranks.reduce((a, r) => a + r.finished, 0), ranks.reduce((a, r) => a + r.ops, 0)) : undefined,
         });
       } catch (e) {
         if (req.signal?.aborted) throw new ProgramError('cancelled');

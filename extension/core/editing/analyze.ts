@@ -14,6 +14,7 @@ import type { EditingContext } from './context';
 import { resolveModel } from './model-resolve';
 import { CODE_BY_ID } from './codes';
 import { plansOf } from '../models/plans';
+import { assumptionsOf, markAssumptions, type Assumptions } from './assumptions';
 
 export interface Analysis {
   uri: string;
@@ -25,6 +26,8 @@ export interface Analysis {
   mesh: DeviceMesh;
   sharded?: ShardedModel;
   diagnostics: Diagnostic[];
+  /** Whether the mesh and the GPU memory were named or assumed (findings on assumptions are warnings). */
+  assumed: Assumptions;
   /** One per owner of plans (each config class of a Python source, and the plans outside any class),
    *  each checked against its own model; graph, modelSource and sharded above are the first part that
    *  bound (else the first with a model, else the first). */
@@ -54,6 +57,7 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
   } catch {
     mesh = parseMesh('tp=8');
   }
+  const assumed = assumptionsOf(doc, ctx);
   const diagnostics: Diagnostic[] = [...doc.diagnostics];
   // Each class's plans are checked against that class's values; the diagnostics of all are merged.
   const owners = doc.format === 'python' ? planOwners(doc) : [];
@@ -61,11 +65,11 @@ export function analyzeDocument(uri: string, text: string, ctx: EditingContext =
   const parts: AnalysisPart[] = [];
   for (const v of views) {
     const found: Diagnostic[] = [];
-    parts.push(analyzePart(uri, text, v.owner, v.doc, ctx, generation, mesh, found));
+    parts.push(analyzePart(uri, text, v.owner, v.doc, ctx, generation, mesh, found, assumptionsOf(v.doc, ctx)));
     for (const d of found) if (!diagnostics.some((x) => x.code === d.code && x.message === d.message && x.range.start === d.range.start && x.range.end === d.range.end)) diagnostics.push(d);
   }
   const main = parts.find((p) => p.sharded) ?? parts.find((p) => p.graph) ?? parts[0];
-  return { uri, text, doc, generation, graph: main.graph, modelSource: main.modelSource, mesh, sharded: main.sharded, diagnostics, parts };
+  return { uri, text, doc, generation, graph: main.graph, modelSource: main.modelSource, mesh, sharded: main.sharded, diagnostics, parts, assumed };
 }
 
 /** The analysis as the plan at `offset` (or the given plan) sees it: its owner's model and binding. */
@@ -77,7 +81,7 @@ export function analysisFor(a: Analysis, at: number | Plan): Analysis {
 }
 
 /** One owner's plans: its model, its binding (reused when nothing it depends on changed), its findings. */
-function analyzePart(uri: string, text: string, owner: string | undefined, doc: PlanDocument, ctx: EditingContext, generation: Generation, mesh: DeviceMesh, diagnostics: Diagnostic[]): AnalysisPart {
+function analyzePart(uri: string, text: string, owner: string | undefined, doc: PlanDocument, ctx: EditingContext, generation: Generation, mesh: DeviceMesh, diagnostics: Diagnostic[], assumed: Assumptions): AnalysisPart {
   const model = doc.plans.length ? resolveModel(doc, ctx) : { source: 'none' as const, graph: undefined, error: undefined };
   const part: AnalysisPart = { owner, doc, graph: model.graph, modelSource: model.source };
   const planRange = doc.model?.range ?? (doc.plans[0] ? planNameRange(doc.plans[0]) : { start: 0, end: 0 });
@@ -106,7 +110,7 @@ function analyzePart(uri: string, text: string, owner: string | undefined, doc: 
     generation,
     doc.expertParallel,
     doc.run,
-    ctx.gpuMemoryGiB,
+    assumed.gpuMemoryGiB,
     ctx.seqLen,
     plans.map((p) => [p.name, p.scope, p.auto, p.entries.map((e) => [e.key, e.styleText])]),
   ]);
@@ -121,7 +125,7 @@ function analyzePart(uri: string, text: string, owner: string | undefined, doc: 
         generation,
         expertParallel: doc.expertParallel?.length ? doc.expertParallel : undefined,
         run: { batch: doc.run?.batch ?? 1, seqLen: doc.run?.seqLen ?? ctx.seqLen ?? 4096, mode: doc.run?.mode ?? 'inference', dtype: doc.run?.dtype },
-        gpuMemoryBytes: (doc.run?.gpuMemoryGiB ?? ctx.gpuMemoryGiB) ? (doc.run?.gpuMemoryGiB ?? ctx.gpuMemoryGiB)! * 2 ** 30 : undefined,
+        gpuMemoryBytes: assumed.gpuMemoryGiB * 2 ** 30,
       });
     try {
       sharded = bind(planInputsFromDocument(doc, graph, { generation }));
@@ -130,7 +134,7 @@ function analyzePart(uri: string, text: string, owner: string | undefined, doc: 
     }
   }
   part.sharded = sharded;
-  if (sharded) diagnostics.push(...findingsToDiagnostics(sharded.findings, doc, text, model.graph));
+  if (sharded) diagnostics.push(...markAssumptions(findingsToDiagnostics(sharded.findings, doc, text, model.graph), mesh, assumed));
   spNotWired(doc, generation, diagnostics);
   epPlanUnused(doc, text, diagnostics);
   cache.set(cacheKey, { key, sharded });

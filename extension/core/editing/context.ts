@@ -7,10 +7,14 @@ export interface EditingContext {
   transformersVersion?: string;
   /** Default mesh when the source names none, e.g. "tp=8". */
   defaultMesh?: string;
+  /** The user named defaultMesh (a setting or the status-bar pick): findings on it are not assumptions. */
+  meshChosen?: boolean;
   /** The model picked in the status bar: a preset name, a config.json path or a checkpoint folder. */
   model?: string;
   /** A config.json named in settings. */
   configPath?: string;
+  /** GPU memory per rank the user named (setting, pick, --gpu-memory); without one the memory check
+   *  assumes ASSUMED_GPU_MEMORY_GIB and says so. */
   gpuMemoryGiB?: number;
   seqLen?: number;
   /** A mesh that wins over the source's own, e.g. "tp=4" (the command line's --mesh). */

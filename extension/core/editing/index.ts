@@ -11,3 +11,4 @@ export { codeLenses, type CodeLensData } from './codelens';
 export { quickFixes, applyFix, type LocatedFix } from './quickfix';
 export { CODES, CODE_BY_ID, type CodeInfo } from './codes';
 export type { EditingContext } from './context';
+export { ASSUMED_GPU_MEMORY_GIB, PICK_MESH_COMMAND, PICK_GPU_MEMORY_COMMAND, assumptionsOf, type Assumptions } from './assumptions';

@@ -25,6 +25,8 @@ export interface QuickFix {
   title: string;
   edits: { range: TextRange; newText: string }[];
   preferred?: boolean;
+  /** An editor command the fix runs instead of (or after) its edits, e.g. the mesh pick. */
+  command?: string;
 }
 
 export interface PlanEntry {

@@ -17,6 +17,8 @@ export interface ExecuteRequest {
   onEvent?: (e: OpEvent) => void;
   /** The backend's own log, a line at a time (NCCL's on GPUs), whether the run succeeds or fails. */
   onLog?: (line: string) => void;
+  /** Ops finished so far over all ranks, out of `total`, as the runtime reports them (a few times a second). */
+  onProgress?: (finished: number, total: number) => void;
 }
 
 export interface ExecuteResult {

@@ -207,7 +207,15 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   // dense layers start the sharded run at once, so its first event comes early.
   const needsRouting = layers.some((l) => moe.has(l));
   // Both runs return only the module outputs the comparison reads (and the reference its routing).
-  const runReference = () => executor.execute({ programs: ref.programs, backend, outputs: ref.outputs.map((o) => o.buffer), trace: false, signal: opts.signal, onLog: log });
+  // A stage's share of the bar [from, to): the runtime's finished ops move it, so a long run shows a fraction.
+  const stageProgress = (message: string, from: number, to: number) => {
+    progress(message, from);
+    return (finished: number, total: number) => {
+      if (total > 0) progress(`${message}: ${finished}/${total} ops`, from + ((to - from) * Math.min(finished, total)) / total);
+    };
+  };
+  const runReference = (from: number, to: number) =>
+    executor.execute({ programs: ref.programs, backend, outputs: ref.outputs.map((o) => o.buffer), trace: false, signal: opts.signal, onLog: log, onProgress: stageProgress('running the reference', from, to) });
   let refRun: ExecuteResult | undefined;
   const measured: TraceEvent[] = [];
   // Executors time events from the start of the run.
@@ -216,8 +224,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
   let stage = 'reference';
   try {
     if (needsRouting) {
-      progress('running the reference', 0.2);
-      refRun = await runReference();
+      refRun = await runReference(0.15, 0.4);
       // Lowered again with the reference's routing: an all-to-all plan then runs its own expert dispatch
       // (all_to_all_v counts from these choices), and the experts' backward gets the rows each expert got.
       const combined = lowered.wantsRouting;
@@ -230,8 +237,8 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     }
     notes.push(...lowered.notes);
     stage = 'sharded';
-    progress('running the sharded layers', 0.4);
     run = await executor.execute({
+      onProgress: stageProgress('running the sharded layers', 0.4, refRun ? 0.9 : 0.65),
       programs: lowered.programs,
       backend,
       outputs: lowered.outputs.map((o) => o.buffer),
@@ -244,8 +251,7 @@ export async function rehearse(source: PlanSource, opts: RehearseOptions = {}): 
     notes.push(...(run.notes ?? []));
     if (!refRun) {
       stage = 'reference';
-      progress('running the reference', 0.7);
-      refRun = await runReference();
+      refRun = await runReference(0.65, 0.9);
     }
   } catch (e) {
     if (!(e instanceof ProgramError)) throw e;

@@ -50,15 +50,31 @@ function defaultParams(kind: ModuleKind): { local: string; shape: number[] }[] {
   }
 }
 
-/** Markdown for a hover or completion item. */
+/** The one page a hover links to for a style's catalog source: the documentation of the library that defines it. */
+export function docsLink(source: string): { title: string; url: string } {
+  if (/^PyTorch/.test(source)) return { title: 'PyTorch tensor parallelism', url: 'https://docs.pytorch.org/docs/stable/distributed.tensor.parallel.html' };
+  if (/^torchtitan/.test(source)) return { title: 'torchtitan', url: 'https://github.com/pytorch/torchtitan' };
+  return { title: 'transformers tensor parallelism', url: 'https://huggingface.co/docs/transformers/main/en/perf_infer_gpu_multi' };
+}
+
+/** A Markdown table cell: pipes escaped, so a placement or note never splits the row. */
+const cell = (t: string) => t.replace(/\|/g, '\\|');
+
+/** Markdown for a hover or completion item: the first sentence of the style's doc, its placements and its
+ *  collectives as two short tables, and one link. Provenance (commits, pull requests) stays in the catalog. */
 export function styleMarkdown(name: string, doc: string, source: string, s: StyleSemantics | undefined, moduleKind: ModuleKind = 'linear'): string {
-  const lines = [`**${name}**`, '', doc];
+  const summary = doc.match(/^.*?[.!?](?=\s|$)/)?.[0] ?? doc;
+  const lines = [`**${name}**${summary ? ` — ${summary}` : ''}`];
   if (s) {
-    const d = describeStyle(s, s.appliesTo.includes(moduleKind) ? moduleKind : s.appliesTo[0] ?? moduleKind);
-    if (d.params.length) lines.push('', 'Parameters: ' + d.params.map((p) => `\`${p.name}\` ${p.placement}`).join(', '));
-    lines.push(`Input: ${d.input} · Output: ${d.output}`);
-    lines.push(`Forward: ${d.forward.length ? d.forward.join('; ') : 'no communication'} · Backward: ${d.backward.length ? d.backward.join('; ') : 'no communication'}`);
+    const kind = s.appliesTo.includes(moduleKind) ? moduleKind : (s.appliesTo[0] ?? moduleKind);
+    const d = describeStyle(s, kind);
+    lines.push('', `| ${kind} | placement |`, '|---|---|');
+    for (const p of d.params) lines.push(`| \`${p.name}\` | ${cell(p.placement)} |`);
+    lines.push(`| input | ${cell(d.input)} |`, `| output | ${cell(d.output)} |`);
+    lines.push('', '| pass | collectives |', '|---|---|');
+    lines.push(`| forward | ${cell(d.forward.length ? d.forward.join('; ') : 'none')} |`, `| backward | ${cell(d.backward.length ? d.backward.join('; ') : 'none')} |`);
   }
-  lines.push('', `_Source: ${source}_`);
+  const link = docsLink(source);
+  lines.push('', `[${link.title}](${link.url})`);
   return lines.join('\n');
 }

@@ -16,6 +16,6 @@ export {
   tpStyleString,
 } from './catalog';
 export { TORCH_CLASSES, resolveTorchCall } from './torch';
-export { describeStyle, styleMarkdown, placementRepr, type StyleDescription } from './describe';
+export { describeStyle, styleMarkdown, docsLink, placementRepr, type StyleDescription } from './describe';
 export { placeParam, type ParamRule } from './params';
 export { forwardTransition, backwardTransition } from './effects';

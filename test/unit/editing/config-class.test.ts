@@ -91,7 +91,7 @@ test('a modeling file without config values: the config.json beside it (a config
   const beside = analyzeDocument('/m/llama/modeling_llama.py', modeling, { readFile: read, defaultMesh: 'tp=8' });
   assert.equal(beside.modelSource, '/m/llama/config.json');
   assert.deepEqual(beside.diagnostics.filter((d) => d.severity === 'error'), []);
-  const named = analyzeDocument('/m/llama/modeling_llama.py', modeling, { readFile: read, defaultMesh: 'tp=8', configPath: '../other/config.json' });
+  const named = analyzeDocument('/m/llama/modeling_llama.py', modeling, { readFile: read, defaultMesh: 'tp=8', meshChosen: true, configPath: '../other/config.json' });
   assert.equal(named.modelSource, '/m/other/config.json');
   const err = named.diagnostics.find((d) => d.code === 'SS205' && d.severity === 'error')!;
   assert.equal(modeling.slice(err.range.start, err.range.end), '"lm_head"');

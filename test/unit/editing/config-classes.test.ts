@@ -33,7 +33,7 @@ class ${name}(PreTrainedConfig):
 `;
 const fifty = (bad: (i: number) => boolean, kv: (i: number) => number = () => 4) => HEADER + Array.from({ length: 50 }, (_, i) => tiny(`Tiny${i}Config`, bad(i) ? 'colwize' : 'colwise', kv(i))).join('');
 let n = 0;
-const analyze = (text: string, mesh = 'tp=4') => analyzeDocument(`/classes/${n++}/configuration_tiny.py`, text, { defaultMesh: mesh });
+const analyze = (text: string, mesh = 'tp=4') => analyzeDocument(`/classes/${n++}/configuration_tiny.py`, text, { defaultMesh: mesh, meshChosen: true });
 /** The class a diagnostic sits in. */
 const classAt = (text: string, offset: number) => [...text.slice(0, offset).matchAll(/^class (\w+)/gm)].pop()?.[1];
 const errors = (a: ReturnType<typeof analyze>) => a.diagnostics.filter((d) => d.severity === 'error');

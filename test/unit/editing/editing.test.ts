@@ -138,7 +138,7 @@ test('hover: style semantics; pattern shapes, bytes and collectives', () => {
   assert.match(moe.markdown, /32× forward all_reduce \(1\.00 GiB\)/);
   const onValue = hover(a, text.indexOf('"packed_colwise"') + 3)!;
   assert.match(onValue.markdown, /\*\*packed_colwise\*\*/);
-  assert.match(onValue.markdown, /_Source: transformers/);
+  assert.match(onValue.markdown, /\[transformers tensor parallelism\]\(https:\/\/huggingface.co\/docs\/transformers\//);
 });
 
 test('CodeLens above each plan; codes table is complete', () => {

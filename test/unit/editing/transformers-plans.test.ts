@@ -25,7 +25,9 @@ for (const f of files) {
     const bad = a.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning');
     // Under expert parallelism transformers applies the EP plan alone: lm_head stays unsharded, and the warning says so.
     const allowed = f.kind === 'ep' ? ['SS311'] : [];
-    assert.deepEqual(bad.filter((d) => !allowed.includes(d.code)).map((d) => `${d.code} ${d.message}`), [], f.path);
+    // DeepSeek-V3 (671B) does not fit 80 GiB per rank at tp=8: a warning, as that GPU size is only assumed.
+    const assumedMemory = (d: { code: string; message: string }) => d.code === 'SS402' && f.preset === 'deepseek-v3' && /at the assumed 80 GiB per GPU/.test(d.message);
+    assert.deepEqual(bad.filter((d) => !allowed.includes(d.code) && !assumedMemory(d)).map((d) => `${d.code} ${d.message}`), [], f.path);
   });
 }
 
@@ -54,12 +56,12 @@ for (const arch of ARCHS) {
   });
 }
 
-test('Qwen3-MoE defaults at tp=8: the KV-head error fires on k_proj and v_proj, exactly', async () => {
+test('Qwen3-MoE defaults at a picked tp=8: the KV-head error fires on k_proj and v_proj, exactly', async () => {
   const r = await real;
   if (!r) return void console.log('skipped: no local wheel mirror (transformers 5.18.0 wheel absent)');
   const name = 'transformers/models/qwen3_moe/configuration_qwen3_moe.py';
   const text = r.texts.get(name)!;
-  const errs = analyzeDocument(r.root + name, text, { readFile: readerOf(r), transformersVersion: '5.18.0', defaultMesh: 'tp=8' }).diagnostics.filter((d) => d.severity === 'error');
+  const errs = analyzeDocument(r.root + name, text, { readFile: readerOf(r), transformersVersion: '5.18.0', defaultMesh: 'tp=8', meshChosen: true }).diagnostics.filter((d) => d.severity === 'error');
   assert.deepEqual(errs.map((d) => [d.code, text.slice(d.range.start, d.range.end)]), [['SS202', '"layers.*.self_attn.k_proj"'], ['SS202', '"layers.*.self_attn.v_proj"']]);
   assert.match(errs[0].message, /4 key\/value heads are not divisible by tp=8/);
 });

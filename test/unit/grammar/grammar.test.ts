@@ -21,3 +21,12 @@ test('the grammars highlight exactly the catalog’s style names (regenerate wit
     assert.deepEqual(new Set(alt.split('|')), names, file);
   }
 });
+
+test('style names carry a string scope, which the default Light, Dark and High Contrast themes colour', () => {
+  for (const [file, scope] of [['syntaxes/shardplan.tmLanguage.json', 'string.quoted.double.shardplan'], ['syntaxes/python-plan.injection.tmLanguage.json', 'string.quoted.single.python']]) {
+    const style = JSON.parse(readFileSync(file, 'utf8')).repository.style;
+    assert.equal(style.name, scope, file);
+    // The name itself adds only a meta scope, which no default theme colours: the string colour stays.
+    assert.match(style.captures['2'].name, /^meta\./, file);
+  }
+});
