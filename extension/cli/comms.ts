@@ -3,11 +3,12 @@ import { register } from './commands';
 import { flag } from './args';
 import { loadBound } from './workspace';
 import { collectivesReport, formatTotals } from '../core/analysis';
+import { findingLines } from './findings';
 
 register({
   name: 'comms',
   summary: 'collectives per layer, forward and backward, with bytes and totals',
-  usage: 'shardscope comms <config.json | checkpoint folder | preset | *.shardplan.json> [--plan <file> | --plan auto] --mesh tp=4 [--ep tp] [--transformers 5.18.0] [--json]',
+  usage: 'shardscope comms <config.json | checkpoint folder | preset | *.shardplan.json | *.py> [--plan <file> | --plan auto] --mesh tp=4 [--ep tp] [--transformers 5.18.0] [--json]',
   run(args, io) {
     const b = loadBound(args);
     const s = b.sharded;
@@ -21,12 +22,12 @@ register({
       }));
       return 0;
     }
-    if (unknown) {
-      io.out(`collectives not computed: ${unknown}`);
-      return 0;
+    if (unknown) io.out(`collectives not computed: ${unknown}`);
+    else {
+      io.out(collectivesReport(s.collectives));
+      io.out(`totals per step: forward ${formatTotals(s.totals.forward)}; backward ${formatTotals(s.totals.backward)}; optimizer step ${formatTotals(s.totals.optimizer)}`);
     }
-    io.out(collectivesReport(s.collectives));
-    io.out(`totals per step: forward ${formatTotals(s.totals.forward)}; backward ${formatTotals(s.totals.backward)}; optimizer step ${formatTotals(s.totals.optimizer)}`);
+    for (const l of findingLines(s.findings)) io.out(l);
     return 0;
   },
 });

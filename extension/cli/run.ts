@@ -75,7 +75,9 @@ export function verdictLines(r: RehearsalResult): string[] {
   } else {
     const e = r.error!;
     const at = e.file ? `${e.file}:${e.line ?? 1}:${e.column ?? 1}: ` : '';
-    lines.push(`${at}${e.code ? `${e.code}: ` : ''}the plan cannot run: ${e.message}`);
+    // Only the reason: the notes tell how a run went (the backend it ran on, the widths), and a plan that
+    // cannot run had none of that, so they would read as a run that happened.
+    return [`${at}${e.code ? `${e.code}: ` : ''}the plan cannot run: ${e.message}`];
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines;
@@ -125,11 +127,15 @@ register({
       );
     } else {
       for (const l of verdictLines(r)) (r.verdict === 'match' ? io.out : io.err)(l);
-      if (r.collectives.length) {
+      if (r.collectives.some((c) => c.measured)) {
         // measured: last member in → first member out; wait: first member in → last member in.
         io.out('collective       group              count  bytes/op     measured   predicted        wait  busbw');
         for (const c of r.collectives)
           io.out(`${c.op.padEnd(16)} [${c.group.join(',')}]`.padEnd(36) + `${String(c.count).padStart(5)}  ${String(c.bytes).padStart(9)}  ${us(c.measuredUs).padStart(10)}  ${us(c.predictedUs).padStart(10)}  ${us(c.waitUs).padStart(10)}  ${c.busGBps.toFixed(2)} GB/s`);
+      } else if (r.collectives.length) {
+        // Nothing was timed (--no-trace): the prediction alone, with no column that would read as a measurement of 0.
+        io.out('collective       group              count  bytes/op   predicted');
+        for (const c of r.collectives) io.out(`${c.op.padEnd(16)} [${c.group.join(',')}]`.padEnd(36) + `${String(c.count).padStart(5)}  ${String(c.bytes).padStart(9)}  ${us(c.predictedUs).padStart(10)}`);
       }
       const ratios = Object.entries(r.predictedOverMeasured);
       if (ratios.length) io.out(`predicted ÷ measured: ${ratios.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
@@ -146,9 +152,10 @@ register({
  * the prediction, each a per-rank total in µs.
  */
 function jsonCollectives(r: RehearsalResult) {
-  const own = new Map<string, { measured: number; wait: number; predicted: number }>();
+  const own = new Map<string, { measured: number; wait: number; predicted: number; timed: boolean }>();
   for (const c of r.collectives) {
-    const o = own.get(c.op) ?? { measured: 0, wait: 0, predicted: 0 };
+    const o = own.get(c.op) ?? { measured: 0, wait: 0, predicted: 0, timed: false };
+    o.timed ||= c.measured;
     o.measured += c.measuredUs * c.count;
     o.wait += c.waitUs * c.count;
     o.predicted += c.predictedUs * c.count;
@@ -157,6 +164,6 @@ function jsonCollectives(r: RehearsalResult) {
   const round = (x: number) => Math.round(x * 1000) / 1000;
   return traceSummary(r.trace).collectives.map((row) => {
     const o = own.get(row.op);
-    return { ...row, ...(o ? { own_us: round(o.measured), wait_us: round(o.wait), predicted_us: round(o.predicted) } : {}) };
+    return { ...row, ...(o ? { ...(o.timed ? { own_us: round(o.measured), wait_us: round(o.wait) } : {}), predicted_us: round(o.predicted) } : {}) };
   });
 }

@@ -4,11 +4,12 @@ import { flag } from './args';
 import { loadBound } from './workspace';
 import { placementRepr } from '../core/sharding';
 import { shapesReport } from '../core/analysis';
+import { findingLines } from './findings';
 
 register({
   name: 'shapes',
   summary: 'per-parameter placements and per-rank local shapes, memory per rank',
-  usage: 'shardscope shapes <config.json | checkpoint folder | preset | *.shardplan.json> [--plan <file> | --plan auto] --mesh tp=4 [--ep tp] [--transformers 5.18.0] [--json]',
+  usage: 'shardscope shapes <config.json | checkpoint folder | preset | *.shardplan.json | *.py> [--plan <file> | --plan auto] --mesh tp=4 [--ep tp] [--transformers 5.18.0] [--json]',
   run(args, io) {
     const b = loadBound(args);
     const s = b.sharded;
@@ -24,16 +25,7 @@ register({
     io.out(shapesReport(b.graph, s));
     if (b.graph.catalog?.note) io.out(`note: ${b.graph.catalog.note}`);
     if (b.graph.flowUnknown) io.out(`note: activations and collectives not computed: ${b.graph.flowUnknown}`);
-    // What the binder found (indivisible heads, uneven shards), once per message: the shapes above are
-    // what torch.chunk would give, but an error here means the model would not run with them.
-    const seen = new Set<string>();
-    for (const f of s.findings) {
-      const line = `${f.severity} ${f.code}: ${f.message}`;
-      if (f.severity === 'info' || seen.has(line)) continue;
-      if (!seen.size) io.out('checks:');
-      seen.add(line);
-      io.out(`  ${line}`);
-    }
+    for (const l of findingLines(s.findings)) io.out(l);
     return 0;
   },
 });

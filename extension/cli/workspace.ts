@@ -1,14 +1,15 @@
 // Shared by shapes, comms, check and demo: resolve model, mesh and plan from the command line or a
 // *.shardplan.json, and bind them.
 import { existsSync } from 'node:fs';
-import { hostFiles, readInputText } from '../core/host/files';
+import { hostFiles, readInputText, tryReadInputText } from '../core/host/files';
 import { dirname, resolve } from 'node:path';
 import { UsageError, optString, type ParsedArgs } from './args';
 import { loadModel, ModelLoadError, findPreset, PRESETS } from '../core/models';
 import type { ModelGraph } from '../core/models';
 import { parseMesh, MeshSyntaxError, meshFromRecord } from '../core/sharding';
 import type { DeviceMesh } from '../core/sharding';
-import { parsePlanSource } from '../core/plan';
+import { parsePlanSource, planOwners, documentForOwner } from '../core/plan';
+import { resolveModel } from '../core/editing/model-resolve';
 import type { PlanDocument } from '../core/plan';
 import { bindPlan, planInputsFromDocument, autoPlanInputs, BindError, type PlanInput } from '../core/analysis';
 import type { ShardedModel } from '../core/analysis';
@@ -49,6 +50,18 @@ function modelOfPlan(doc: PlanDocument, file: string, text: string, opts: { tran
   }
 }
 
+/** A Python plan file's model, found as the editor finds it: the file's config class (model_type and its
+ *  field defaults), else a config.json beside the file. A file with several config classes is taken as its
+ *  first class that owns a plan sees it (its plans and values). */
+function modelOfPython(doc: PlanDocument, file: string, opts: { transformers?: string }): { graph: ModelGraph; doc: PlanDocument } {
+  const owner = planOwners(doc)[0];
+  const view = owner === undefined ? doc : documentForOwner(doc, owner);
+  const r = resolveModel(view, { readFile: (path) => tryReadInputText(path, 'config'), transformersVersion: opts.transformers });
+  if (r.graph) return { graph: r.graph, doc: view };
+  if (r.error) throw /^\S+:\d+:\d+: /.test(r.error) ? new UsageError(r.error) : new InputError(file, 1, 1, `the model (${r.source}): ${r.error}`);
+  throw new UsageError(`${file}: names no model: no config class with a model_type and no config.json beside it (give the model first and the file with --plan)`);
+}
+
 /** A model given on the command line; when it is a file or folder, an error without a position is placed at its start. */
 function modelOfInput(target: string, opts: { transformers?: string }): ModelGraph {
   try {
@@ -62,7 +75,7 @@ function modelOfInput(target: string, opts: { transformers?: string }): ModelGra
 
 export function loadBound(args: ParsedArgs): Bound {
   const target = args.positional[0];
-  if (!target) throw new UsageError('give a config.json, a checkpoint folder, a preset name or a *.shardplan.json');
+  if (!target) throw new UsageError('give a config.json, a checkpoint folder, a preset name, a *.shardplan.json or a Python plan file');
   // The transformers version whose catalog builds the model and whose style names apply.
   const transformers = optString(args, 'transformers');
   const modelOpts = { transformers };
@@ -73,13 +86,16 @@ export function loadBound(args: ParsedArgs): Bound {
   try {
     let graph: ModelGraph;
     let mesh: DeviceMesh | undefined;
-    if (/\.shardplan\.json$/i.test(target)) {
+    if (/\.shardplan\.json$/i.test(target) || /\.py$/i.test(target)) {
       const r = readPlanDocument(target);
       doc = r.doc;
       planFile = target;
       planText = r.text;
-      if (!doc.model) throw new UsageError(`${target}: no "model" (a config.json path, a checkpoint folder, a preset name or an inline config)`);
-      graph = modelOfPlan(doc, target, r.text, modelOpts);
+      if (doc.format === 'python') ({ graph, doc } = modelOfPython(doc, target, modelOpts));
+      else {
+        if (!doc.model) throw new UsageError(`${target}: no "model" (a config.json path, a checkpoint folder, a preset name or an inline config)`);
+        graph = modelOfPlan(doc, target, r.text, modelOpts);
+      }
       if (doc.mesh) mesh = meshFromRecord(Object.fromEntries(doc.mesh.dims.map((d) => [d.name, d.size])));
     } else {
       if (!existsSync(target) && !findPreset(target)) throw new UsageError(`${target}: no such file, folder or preset (presets: ${PRESETS.map((p) => p.name).join(', ')})`);

@@ -7,6 +7,7 @@ import { detectTransformersVersion } from './python-env';
 import { planPathConsent, whenTrusted } from './trust';
 import { registerRehearseCommand } from './rehearseCommand';
 import { registerTraceCommands } from './traceCommands';
+import { traceFolder } from './traceFolder';
 import { showTracePanel } from './tracePanel';
 
 const SELECTOR: vscode.DocumentSelector = [
@@ -43,8 +44,8 @@ export function activate(context: vscode.ExtensionContext) {
     status,
     ...registerProviders(ctl, SELECTOR),
     ...registerCommands(ctl, updateStatus),
-    ...registerRehearseCommand(log, ctl),
-    ...registerTraceCommands(log, context.extensionPath),
+    ...registerRehearseCommand(log, context, ctl),
+    ...registerTraceCommands(log, context),
     vscode.commands.registerCommand('shardscope.showOutput', () => log.show(true)),
     vscode.commands.registerCommand('shardscope.showTracePanel', (trace: vscode.Uri, plan?: vscode.Uri) => showTracePanel(ctl, context.extensionUri, log, trace, plan)),
     // Granting trust brings the Run CodeLens (and the Python version check, below).
@@ -76,7 +77,7 @@ export function activate(context: vscode.ExtensionContext) {
   }, 0);
   activationMs = performance.now() - t0;
   log.appendLine(`Shardscope activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs: () => activationMs, analysis: (doc: vscode.TextDocument) => ctl.analysis(doc) };
+  return { activationMs: () => activationMs, analysis: (doc: vscode.TextDocument) => ctl.analysis(doc), traceFolder: () => traceFolder(context) };
 }
 
 export function deactivate() {}

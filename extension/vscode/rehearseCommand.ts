@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { engine } from './lazy-engine';
 import { refuseUntrusted } from './trust';
-import { traceFolder } from './traceFolder';
+import { traceFolder, type TraceStorage } from './traceFolder';
 import { revealEntry } from './tracePanel';
 import type { RehearsalResult } from './engine';
 import type { PlanController } from './controller';
@@ -27,7 +27,7 @@ function verdict(r: RehearsalResult): string {
   return `${e?.file ? `${basename(e.file)}:${e.line ?? 1}: ` : ''}the plan cannot run: ${e?.message ?? 'unknown error'}`;
 }
 
-async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefined, uri?: vscode.Uri): Promise<void> {
+async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefined, storage: TraceStorage, uri?: vscode.Uri): Promise<void> {
   if (refuseUntrusted(log, 'Rehearse Plan')) return;
   const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!doc) {
@@ -100,7 +100,7 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
         const text = verdict(r);
         log.appendLine(`rehearsal of ${vscode.workspace.asRelativePath(doc.uri)}: ${text}`);
         for (const n of r.notes) log.appendLine(`note: ${n}`);
-        const folder = traceFolder();
+        const folder = traceFolder(storage);
         let tracePath: string | undefined;
         if (folder) {
           mkdirSync(folder, { recursive: true });
@@ -126,6 +126,6 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
   );
 }
 
-export function registerRehearseCommand(log: vscode.OutputChannel, ctl?: PlanController): vscode.Disposable[] {
-  return [vscode.commands.registerCommand('shardscope.rehearse', (uri?: vscode.Uri) => rehearse(log, ctl, uri))];
+export function registerRehearseCommand(log: vscode.OutputChannel, storage: TraceStorage, ctl?: PlanController): vscode.Disposable[] {
+  return [vscode.commands.registerCommand('shardscope.rehearse', (uri?: vscode.Uri) => rehearse(log, ctl, storage, uri))];
 }

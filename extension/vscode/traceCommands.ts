@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { engine } from './lazy-engine';
-import { traceFolder } from './traceFolder';
+import { traceFolder, type TraceStorage } from './traceFolder';
 import type { LoadedTrace } from '../core/trace/types';
 
 let extensionPath = '';
@@ -43,9 +43,9 @@ async function show(log: vscode.OutputChannel, target: vscode.Uri, plan?: vscode
   void vscode.window.showInformationMessage(`Shardscope: ${basename(target.fsPath)}: ${what}. This build has no trace panel; open the file in Perfetto (ui.perfetto.dev) for a timeline.`);
 }
 
-async function openTrace(log: vscode.OutputChannel, uri?: vscode.Uri, plan?: vscode.Uri): Promise<void> {
+async function openTrace(log: vscode.OutputChannel, storage: TraceStorage, uri?: vscode.Uri, plan?: vscode.Uri): Promise<void> {
   if (!uri) {
-    const folder = traceFolder();
+    const folder = traceFolder(storage);
     const picked = await vscode.window.showOpenDialog({
       title: 'Shardscope: open a trace (ours, torch.profiler, CommDebugMode or Flight Recorder)',
       canSelectMany: false,
@@ -59,9 +59,9 @@ async function openTrace(log: vscode.OutputChannel, uri?: vscode.Uri, plan?: vsc
 }
 
 /** A folder: torch.profiler's tensorboard_trace_handler output (one file per rank) or Flight Recorder dumps. */
-async function openTraceFolder(log: vscode.OutputChannel, uri?: vscode.Uri, plan?: vscode.Uri): Promise<void> {
+async function openTraceFolder(log: vscode.OutputChannel, storage: TraceStorage, uri?: vscode.Uri, plan?: vscode.Uri): Promise<void> {
   if (!uri) {
-    const folder = traceFolder();
+    const folder = traceFolder(storage);
     const picked = await vscode.window.showOpenDialog({
       title: 'Shardscope: open a folder of traces (one file per rank)',
       canSelectFiles: false,
@@ -74,10 +74,10 @@ async function openTraceFolder(log: vscode.OutputChannel, uri?: vscode.Uri, plan
   if (uri) await show(log, uri, plan);
 }
 
-export function registerTraceCommands(log: vscode.OutputChannel, extPath: string): vscode.Disposable[] {
-  extensionPath = extPath;
+export function registerTraceCommands(log: vscode.OutputChannel, context: TraceStorage & { extensionPath: string }): vscode.Disposable[] {
+  extensionPath = context.extensionPath;
   return [
-    vscode.commands.registerCommand('shardscope.openTrace', (uri?: vscode.Uri, plan?: vscode.Uri) => openTrace(log, uri, plan)),
-    vscode.commands.registerCommand('shardscope.openTraceFolder', (uri?: vscode.Uri, plan?: vscode.Uri) => openTraceFolder(log, uri, plan)),
+    vscode.commands.registerCommand('shardscope.openTrace', (uri?: vscode.Uri, plan?: vscode.Uri) => openTrace(log, context, uri, plan)),
+    vscode.commands.registerCommand('shardscope.openTraceFolder', (uri?: vscode.Uri, plan?: vscode.Uri) => openTraceFolder(log, context, uri, plan)),
   ];
 }

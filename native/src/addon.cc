@@ -405,14 +405,15 @@ std::unique_ptr<Run> parseRun(const Napi::Object& progs, const Napi::Object& opt
       auto ta = data.Get(k).As<Napi::TypedArray>();
       if (int64_t(ta.ElementLength()) != b.numel) throw ProgramError("data for '" + k + "' has " + std::to_string(ta.ElementLength()) + " elements, the buffer " + std::to_string(b.numel));
       if (ta.TypedArrayType() == napi_float32_array) {
-        auto f = ta.As<Napi::Float32Array>();
+        // Through Data(): TypedArrayOf's operator[] takes size_t and is ambiguous with a signed index.
+        const float* f = ta.As<Napi::Float32Array>().Data();
         for (int64_t e = 0; e < b.numel; e++) {
           if (b.dtype == DType::F32) b.f32()[e] = f[e];
           else if (b.dtype == DType::BF16) b.bf16()[e] = f32ToBf16(f[e]);
           else b.i32()[e] = int32_t(f[e]);
         }
       } else if (ta.TypedArrayType() == napi_int32_array) {
-        auto f = ta.As<Napi::Int32Array>();
+        const int32_t* f = ta.As<Napi::Int32Array>().Data();
         for (int64_t e = 0; e < b.numel; e++) {
           if (b.dtype == DType::F32) b.f32()[e] = float(f[e]);
           else if (b.dtype == DType::BF16) b.bf16()[e] = f32ToBf16(float(f[e]));
@@ -787,7 +788,8 @@ class RunWorker : public Napi::AsyncWorker {
         outs.Set(k, a);
       } else {
         auto a = Napi::Float32Array::New(env, b.numel);
-        for (int64_t e = 0; e < b.numel; e++) a[e] = b.dtype == DType::F32 ? b.f32()[e] : bf16ToF32(b.bf16()[e]);
+        float* out = a.Data();
+        for (int64_t e = 0; e < b.numel; e++) out[e] = b.dtype == DType::F32 ? b.f32()[e] : bf16ToF32(b.bf16()[e]);
         outs.Set(k, a);
       }
     }

@@ -9,8 +9,12 @@ export const chromeTrace = toChromeTrace;
 export interface CollectiveSummary {
   op: string;
   group: number[];
+  /** Collectives of the lowest rank per step, and their mean bytes: measured ones, or the predicted ones
+   *  when none was measured (a run without a trace). */
   count: number;
   bytes: number;
+  /** Whether a member's run was timed; without, the measured and wait times and busGBps are 0. */
+  measured: boolean;
   /** Mean measured time of one collective, µs: from its last member's arrival to its first member's
    *  completion, the time the collective itself took once every member was in (what the α-β model
    *  predicts). Waiting for late members is `waitUs`, apart. */
@@ -36,16 +40,17 @@ const BUS: Record<string, (n: number) => number> = {
  * collective missing some member's event falls back to the group's lowest rank's event.
  */
 export function summarizeCollectives(events: TraceEvent[]): CollectiveSummary[] {
-  const rows = new Map<string, CollectiveSummary & { m: number; w: number; p: number; pc: number; inst: Map<number, { lastIn: number; firstIn: number; firstOut: number; n: number; dur: number }> }>();
+  const rows = new Map<string, CollectiveSummary & { m: number; w: number; p: number; pc: number; pb: number; inst: Map<number, { lastIn: number; firstIn: number; firstOut: number; n: number; dur: number }> }>();
   for (const e of events) {
     if (e.cat !== 'collective' || !e.group) continue;
     const key = `${e.name}|${e.group.join(',')}`;
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { op: e.name, group: e.group, count: 0, bytes: 0, measuredUs: 0, waitUs: 0, predictedUs: 0, busGBps: 0, entries: [], m: 0, w: 0, p: 0, pc: 0, inst: new Map() }));
+    if (!row) rows.set(key, (row = { op: e.name, group: e.group, count: 0, bytes: 0, measured: false, measuredUs: 0, waitUs: 0, predictedUs: 0, busGBps: 0, entries: [], m: 0, w: 0, p: 0, pc: 0, pb: 0, inst: new Map() }));
     if (e.source === 'predicted') {
       if (e.rank !== e.group[0]) continue;
       row.p += e.dur;
       row.pc++;
+      row.pb += e.bytes ?? 0;
       continue;
     }
     const seq = e.seq ?? -1 - row.inst.size; // events without a sequence number stand alone
@@ -62,7 +67,8 @@ export function summarizeCollectives(events: TraceEvent[]): CollectiveSummary[] 
     }
     row.inst.set(seq, c);
   }
-  return [...rows.values()].map(({ m, w, p, pc, inst, ...row }) => {
+  return [...rows.values()].map(({ m, w, p, pc, pb, inst, ...row }) => {
+    if (!row.count) return { ...row, count: pc, bytes: pc ? pb / pc : 0, predictedUs: pc ? p / pc : 0 };
     for (const c of inst.values()) {
       if (Number.isNaN(c.dur)) continue; // the lowest rank's event is missing: not counted
       const whole = c.n === row.group.length;
@@ -72,6 +78,6 @@ export function summarizeCollectives(events: TraceEvent[]): CollectiveSummary[] 
     const measuredUs = row.count ? m / row.count : 0;
     const bytes = row.count ? row.bytes / row.count : 0;
     const n = row.group.length;
-    return { ...row, bytes, measuredUs, waitUs: row.count ? w / row.count : 0, predictedUs: pc ? p / pc : 0, busGBps: measuredUs > 0 ? ((bytes / (measuredUs * 1e-6)) * (BUS[row.op]?.(n) ?? 1)) / 1e9 : 0 };
+    return { ...row, measured: true, bytes, measuredUs, waitUs: row.count ? w / row.count : 0, predictedUs: pc ? p / pc : 0, busGBps: measuredUs > 0 ? ((bytes / (measuredUs * 1e-6)) * (BUS[row.op]?.(n) ?? 1)) / 1e9 : 0 };
   });
 }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "compile.h"
 #include "kernelSource.h"
@@ -875,8 +876,11 @@ class RankRunner {
   }
 };
 
-// NCCL writes its log (NCCL_DEBUG=INFO unless set) to NCCL_DEBUG_FILE (a temporary file unless set):
-// the run returns what it added to that file.
+// NCCL writes its log (NCCL_DEBUG=INFO unless set) to NCCL_DEBUG_FILE (unless set: an anonymous in-memory
+// file of this process, named by its /proc/self/fd path): the run returns what it added to that file.
+// The anonymous file lives exactly as long as the process, however it ends (the runtime child is often
+// killed rather than exiting), so nothing is left on disk; NCCL opens its log once per process, hence one
+// file per process.
 struct NcclLog {
   std::string path;
   std::streamoff from = 0;
@@ -887,9 +891,8 @@ struct NcclLog {
     else if (!f) {
       static std::string made;
       if (made.empty()) {
-        const char* tmp = std::getenv("TMPDIR");
-        std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/shardscope-nccl-XXXXXX";
-        if (mkdtemp(&tmpl[0])) made = tmpl + "/nccl.log";
+        const int fd = memfd_create("shardscope-nccl.log", MFD_CLOEXEC);
+        if (fd >= 0) made = "/proc/self/fd/" + std::to_string(fd);
       }
       path = made;
       if (!path.empty()) setenv("NCCL_DEBUG_FILE", path.c_str(), 1);

@@ -62,7 +62,7 @@ void prepare(const Job& job);
 std::vector<std::string> hostOps(const Job& job);
 
 // Runs the job (after prepare). Returns the NCCL log of the run (NCCL_DEBUG=INFO unless the user set
-// NCCL_DEBUG, written to NCCL_DEBUG_FILE, a temporary file unless the user chose one).
+// NCCL_DEBUG, written to NCCL_DEBUG_FILE, an in-memory file of the process unless the user chose one).
 std::string execute(Job& job);
 
 }  // namespace cuda

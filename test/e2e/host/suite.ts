@@ -33,6 +33,12 @@ async function diagnosticsOf(uri: vscode.Uri, pred: (d: readonly vscode.Diagnost
   });
 }
 
+/** Where the extension writes traces (its workspace storage while shardscope.traceFolder is unset). */
+async function traces(): Promise<string> {
+  const api = (await vscode.extensions.getExtension('shardscope.shardscope')!.activate()) as { traceFolder(): string };
+  return api.traceFolder();
+}
+
 describe('Shardscope in VS Code', function () {
   this.timeout(60000);
 
@@ -102,7 +108,7 @@ describe('Shardscope in VS Code', function () {
   });
 
   it('opens a rehearsal trace from the trace folder', async () => {
-    const folder = join(ws(), '.shardscope/traces');
+    const folder = await traces();
     mkdirSync(folder, { recursive: true });
     const file = join(folder, 'llama-tp8.json');
     const ev = (pid: number, name: string, cat: string, ts: number) => ({ ph: 'X', pid, tid: 0, name, cat, ts, dur: 10, args: { source: 'measured' } });
@@ -115,13 +121,15 @@ describe('Shardscope in VS Code', function () {
 
   it('rehearses a plan on the CPU backend and writes its trace', async function () {
     const doc = await open('llama-3-8b/tp.shardplan.json');
-    const folder = join(ws(), '.shardscope/traces');
+    const folder = await traces();
     const before = existsSync(folder) ? readdirSync(folder) : [];
     await vscode.workspace.getConfiguration('shardscope').update('backend', 'cpu', vscode.ConfigurationTarget.Workspace);
     await vscode.commands.executeCommand('shardscope.rehearse', doc.uri);
     const written = (existsSync(folder) ? readdirSync(folder) : []).filter((n) => !before.includes(n));
     assert.equal(written.length, 1, `new traces: ${written.join(', ')}`);
     assert.match(written[0], /^tp-cpu-\d+\.json$/);
+    assert.ok(!existsSync(join(ws(), '.shardscope')) || !readdirSync(join(ws(), '.shardscope')).includes('traces'), 'the workspace gets no trace folder unless shardscope.traceFolder names one');
+    assert.ok(!folder.startsWith(ws()), `traces go to the extension's storage: ${folder}`);
     const trace = JSON.parse(readFileSync(join(folder, written[0]), 'utf8'));
     const ranks = new Set(trace.traceEvents.filter((e: { ph: string }) => e.ph === 'X').map((e: { pid: number }) => e.pid));
     assert.equal(ranks.size, 8, 'one lane per rank of tp=8');
@@ -132,7 +140,7 @@ describe('Shardscope in VS Code', function () {
     // configuration_llama.py holds base_model_tp_plan only: the model comes from config.json beside it and
     // the mesh from shardscope.defaultMesh (tp=8), as for its diagnostics.
     const doc = await open('llama-3-8b/configuration_llama.py');
-    const folder = join(ws(), '.shardscope/traces');
+    const folder = await traces();
     const before = existsSync(folder) ? readdirSync(folder) : [];
     await vscode.workspace.getConfiguration('shardscope').update('backend', 'cpu', vscode.ConfigurationTarget.Workspace);
     await vscode.commands.executeCommand('shardscope.rehearse', doc.uri);
@@ -149,7 +157,7 @@ describe('Shardscope in VS Code', function () {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'nomodel.shardplan.json'), JSON.stringify({ mesh: { tp: 2 }, plan: { 'layers.*.mlp.gate_proj': 'colwise', 'layers.*.mlp.up_proj': 'colwise', 'layers.*.mlp.down_proj': 'rowwise' }, run: { layers: [0], mode: 'inference' } }, null, 2));
     const doc = await open('.shardscope/scratch/nomodel.shardplan.json');
-    const folder = join(ws(), '.shardscope/traces');
+    const folder = await traces();
     const before = existsSync(folder) ? readdirSync(folder) : [];
     await vscode.workspace.getConfiguration('shardscope').update('backend', 'cpu', vscode.ConfigurationTarget.Workspace);
     let settled = false;

@@ -2,6 +2,9 @@
 // kernels that do not compile), and otherwise with the failing call named in the run's report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Prog, values } from '../runtime/helpers';
 import { REAL, runCuda, target } from './target';
 
@@ -77,6 +80,20 @@ test('events, outputs and the NCCL log come back; NCCL_* variables pass through'
   const quiet = await runCuda(allReduceProgram(2).p, { ...t, env: { ...t.env, NCCL_DEBUG: 'WARN' } }, { data: data2 });
   assert.equal(quiet.report.ok, true);
   assert.doesNotMatch(quiet.ncclLog ?? '', /INFO/);
+});
+
+test('the NCCL log comes back and leaves nothing on disk (no folder under TMPDIR)', async (c) => {
+  const t = await target();
+  if (t.gpus < 2) return c.skip('needs 2 GPUs');
+  const tmp = mkdtempSync(join(tmpdir(), 'ss-nccl-tmpdir-'));
+  try {
+    const res = await runCuda(allReduceProgram(2).p, { ...t, env: { ...t.env, TMPDIR: tmp } }, { data: data2 });
+    assert.equal(res.report.ok, true, res.report.message);
+    assert.match(res.ncclLog ?? '', /NCCL INFO .*Init COMPLETE/);
+    assert.deepEqual(readdirSync(tmp), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test('a row index out of range fails the run naming the op and the index', async () => {

@@ -33,3 +33,14 @@ test('a collective missing a member\'s event is timed by the lowest rank\'s own 
   assert.equal(row.measuredUs, (400 + 30) / 2); // seq 0: rank 0's 400; seq 1: 1050 → 1080
   assert.equal(row.waitUs, 50 / 2);
 });
+
+test('a run with nothing measured (no trace): count and bytes of the prediction, and measured false', () => {
+  const [row] = summarizeCollectives([ev(0, 0, 0, 120, 'predicted'), ev(1, 0, 0, 120, 'predicted'), ev(0, 1, 500, 80, 'predicted'), ev(1, 1, 500, 80, 'predicted')]);
+  assert.equal(row.measured, false);
+  assert.equal(row.count, 2);
+  assert.equal(row.bytes, 1e6);
+  assert.equal(row.predictedUs, 100);
+  assert.equal(row.measuredUs, 0);
+  const [timed] = summarizeCollectives([ev(0, 0, 0, 100), ev(1, 0, 0, 100), ev(0, 0, 0, 120, 'predicted')]);
+  assert.equal(timed.measured, true);
+});
