@@ -252,13 +252,13 @@ def derive(kwA, rowsA):
     return derived, names
 
 
-def configs_and_models(cls, model_cls, fields, divisible, frozen=()):
+def configs_and_models(cls, model_cls, fields, divisible, frozen=(), given_too=()):
     # derived fields: what the configuration computes when a field is not given
     kwA = [introspect.sample_kwargs(cls, s, None, divisible, frozen=frozen) for s in SEEDS]
     cfgA = [cls(**kw) for kw in kwA]
     rowsA = [introspect.resolved_ints(c) for c in cfgA]
     derived, derived_names = derive(kwA, rowsA)
-    settable = [k for k in derived_names if k in fields]
+    settable = [k for k in derived_names if k in fields] + [k for k in given_too if k not in derived_names]
     kwB = [introspect.sample_kwargs(cls, s, settable, divisible, frozen=frozen) for s in SEEDS]
     cfgB = [cls(**kw) for kw in kwB]
     rows = [introspect.resolved_ints(c) for c in cfgB]
@@ -425,11 +425,13 @@ def record(cls):
     got, errors = None, []
     # the version may refuse some combinations of values: sizes that head counts do not divide, then one
     # field it will not let vary (kept at its default, and no dimension may be read as a literal equal to it)
-    attempts = [(d, ()) for d in (False, True)]
-    attempts += [(d, (f,)) for d in (False, True) for f in introspect.int_fields(cls)]
-    for divisible, frozen in attempts:
+    # and a head_dim the class leaves None that its model cannot do without (Ministral 5.x)
+    attempts = [(d, (), ()) for d in (False, True)]
+    attempts += [(d, (), (f,)) for d in (False, True) for f in MODEL_READ_FIELDS if f in fields]
+    attempts += [(d, (f,), ()) for d in (False, True) for f in introspect.int_fields(cls)]
+    for divisible, frozen, given_too in attempts:
         try:
-            got = configs_and_models(cls, model_cls, fields, divisible, frozen)
+            got = configs_and_models(cls, model_cls, fields, divisible, frozen, given_too)
             break
         except Exception as e:
             if len(errors) < 2:
