@@ -1,7 +1,7 @@
 // The shapes view: the mesh as a grid of ranks (click selects a rank), memory per rank against the GPU
 // limit, and the module tree with every parameter and activation: placements, global and local shapes,
 // where other ranks differ, bytes. Uneven shards and experts held whole stand out.
-import type { ShapesPayload, ShapesTensor, EntryRef } from '../extension/core/trace/panel-protocol';
+import { ASSUMED_GPU_LIMIT_BYTES, type ShapesPayload, type ShapesTensor, type EntryRef } from '../extension/core/trace/panel-protocol';
 import { h, clear, fmtBytes, fmtShape } from './dom';
 
 interface TreeNode {
@@ -46,23 +46,27 @@ export class ShapesView {
     return h('section', {}, h('h3', {}, `mesh ${dims.map((d) => `${d.name}=${d.size}`).join(' × ')}`), grid);
   }
 
+  /**
+   * Bars against the GPU limit: the limit sits at a fixed place, a rank under it fills its share of it and
+   * one over it runs past the marker in the error colour (the scale grows to the largest rank then).
+   */
   private memoryChart(p: ShapesPayload): HTMLElement {
-    const max = Math.max(p.gpuLimitBytes ?? 0, ...p.memory.map((m) => m.total), 1);
+    const limit = p.gpuLimitBytes ?? ASSUMED_GPU_LIMIT_BYTES;
+    const assumed = p.gpuLimitBytes === undefined || p.gpuLimitSource === 'assumed';
+    const limitText = `GPU limit ${fmtBytes(limit)}${assumed ? ' (assumed)' : p.gpuLimitSource ? ` (${p.gpuLimitSource})` : ''}`;
+    const max = Math.max(limit, ...p.memory.map((m) => m.total));
     const chart = h('div', { class: 'mem-chart', 'data-testid': 'memory' });
     p.memory.forEach((m, r) => {
-      const over = p.gpuLimitBytes !== undefined && m.total > p.gpuLimitBytes;
-      const bar = h('div', { class: over ? 'bar over' : 'bar' });
+      const over = m.total > limit;
+      const bar = h('div', { class: over ? 'bar over' : 'bar', 'data-testid': 'mem-bar' });
       bar.style.width = `${(m.total / max) * 100}%`;
-      const track = h('div', { class: 'track' }, bar);
-      if (p.gpuLimitBytes !== undefined) {
-        const limit = h('div', { class: 'limit', title: `GPU limit ${fmtBytes(p.gpuLimitBytes)}` });
-        limit.style.left = `${(p.gpuLimitBytes / max) * 100}%`;
-        track.append(limit);
-      }
+      const marker = h('div', { class: assumed ? 'limit assumed' : 'limit', 'data-testid': 'mem-limit', title: limitText });
+      marker.style.left = `${(limit / max) * 100}%`;
       chart.append(h('div', { class: r === this.rank ? 'mem-row selected' : 'mem-row', title: `params ${fmtBytes(m.params)}, grads ${fmtBytes(m.grads)}, optimizer ${fmtBytes(m.optimizer)}, activations ${fmtBytes(m.activations)}, KV cache ${fmtBytes(m.kvCache)}` },
-        h('span', { class: 'mem-label' }, `rank ${r}`), track, h('span', { class: 'mem-value' }, fmtBytes(m.total))));
+        h('span', { class: 'mem-label' }, `rank ${r}`), h('div', { class: 'track' }, bar, marker),
+        h('span', { class: over ? 'mem-value over' : 'mem-value' }, over ? `${fmtBytes(m.total)} (+${fmtBytes(m.total - limit)})` : fmtBytes(m.total))));
     });
-    return h('section', {}, h('h3', {}, `memory per rank${p.gpuLimitBytes !== undefined ? ` (limit ${fmtBytes(p.gpuLimitBytes)})` : ''}`), chart);
+    return h('section', {}, h('h3', {}, 'memory per rank'), h('p', { class: 'mem-limit-text', 'data-testid': 'mem-limit-text' }, limitText), chart);
   }
 
   private findings(p: ShapesPayload): HTMLElement | string {

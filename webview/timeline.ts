@@ -7,16 +7,20 @@
 // The canvas is only as tall as the view and stays put while a spacer scrolls: a trace may have more
 // lanes than any canvas could be tall, and only the lanes in sight are drawn.
 import type { TimelinePayload } from '../extension/core/trace/panel-protocol';
-import { busBwGbps } from '../extension/core/trace/ops';
+import { busBandwidth } from '../extension/core/trace/ops';
+import { axisUnit, kernelNameForms, wheelAction } from './timeline-text';
 import { h, clear, fmtBytes, fmtUs } from './dom';
 import { kindColor } from './colors';
 import { TimelineLod, EXACT_CLASS_GAP } from './lod';
 
-const LANE_H = 22, RULER_H = 26, GUTTER = 150;
+const LANE_H = 22, RULER_H = 26;
+/** The lane-label gutter fits the longest label, within these bounds (px). */
+const GUTTER_MIN = 120, GUTTER_MAX = 360;
+const FONT = '11px sans-serif';
 /** The straggler's mark at the left edge of its collective: magenta, unlike every kind's colour. */
 export const STRAGGLER = '#ff00e6';
 /** The stripe under a collective matched across ranks by order alone (or with ranks missing). */
-export const UNCERTAIN = '#ffcc00';
+export const UNCERTAIN = '#00e5ff';
 
 export interface TimelineStats {
   frames: number;
@@ -46,6 +50,14 @@ export class Timeline {
   private laneOff!: Int32Array;
   private lod!: TimelineLod;
   private laneLabels: string[] = [];
+  /** Width of the lane-label column (px): the longest label fits. */
+  gutter = GUTTER_MIN;
+  /** Every lane label fits the gutter whole (else the longest are cut with an ellipsis). */
+  private lanesFit = true;
+  /** Per event name: its width in the canvas font and its short form (measured once, on first draw). */
+  private nameFit: { forms: string[]; widths: number[] }[] = [];
+  /** The event labels and ruler labels the last frame drew (tests read them back). */
+  readonly drawn = { labels: [] as string[], ruler: [] as string[], lanes: [] as string[] };
   /** Draw every visible event exactly, never from the pyramid (tests compare the two). */
   exactOnly = false;
   private rafId = 0;
@@ -72,6 +84,13 @@ export class Timeline {
     this.canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     this.canvas.addEventListener('mousedown', (e) => (this.drag = { x: e.clientX, t0: this.t0, t1: this.t1, moved: false }));
     window.addEventListener('mousemove', (e) => this.onDrag(e));
+    // The whole name of the event under the pointer, whatever its label could show.
+    this.canvas.addEventListener('mousemove', (e) => {
+      if (this.drag?.moved || !this.p) return;
+      const rect = this.canvas.getBoundingClientRect();
+      const i = this.hit(e.clientX - rect.left, e.clientY - rect.top);
+      this.canvas.title = i >= 0 ? `${this.p.names[this.p.name[i]]} — ${fmtUs(this.p.dur[i])}` : '';
+    });
     window.addEventListener('mouseup', (e) => this.onUp(e));
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
     new ResizeObserver(() => this.resize()).observe(this.root);
@@ -98,7 +117,13 @@ export class Timeline {
     this.tMax = tMax;
     const t = performance.now();
     this.lod = new TimelineLod(p, this.laneOff, tMin, tMax);
-    this.laneLabels = p.lanes.map((lane) => `rank ${lane.rank} · ${lane.name}`.slice(0, 26));
+    this.laneLabels = p.lanes.map((lane) => `rank ${lane.rank} · ${lane.name}`);
+    this.ctx.font = FONT;
+    let widest = 0;
+    for (const t of this.laneLabels) widest = Math.max(widest, this.ctx.measureText(t).width);
+    this.gutter = Math.ceil(Math.min(GUTTER_MAX, Math.max(GUTTER_MIN, widest + 12)));
+    this.lanesFit = widest + 12 <= GUTTER_MAX;
+    this.nameFit = [];
     this.colors = p.kinds.map(kindColor);
     this.parseColors();
     this.stats.lodBuildMs = performance.now() - t;
@@ -123,7 +148,7 @@ export class Timeline {
   }
 
   private width(): number {
-    return Math.max(1, this.canvas.clientWidth - GUTTER);
+    return Math.max(1, this.canvas.clientWidth - this.gutter);
   }
 
   private resize(): void {
@@ -187,11 +212,11 @@ export class Timeline {
   }
 
   private xOf(t: number): number {
-    return GUTTER + ((t - this.t0) / (this.t1 - this.t0)) * this.width();
+    return this.gutter + ((t - this.t0) / (this.t1 - this.t0)) * this.width();
   }
 
   private tOf(x: number): number {
-    return this.t0 + ((x - GUTTER) / this.width()) * (this.t1 - this.t0);
+    return this.t0 + ((x - this.gutter) / this.width()) * (this.t1 - this.t0);
   }
 
   /** Draws now if a frame is pending (the bench times input-to-drawn without waiting for vsync). */
@@ -220,7 +245,7 @@ export class Timeline {
     const yOf = (l: number): number => RULER_H + l * LANE_H - scrollTop;
     ctx.fillStyle = bg;
     ctx.fillRect(0, 0, W, H);
-    ctx.font = '11px sans-serif';
+    ctx.font = FONT;
     ctx.textBaseline = 'middle';
     this.drawRuler(ctx, W, fg, grid);
     ctx.save();
@@ -248,8 +273,9 @@ export class Timeline {
     }
     const strip = this.strip;
     strip.fill(0);
-    const right = GUTTER + width;
-    const paintW = Math.min(Math.ceil(width), stripW - GUTTER);
+    const right = this.gutter + width;
+    const paintW = Math.min(Math.ceil(width), stripW - this.gutter);
+    this.drawn.lanes.length = 0;
     for (let l = firstLane; l < endLane; l++) {
       const y = yOf(l), row = (l - firstLane) * stripW;
       if (l > 0 && p.lanes[l].rank !== p.lanes[l - 1].rank) {
@@ -257,9 +283,11 @@ export class Timeline {
         ctx.fillRect(0, y, W, 1);
       }
       ctx.fillStyle = fg;
-      ctx.fillText(this.laneLabels[l], 4, y + LANE_H / 2);
+      const laneText = this.lanesFit ? this.laneLabels[l] : this.fitText(this.laneLabels[l], this.gutter - 8);
+      ctx.fillText(laneText, 4, y + LANE_H / 2);
+      this.drawn.lanes.push(laneText);
       const top = y + 2, hh = LANE_H - 4;
-      if (level >= 0) lod.paintLane(strip, row, GUTTER, paintW, l, level, this.t0, usPerPx, this.rgba);
+      if (level >= 0) lod.paintLane(strip, row, this.gutter, paintW, l, level, this.t0, usPerPx, this.rgba);
       this.walkLane(l, row, minClass, this.t0, this.t1, scale, stripW, right, top, hh, y);
     }
     const sctx = this.stripCanvas!.getContext('2d')!;
@@ -276,9 +304,14 @@ export class Timeline {
     }
     ctx.fillStyle = '#000';
     const lb = this.labels;
+    this.drawn.labels.length = 0;
+    // A name is drawn whole, or its short form (the kernel without arguments and templates), or not at all:
+    // never cut in the middle; the details and the hover title give the whole name.
     for (let j = 0; j < this.nLabels * 4; j += 4) {
-      const i = lb[j];
-      ctx.fillText(p.names[p.name[i]].slice(0, Math.floor(lb[j + 3] / 6)), lb[j + 1] + 3, lb[j + 2]);
+      const text = this.labelFor(p.name[lb[j]], lb[j + 3] - 6);
+      if (!text) continue;
+      ctx.fillText(text, lb[j + 1] + 3, lb[j + 2]);
+      if (this.drawn.labels.length < 2000) this.drawn.labels.push(text);
     }
     if (sel >= 0) {
       const related = selMatch >= 0 ? p.matches[selMatch].events : [sel];
@@ -340,9 +373,9 @@ export class Timeline {
         if (s > t1) break;
         const d = p.dur[i];
         if (s + d < t0) { j++; continue; }
-        let x0 = GUTTER + (s - t0) * scale;
+        let x0 = this.gutter + (s - t0) * scale;
         let x1 = x0 + d * scale;
-        if (x0 < GUTTER) x0 = GUTTER;
+        if (x0 < this.gutter) x0 = this.gutter;
         if (x1 > right) x1 = right;
         const w = x1 - x0;
         const k = p.kind[i];
@@ -355,7 +388,7 @@ export class Timeline {
             if (match.straggler === rank && match.events.length > 1 && match.skewUs > 0) this.batch(-1, x0, top, 3, hh);
             if (match.uncertain) this.batch(-2, x0, top + hh - 3, w, 3);
           }
-          if (w > 40) this.label(i, x0, y + LANE_H / 2, w);
+          if (w > 24) this.label(i, x0, y + LANE_H / 2, w);
           j++;
         } else if (w >= 1) {
           // narrow: a few pixels of the strip, no draw call of its own
@@ -367,7 +400,7 @@ export class Timeline {
           // sub-pixel: paint this pixel column once, then jump to the class's first event of the next column
           const px = Math.floor(x0);
           strip[rowBase + px] = this.rgba[k];
-          const next = lod.lowerBound(p.start, t0 + (px + 1 - GUTTER) * usPerPx, j + 1, hi);
+          const next = lod.lowerBound(p.start, t0 + (px + 1 - this.gutter) * usPerPx, j + 1, hi);
           j = next > j ? next : j + 1;
         }
       }
@@ -381,7 +414,7 @@ export class Timeline {
   private warmUp(): void {
     const p = this.p, n = Math.min(p.lanes.length, 256); // enough lanes to compile the walkers
     if (!n || !p.start.length) return;
-    const W = 1200, stripW = W + GUTTER + 1;
+    const W = 1200, stripW = W + this.gutter + 1;
     const strip = this.strip;
     this.strip = new Uint32Array(stripW); // scratch, one row for every lane: the frame's strip is the ImageData's own buffer
     const span = this.tMax - this.tMin;
@@ -390,8 +423,8 @@ export class Timeline {
       const scale = W / (t1 - t0);
       const level = this.lod.levelFor(1 / scale);
       for (let l = 0; l < n; l++) {
-        if (level >= 0) this.lod.paintLane(this.strip, 0, GUTTER, W, l, level, t0, 1 / scale, this.rgba);
-        this.walkLane(l, 0, 0, t0, t1, scale, stripW, GUTTER + W, 0, 1, 0);
+        if (level >= 0) this.lod.paintLane(this.strip, 0, this.gutter, W, l, level, t0, 1 / scale, this.rgba);
+        this.walkLane(l, 0, 0, t0, t1, scale, stripW, this.gutter + W, 0, 1, 0);
       }
     }
     for (const r of this.rects.values()) r.n = 0;
@@ -412,11 +445,14 @@ export class Timeline {
     this.labels[o] = i; this.labels[o + 1] = x; this.labels[o + 2] = y; this.labels[o + 3] = w;
   }
 
+  /** Ticks every 1, 2 or 5 × 10^k µs, about 100 px apart, all labelled in the one unit the step calls for. */
   private drawRuler(ctx: CanvasRenderingContext2D, W: number, fg: string, grid: string): void {
     const span = this.t1 - this.t0;
     const target = span / (this.width() / 100);
     const pow = 10 ** Math.floor(Math.log10(target));
     const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= target) ?? pow * 10;
+    const unit = axisUnit(span, step);
+    this.drawn.ruler.length = 0;
     ctx.fillStyle = fg;
     const first = Math.ceil(this.t0 / step) * step;
     for (let t = first; t <= this.t1; t += step) {
@@ -424,10 +460,34 @@ export class Timeline {
       ctx.fillStyle = grid;
       ctx.fillRect(x, RULER_H - 6, 1, 6);
       ctx.fillStyle = fg;
-      ctx.fillText(fmtUs(t), x + 2, RULER_H / 2 - 2);
+      const text = unit.format(t);
+      this.drawn.ruler.push(text);
+      ctx.fillText(text, x + 2, RULER_H / 2 - 2);
     }
     ctx.fillStyle = grid;
     ctx.fillRect(0, RULER_H - 1, W, 1);
+  }
+
+  /** The text, whole if it fits in `w` px, else cut with an ellipsis (lane labels past GUTTER_MAX only). */
+  private fitText(text: string, w: number): string {
+    if (this.ctx.measureText(text).width <= w) return text;
+    let lo = 0, hi = text.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.ctx.measureText(text.slice(0, mid) + '…').width <= w) lo = mid; else hi = mid - 1;
+    }
+    return text.slice(0, lo) + '…';
+  }
+
+  /** What an event label shows in `w` px: its whole name, else its shorter forms, else nothing. */
+  private labelFor(ni: number, w: number): string | undefined {
+    let f = this.nameFit[ni];
+    if (!f) {
+      const forms = kernelNameForms(this.p.names[ni]);
+      f = this.nameFit[ni] = { forms, widths: forms.map((t) => this.ctx.measureText(t).width) };
+    }
+    for (let k = 0; k < f.forms.length; k++) if (f.widths[k] <= w) return f.forms[k];
+    return undefined;
   }
 
   private zoomAt(x: number, factor: number): void {
@@ -454,13 +514,14 @@ export class Timeline {
   private onWheel(e: WheelEvent): void {
     e.preventDefault();
     const rect = this.canvas.getBoundingClientRect();
-    if (e.shiftKey) this.pan((e.deltaY / this.width()) * (this.t1 - this.t0));
-    else this.zoomAt(e.clientX - rect.left, Math.exp(e.deltaY * 0.002));
+    const w = wheelAction(e, this.canvas.clientHeight);
+    if (w.panPx) this.pan((w.panPx / this.width()) * (this.t1 - this.t0));
+    if (w.zoom !== 1) this.zoomAt(e.clientX - rect.left, w.zoom);
   }
 
   private onKey(e: KeyboardEvent): void {
     const span = this.t1 - this.t0;
-    const mid = GUTTER + this.width() / 2;
+    const mid = this.gutter + this.width() / 2;
     switch (e.key.toLowerCase()) {
       case 'w': this.zoomAt(mid, 0.8); break;
       case 's': this.zoomAt(mid, 1.25); break;
@@ -494,7 +555,7 @@ export class Timeline {
 
   /** The event under a point (the one nearest within 3 px), or -1. */
   hit(x: number, y: number): number {
-    if (!this.p || x < GUTTER || y < RULER_H) return -1;
+    if (!this.p || x < this.gutter || y < RULER_H) return -1;
     const l = Math.floor((y - RULER_H + this.scrollTop()) / LANE_H);
     if (l < 0 || l >= this.p.lanes.length) return -1;
     const t = this.tOf(x), slack = 3 * (this.t1 - this.t0) / this.width();
@@ -514,8 +575,8 @@ export class Timeline {
 
   /** Screen x, y of the middle of an event (tests click there). */
   eventPoint(i: number): { x: number; y: number } {
-    const x0 = Math.max(GUTTER, this.xOf(this.p.start[i]));
-    const x1 = Math.min(GUTTER + this.width(), this.xOf(this.p.start[i] + this.p.dur[i]));
+    const x0 = Math.max(this.gutter, this.xOf(this.p.start[i]));
+    const x1 = Math.min(this.gutter + this.width(), this.xOf(this.p.start[i] + this.p.dur[i]));
     return { x: (x0 + x1) / 2, y: RULER_H + this.p.lane[i] * LANE_H + LANE_H / 2 - this.scrollTop() };
   }
 
@@ -544,10 +605,12 @@ export class Timeline {
       ['name', p.names[p.name[i]]], ['kind', kind], ['rank', String(lane.rank)], ['lane', lane.name],
       ['start', fmtUs(p.start[i])], ['duration', fmtUs(p.dur[i])],
     ];
-    if (Number.isFinite(bytes)) {
-      rows.push(['bytes', fmtBytes(bytes)]);
-      const n = p.groupSize[i] || p.ranks.length;
-      rows.push(['bus bandwidth', `${busBwGbps(kind, bytes, p.dur[i], n).toFixed(2)} GB/s`]);
+    if (Number.isFinite(bytes)) rows.push(['bytes', fmtBytes(bytes)]);
+    if (p.match[i] >= 0 || Number.isFinite(bytes)) {
+      // The group: as the event names it, else the ranks it was matched across.
+      const n = p.groupSize[i] || (p.match[i] >= 0 ? new Set(p.matches[p.match[i]].events.map((j) => p.lanes[p.lane[j]].rank)).size : 0);
+      const bw = busBandwidth(kind, bytes, p.dur[i], n);
+      rows.push(['bus bandwidth', 'gbps' in bw ? `${bw.gbps.toFixed(bw.gbps < 10 ? 2 : 1)} GB/s (${bw.formula})` : `— (${bw.reason})`]);
     }
     if (p.groupSize[i]) rows.push(['group size', String(p.groupSize[i])]);
     const mi = p.match[i];

@@ -30,7 +30,7 @@ window.acquireVsCodeApi = () => ({
   getState: () => { const s = sessionStorage.getItem('ss-state'); return s ? JSON.parse(s) : undefined; },
   setState: (s) => sessionStorage.setItem('ss-state', JSON.stringify(s)),
 });
-const revive = (v) => v && typeof v === 'object' ? (v.__ta ? new self[v.__ta](v.data) : Array.isArray(v) ? v.map(revive) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]))) : v;
+const revive = (v) => v && typeof v === 'object' ? (v.__ta ? new self[v.__ta](v.data.map((x) => (x === null ? NaN : x))) : Array.isArray(v) ? v.map(revive) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]))) : v;
 window.__send = (m) => window.postMessage(revive(m), '*');
 `;
 

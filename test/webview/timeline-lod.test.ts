@@ -55,7 +55,7 @@ test('pyramid frames match exact frames: lanes, kinds and covered columns', { sk
     const canvas = document.querySelector('canvas')!;
     const ctx = canvas.getContext('2d')!;
     const dpr = window.devicePixelRatio || 1;
-    const RULER_H = 26, LANE_H = 22, GUTTER = 150;
+    const RULER_H = 26, LANE_H = 22, GUTTER = (tl as unknown as { gutter: number }).gutter;
     // Colours as the timeline paints them (its kind table, parsed through a canvas).
     const kindRgb = KINDS.map((_, k) => (tl as unknown as { kindRgb(k: number): [number, number, number] }).kindRgb(k));
     const sample = (): { kinds: Int8Array[]; level: number } => {

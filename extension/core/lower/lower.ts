@@ -586,7 +586,12 @@ export function lower(o: LowerOptions): Lowered {
         default:
           throw new LoweringError(`${module}: ${step.op} is not lowered`, module, entry);
       }
-      if (targetLayout && world > 1) out = convert(out, targetLayout, label(), module, entry);
+      if (targetLayout && world > 1) {
+        // The collective at a module's output is booked where the engine books it (the module's plan entry,
+        // as `comms` lists it), not on the weight whose entry made the partial sum (experts.gate_up_proj).
+        const booked = locate((sharded?.collectives ?? []).find((c) => c.module === module && c.pass === 'forward' && c.op !== 'all_to_all')?.entry);
+        out = convert(out, targetLayout, booked ? { ...label(), entry: booked.key, file: booked.file, line: booked.line } : label(), module, booked ?? entry);
+      }
       const rec: ModuleOutput = { module, layer, buffer: out.buf, layout: out.layout, width: out.width, entry };
       if (step.op !== 'module_boundary') outputs.push(rec);
       const ins = step.inputs.map((i) => env.get(i)).filter((a): a is Act => !!a);

@@ -11,7 +11,8 @@ export { canonicalOp, opFromKernel, isCommKernel, busBwFactor, busBwGbps } from 
 export { hangReport, isFlightRecorderDump } from './flight-recorder';
 export { commDebugModules, commDebugTotals, commDebugOp, commDebugBeside, commDebugModulePath, isCommDebugDump, type CommDebugBeside } from './comm-debug-mode';
 export { timelinePayload, payloadTransferables } from './timeline-payload';
+export { siblingRankFiles, type SiblingFile } from './siblings';
 export { shapesPayload } from './shapes-payload';
-export { panelHtml, handlePanelMessage, type PanelHtmlOptions, type PanelHostHandlers } from './panel-host';
+export { panelHtml, handlePanelMessage, planFileOfTrace, type PanelHtmlOptions, type PanelHostHandlers } from './panel-host';
 export * from './panel-protocol';
 export { readTraceFile, readKinetoFiles, traceFilesIn, openTraceBytes, TraceReadError } from './read';

@@ -50,6 +50,27 @@ export function busBwGbps(op: string, bytes: number, durUs: number, groupSize: n
   return (bytes / (durUs * 1e3)) * busBwFactor(op, groupSize);
 }
 
+/** nccl-tests' bus-bandwidth factor as written in its PERFORMANCE.md, per op. */
+const BUS_FACTOR_TEXT: Record<string, string> = {
+  all_reduce: '2(n−1)/n', all_gather: '(n−1)/n', reduce_scatter: '(n−1)/n', all_to_all: '(n−1)/n', broadcast: '1', reduce: '1', send_recv: '1',
+};
+
+/**
+ * Bus bandwidth of one collective by the nccl-tests convention: S bytes over the measured time t, times the
+ * op's factor for a group of n ranks; or why it cannot be known from what the trace says.
+ */
+export function busBandwidth(op: string, bytes: number, durUs: number, n: number): { gbps: number; formula: string } | { reason: string } {
+  if (op === 'barrier') return { reason: 'a barrier moves no data' };
+  if (!Number.isFinite(bytes)) return { reason: 'the trace gives no byte count for it' };
+  if (!(bytes > 0)) return { reason: 'the trace gives 0 bytes for it' };
+  if (!(durUs > 0)) return { reason: 'its measured duration is 0' };
+  if (!(n >= 1)) return { reason: 'its group size is unknown' };
+  const factor = BUS_FACTOR_TEXT[op];
+  if (!factor) return { reason: `nccl-tests has no bus-bandwidth convention for ${op}` };
+  if (n === 1 && factor !== '1') return { reason: 'a group of one rank moves nothing between ranks' };
+  return { gbps: busBwGbps(op, bytes, durUs, n), formula: `S/t × ${factor}, n = ${n}` };
+}
+
 const DTYPE_BYTES: Record<string, number> = {
   float: 4, float32: 4, double: 8, float64: 8, half: 2, float16: 2, bfloat16: 2, long: 8, int64: 8, int: 4, int32: 4,
   short: 2, int16: 2, char: 1, int8: 1, byte: 1, uint8: 1, bool: 1, float8_e4m3fn: 1, float8_e5m2: 1,

@@ -1,6 +1,7 @@
 // The host side of the panel with no editor API: the HTML (strict CSP with a nonce, local resources
 // only) and the handling of the panel's messages. The VS Code adapter supplies URIs and callbacks.
 import { validateWebviewMessage, type EntryRef } from './panel-protocol';
+import type { Trace } from './types';
 
 export interface PanelHtmlOptions {
   /** A fresh random string per load. */
@@ -60,4 +61,17 @@ export function handlePanelMessage(raw: unknown, h: PanelHostHandlers): void {
   if (m.type === 'ready') h.ready();
   else if (m.type === 'reveal') h.reveal(m.entry);
   else h.exportCsv(m.csv);
+}
+
+/**
+ * The plan file a rehearsal trace came from, as its events' plan entries name it (the one most name): the
+ * panel rebuilds the Shapes tab from it when the trace is opened on its own. Other traces name none.
+ */
+export function planFileOfTrace(trace: Pick<Trace, 'meta' | 'events'>): string | undefined {
+  if (trace.meta.origin !== 'shardscope') return undefined;
+  const count = new Map<string, number>();
+  for (const e of trace.events) if (e.entry?.file) count.set(e.entry.file, (count.get(e.entry.file) ?? 0) + 1);
+  let best: string | undefined, most = 0;
+  for (const [f, n] of count) if (n > most) { best = f; most = n; }
+  return best;
 }

@@ -2,6 +2,7 @@
 // both sides. Timeline events travel as columnar typed arrays (one array per field), never as objects.
 import type { CollectiveSummary, CommDebugModule, HangReport, MatchKey } from './types';
 import { keepDrawableEvents } from './timeline-events';
+import { ASSUMED_GPU_MEMORY_GIB } from '../editing/assumptions';
 
 export interface EntryRef {
   key: string;
@@ -36,12 +37,18 @@ export interface ShapesPayload {
   /** Mesh coordinates per rank (row-major). */
   coords: number[][];
   memory: { params: number; grads: number; optimizer: number; kvCache: number; activations: number; total: number }[];
+  /** GPU memory per rank; absent: the panel draws the assumed 80 GiB (ASSUMED_GPU_LIMIT_BYTES), labelled as assumed. */
   gpuLimitBytes?: number;
+  /** Where the limit came from: the plan's run.gpu_memory_gib, the setting or pick, or the assumed default. */
+  gpuLimitSource?: 'plan' | 'setting' | 'pick' | 'assumed';
   tensors: ShapesTensor[];
   findings: { code: string; severity: string; message: string }[];
   /** The engine's collectives per module and pass, as one rank issues them (set beside CommDebugMode's counts). */
   collectives?: PredictedCollectives[];
 }
+
+/** The GPU memory the memory check assumes when nothing names one, in bytes. */
+export const ASSUMED_GPU_LIMIT_BYTES = ASSUMED_GPU_MEMORY_GIB * 2 ** 30;
 
 export interface PredictedCollectives {
   /** Module path, e.g. "model.layers.0.self_attn.o_proj". */

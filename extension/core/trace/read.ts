@@ -21,7 +21,7 @@ import { parseJsonStrict } from '../util/json';
 /** A bad trace file, located as file:line:col. */
 export class TraceReadError extends InputError {}
 
-const TRACE_FILE = /\.json(\.gz)?$/i;
+export const TRACE_FILE = /\.json(\.gz)?$/i;
 /** Flight Recorder's own dump names (TORCH_FR_DUMP_TEMP_FILE, default `nccl_trace_rank_<r>`) and pickles. */
 const FR_FILE = /trace_rank_\d+$|\.pkl$|\.pickle$/i;
 
@@ -57,7 +57,7 @@ function asReadError(path: string, err: unknown): never {
 }
 
 /** The first `n` decompressed bytes, to tell the formats apart. */
-async function head(path: string, n = 65536): Promise<Uint8Array> {
+export async function head(path: string, n = 65536): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let got = 0;
   try {

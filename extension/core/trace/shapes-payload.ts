@@ -47,7 +47,7 @@ function tensor(
 }
 
 /** Builds the shapes payload; `planFile` is the file the plan came from, for reveal. */
-export function shapesPayload(model: ShardedModel, opts: { gpuLimitBytes?: number; planFile?: string } = {}): ShapesPayload {
+export function shapesPayload(model: ShardedModel, opts: { gpuLimitBytes?: number; gpuLimitSource?: ShapesPayload['gpuLimitSource']; planFile?: string } = {}): ShapesPayload {
   const world = model.mesh.dims.reduce((a, d) => a * d.size, 1);
   const tensors: ShapesTensor[] = [];
   for (const p of model.params) {
@@ -64,6 +64,7 @@ export function shapesPayload(model: ShardedModel, opts: { gpuLimitBytes?: numbe
     coords: Array.from({ length: world }, (_, r) => coordsOf(model.mesh.dims, r)),
     memory: model.memory.map((m) => ({ ...m })),
     gpuLimitBytes: opts.gpuLimitBytes,
+    gpuLimitSource: opts.gpuLimitBytes === undefined ? 'assumed' : opts.gpuLimitSource,
     tensors,
     findings: model.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
     collectives: predictedCollectives(model),

@@ -19,7 +19,8 @@ export function timelinePayload(trace: Trace & TraceExtras, title = 'trace'): Ti
   const sortedKeys = [...keys].map((k) => k.split('\u0000')).sort((a, b) => Number(a[0]) - Number(b[0]) || a[1].localeCompare(b[1]) || a[2].localeCompare(b[2], undefined, { numeric: true }));
   for (const [r, p, name] of sortedKeys) {
     laneIndex.set(`${r}\u0000${p}\u0000${name}`, lanes.length);
-    lanes.push({ rank: Number(r), name: p === 'p' ? `${name} (predicted)` : name, predicted: p === 'p' });
+    // a predicted lane whose name already says so (the rehearsal's "predicted") is not told twice
+    lanes.push({ rank: Number(r), name: p === 'p' && !/predicted/i.test(name) ? `${name} (predicted)` : name, predicted: p === 'p' });
   }
   const n = trace.events.length;
   const order = Array.from({ length: n }, (_, i) => i);
