@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { PlanController } from './controller';
 import { registerProviders } from './providers';
 import { registerCommands } from './commands';
+import { registerPicks } from './picks';
 import { detectTransformersVersion } from './python-env';
 import { planPathConsent, whenTrusted } from './trust';
 import { registerRehearseCommand } from './rehearseCommand';
@@ -27,23 +28,15 @@ export function activate(context: vscode.ExtensionContext) {
   const ctl = new PlanController(log);
   const consent = planPathConsent(context, () => ctl.refreshAll());
   ctl.allowPath = (path, planFile, ask) => consent.allows(path, planFile, ask);
-  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
-  const updateStatus = () => {
-    const cfg = vscode.workspace.getConfiguration('shardscope');
-    const model = ctl.choices.model ?? (cfg.get<string>('model') || 'model from the file');
-    const mesh = ctl.choices.mesh ?? cfg.get<string>('defaultMesh', 'tp=8');
-    status.text = `$(server-process) ${model} · ${mesh}`;
-    status.tooltip = 'Shardscope: the model and mesh plans are checked against when the file names none. Click to pick a model.';
-    status.command = 'shardscope.pickModel';
-    status.show();
-  };
-  updateStatus();
+  // The status bar's model, mesh and GPU memory picks, kept per workspace.
+  const picks = registerPicks(context, ctl);
+  const updateStatus = picks.update;
   context.subscriptions.push(
     log,
     ctl,
-    status,
+    ...picks.disposables,
     ...registerProviders(ctl, SELECTOR),
-    ...registerCommands(ctl, updateStatus),
+    ...registerCommands(ctl),
     ...registerRehearseCommand(log, context, ctl),
     ...registerTraceCommands(log, context),
     vscode.commands.registerCommand('shardscope.showOutput', () => log.show(true)),

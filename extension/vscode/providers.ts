@@ -49,8 +49,12 @@ export function registerProviders(ctl: PlanController, selector: vscode.Document
             if (!d.fixes || !dr.intersection(r) && !(r.isEmpty && dr.contains(r.start))) continue;
             for (const f of d.fixes) {
               const action = new vscode.CodeAction(f.title, vscode.CodeActionKind.QuickFix);
-              action.edit = new vscode.WorkspaceEdit();
-              for (const e of f.edits) action.edit.replace(doc.uri, range(doc, e.range), e.newText);
+              if (f.edits.length) {
+                action.edit = new vscode.WorkspaceEdit();
+                for (const e of f.edits) action.edit.replace(doc.uri, range(doc, e.range), e.newText);
+              }
+              // A fix that is a pick (the mesh, the GPU memory) runs the status bar's command.
+              if (f.command) action.command = { command: f.command, title: f.title };
               action.isPreferred = f.preferred;
               action.diagnostics = ctl.diagnostics.get(doc.uri)?.filter((x) => x.code === d.code && x.range.isEqual(dr));
               out.push(action);

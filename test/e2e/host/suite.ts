@@ -95,8 +95,10 @@ describe('Shardscope in VS Code', function () {
     assert.deepEqual(vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error), []);
     const before = vscode.workspace.textDocuments.length;
     await vscode.commands.executeCommand('shardscope.showShapes', doc.uri);
-    const report = vscode.workspace.textDocuments.slice(before).find((d) => d.isUntitled);
+    // A read-only report of its own scheme: never untitled, never dirty, so closing it asks nothing.
+    const report = vscode.workspace.textDocuments.slice(before).find((d) => d.uri.scheme === 'shardscope-report');
     assert.ok(report, 'a report document opened');
+    assert.ok(!report.isUntitled && !report.isDirty);
     assert.match(report.getText(), /model\.layers\.\*\.self_attn\.q_proj\.weight\s+\[4096, 4096\]\s+Shard\(dim=0\)\s+all ranks \[512, 4096\]/);
   });
 
