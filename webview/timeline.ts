@@ -610,7 +610,7 @@ export class Timeline {
       // The group: as the event names it, else the ranks it was matched across.
       const n = p.groupSize[i] || (p.match[i] >= 0 ? new Set(p.matches[p.match[i]].events.map((j) => p.lanes[p.lane[j]].rank)).size : 0);
       const bw = busBandwidth(kind, bytes, p.dur[i], n);
-      rows.push(['bus bandwidth', 'gbps' in bw ? `${bw.gbps.toFixed(bw.gbps < 10 ? 2 : 1)} GB/s (${bw.formula})` : `— (${bw.reason})`]);
+      rows.push(['bus bandwidth', 'gbps' in bw ? `${bw.gbps >= 10 ? bw.gbps.toFixed(1) : bw.gbps.toPrecision(3)} GB/s (${bw.formula})` : `— (${bw.reason})`]);
     }
     if (p.groupSize[i]) rows.push(['group size', String(p.groupSize[i])]);
     const mi = p.match[i];

@@ -8,5 +8,5 @@ export { parseMesh } from '../core/sharding';
 export { shapesReport, collectivesReport, formatTotals } from '../core/analysis';
 export { parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 export { rehearse, rehearsedGroup, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
-export { readTraceFile, timelinePayload, shapesPayload, panelHtml, handlePanelMessage, type HostMessage, type EntryRef } from '../core/trace';
+export { readTraceFile, siblingRankFiles, timelinePayload, shapesPayload, panelHtml, handlePanelMessage, type HostMessage, type EntryRef } from '../core/trace';
 export { nativeExecutor, cudaLibraryDirs, pythonSitePackages } from '../runtime';

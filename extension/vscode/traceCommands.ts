@@ -24,38 +24,61 @@ export function describeTrace(loaded: LoadedTrace): string {
   return `Flight Recorder dumps of ${r.ranks.length} rank(s), ${r.records.length} collective record(s), ${r.findings.length} finding(s)`;
 }
 
-async function show(log: vscode.OutputChannel, target: vscode.Uri, plan?: vscode.Uri): Promise<void> {
+async function show(log: vscode.OutputChannel, targets: vscode.Uri[], plan?: vscode.Uri): Promise<void> {
   let loaded: LoadedTrace;
+  const paths = targets.map((t) => t.fsPath);
   try {
-    loaded = await engine().readTraceFile(target.fsPath);
+    loaded = await engine().readTraceFile(paths.length === 1 ? paths[0] : paths);
   } catch (e) {
     log.appendLine((e as Error).message);
     void vscode.window.showErrorMessage(`Shardscope: ${(e as Error).message}`);
     return;
   }
   const what = describeTrace(loaded);
-  log.appendLine(`trace ${target.fsPath}: ${what}`);
+  log.appendLine(`trace ${paths.join(', ')}: ${what}`);
   // The panel needs its webview bundle; a build without it says what the trace holds.
   if (existsSync(join(extensionPath, 'dist/webview.js'))) {
-    await vscode.commands.executeCommand('shardscope.showTracePanel', target, plan);
+    await vscode.commands.executeCommand('shardscope.showTracePanel', targets.length === 1 ? targets[0] : targets, plan);
     return;
   }
-  void vscode.window.showInformationMessage(`Shardscope: ${basename(target.fsPath)}: ${what}. This build has no trace panel; open the file in Perfetto (ui.perfetto.dev) for a timeline.`);
+  void vscode.window.showInformationMessage(`Shardscope: ${paths.map((p) => basename(p)).join(', ')}: ${what}. This build has no trace panel; open the file in Perfetto (ui.perfetto.dev) for a timeline.`);
+}
+
+/**
+ * One Kineto file shows one rank: when the folder holds the other ranks' files of the same job (by name or
+ * distributedInfo), offer to open them with it.
+ */
+async function withSiblingRanks(log: vscode.OutputChannel, picked: vscode.Uri[]): Promise<vscode.Uri[]> {
+  if (picked.length !== 1 || !/\.json(\.gz)?$/i.test(picked[0].fsPath)) return picked;
+  let siblings: { path: string; rank: number; by: string }[] = [];
+  try {
+    siblings = await engine().siblingRankFiles(picked[0].fsPath);
+  } catch (e) {
+    log.appendLine(`looking for the other ranks' files beside ${picked[0].fsPath}: ${(e as Error).message}`);
+  }
+  if (!siblings.length) return picked;
+  const ranks = siblings.map((s) => s.rank).join(', ');
+  const all = `Open All ${siblings.length + 1} Ranks`;
+  const pick = await vscode.window.showInformationMessage(
+    `Shardscope: ${basename(picked[0].fsPath)} holds one rank; the folder has rank${siblings.length > 1 ? 's' : ''} ${ranks} of the same job (by ${[...new Set(siblings.map((s) => s.by))].join(' and ')}).`,
+    all, 'Only This File');
+  return pick === all ? [picked[0], ...siblings.map((s) => vscode.Uri.file(s.path))] : picked;
 }
 
 async function openTrace(log: vscode.OutputChannel, storage: TraceStorage, uri?: vscode.Uri, plan?: vscode.Uri): Promise<void> {
-  if (!uri) {
+  let picked: vscode.Uri[] | undefined = uri ? [uri] : undefined;
+  if (!picked) {
     const folder = traceFolder(storage);
-    const picked = await vscode.window.showOpenDialog({
-      title: 'Shardscope: open a trace (ours, torch.profiler, CommDebugMode or Flight Recorder)',
-      canSelectMany: false,
+    picked = await vscode.window.showOpenDialog({
+      title: 'Shardscope: open traces (ours, torch.profiler, CommDebugMode or Flight Recorder); select every rank\'s file',
+      canSelectMany: true,
       defaultUri: folder && existsSync(folder) ? vscode.Uri.file(folder) : undefined,
       // Flight Recorder names its dumps nccl_trace_rank_<r>, with no extension.
       filters: { Traces: ['json', 'gz', 'pkl'], 'All files': ['*'] },
     });
-    uri = picked?.[0];
+    if (picked?.length) picked = await withSiblingRanks(log, picked);
   }
-  if (uri) await show(log, uri, plan);
+  if (picked?.length) await show(log, picked, plan);
 }
 
 /** A folder: torch.profiler's tensorboard_trace_handler output (one file per rank) or Flight Recorder dumps. */
@@ -71,7 +94,7 @@ async function openTraceFolder(log: vscode.OutputChannel, storage: TraceStorage,
     });
     uri = picked?.[0];
   }
-  if (uri) await show(log, uri, plan);
+  if (uri) await show(log, [uri], plan);
 }
 
 export function registerTraceCommands(log: vscode.OutputChannel, context: TraceStorage & { extensionPath: string }): vscode.Disposable[] {
