@@ -59,7 +59,7 @@ PORT="$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0
 export PORT
 log="$(mktemp "${TMPDIR:-/tmp}/shardscope-newcomer-start-XXXXXX.log")"
 say "set-up, as the README writes it (PORT=$PORT):"
-printf '  %s\n' "$setup"
+sed 's/^/  /' <<<"$setup"
 setsid bash -eo pipefail -c "$setup" >"$log" 2>&1 &
 server=$!
 
@@ -102,6 +102,6 @@ if [ -n "$dirty" ]; then
 fi
 
 say "tests, as the README writes them:"
-printf '  %s\n' "$tests"
+sed 's/^/  /' <<<"$tests"
 bash -eo pipefail -c "$tests"
 say "set-up and tests passed"

@@ -1,11 +1,20 @@
 // The command line as a first use meets it: a Python configuration file as the plan, the binder's
 // errors under comms as under shapes, a run without a trace, a plan that cannot run.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../extension/cli/main';
+
+// Every folder these tests make, removed when they end.
+const made: string[] = [];
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
 
 async function cli(argv: string[]) {
   const out: string[] = [];
@@ -40,7 +49,7 @@ class MixtralConfig(PreTrainedConfig):
 `;
 
 function mixtralFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ss-py-plan-'));
+  const dir = tempDir('ss-py-plan-');
   writeFileSync(join(dir, 'configuration_mixtral.py'), MIXTRAL);
   return join(dir, 'configuration_mixtral.py');
 }
@@ -67,7 +76,7 @@ test('comms takes a Python plan file too, and a class value the plan depends on 
 });
 
 test('a Python file without a config class or config.json beside it: one clear error, exit 2', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ss-py-plan-'));
+  const dir = tempDir('ss-py-plan-');
   const file = join(dir, 'plan.py');
   writeFileSync(file, 'tp_plan = {"layers.*.mlp.down_proj": "rowwise"}\n');
   const r = await cli(['shapes', file, '--mesh', 'tp=2']);
@@ -77,7 +86,7 @@ test('a Python file without a config class or config.json beside it: one clear e
 });
 
 test('a Python plan with a config.json beside it is checked against that config', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ss-py-plan-'));
+  const dir = tempDir('ss-py-plan-');
   copyFileSync('examples/llama-3-8b/config.json', join(dir, 'config.json'));
   writeFileSync(join(dir, 'plan.py'), 'tp_plan = {"layers.*.mlp.gate_proj": "colwise", "layers.*.mlp.up_proj": "colwise", "layers.*.mlp.down_proj": "rowwise"}\n');
   const r = await cli(['shapes', join(dir, 'plan.py'), '--mesh', 'tp=4']);
@@ -113,7 +122,7 @@ test('run --no-trace prints the predicted collectives with no measured column', 
 });
 
 test('run on a plan that cannot run says only that, and why: no word of a backend it ran on', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ss-refused-'));
+  const dir = tempDir('ss-refused-');
   const file = join(dir, 'tp8.shardplan.json');
   writeFileSync(file, JSON.stringify({ model: 'qwen3-30b-a3b', mesh: { tp: 8 }, plan: { 'layers.*.self_attn.q_proj': 'colwise', 'layers.*.self_attn.k_proj': 'colwise', 'layers.*.self_attn.v_proj': 'colwise', 'layers.*.self_attn.o_proj': 'rowwise' } }, null, 2));
   const r = await cli(['run', file, '--layers', '0', '--tokens', '8']);
