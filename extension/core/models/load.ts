@@ -9,7 +9,7 @@ import { readCheckpointFolder, convertCheckpoint, CheckpointError } from './safe
 import { parseJsonLocated } from '../util/json';
 import { checkConfigLimits } from '../limit-checks';
 import { hostFiles, readInputText, HostFileError } from '../host/files';
-import { catalogArchitecture, catalogModelTypes, catalogOf, catalogSkipReason, graphFromCatalog, CatalogGraphError, pickVersion, type CatalogArchitecture } from './catalog';
+import { catalogArchitecture, catalogModelTypes, catalogOf, catalogSkipReason, graphFromCatalog, CatalogGraphError, StructureNotRecorded, pickVersion, type CatalogArchitecture } from './catalog';
 import { LayerRuleError } from './catalog/layer-rule';
 
 export class ModelLoadError extends Error {}
@@ -58,6 +58,7 @@ export function graphFromConfig(raw: Record<string, unknown>, where = 'config.js
     try {
       g = graphFromCatalog(entry.arch, entry.values, choice.version, where);
     } catch (e) {
+      if (e instanceof StructureNotRecorded) throw new UnknownArchitectureError(e.message);
       if (e instanceof CatalogGraphError || e instanceof LayerRuleError) throw new ModelLoadError(e.message);
       throw e;
     }

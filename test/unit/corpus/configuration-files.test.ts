@@ -8,7 +8,12 @@ import { analyzeDocument } from '../../../extension/core/editing';
 import { lineColumn } from '../../../extension/core/util/json';
 
 /** Findings that are right: the file's own plan really does what the code says. */
-const TRUE_FINDINGS: { version: string; model: string; code: string; key: string; why: string }[] = [];
+const INKLING_WHY =
+  "InklingExperts fuses gate_up_proj as chunk(2) halves [gate; up] (modeling_inkling.py), and its plan gives it plain colwise, which transformers applies as Shard(dim=1) (seen on the fake process group, test/fixtures/oracle/catalog): rank 0 holds only gate rows";
+const TRUE_FINDINGS: { version: string; model: string; code: string; key: string; why: string }[] = [
+  { version: '5.17.0', model: 'inkling', code: 'SS105', key: 'colwise', why: INKLING_WHY },
+  { version: '5.18.0', model: 'inkling', code: 'SS105', key: 'colwise', why: INKLING_WHY },
+];
 
 const CONFIG_FILE = /^transformers\/models\/([^/]+)\/configuration_[^/]+\.py$/;
 

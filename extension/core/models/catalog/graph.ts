@@ -11,6 +11,9 @@ import { configDType } from '../config';
 
 export class CatalogGraphError extends Error {}
 
+/** The catalog records an architecture's plans and defaults but not its modules (4.x source it could not read). */
+export class StructureNotRecorded extends CatalogGraphError {}
+
 const KIND_OF_ROLE: Partial<Record<ModuleRole, ModuleKind>> = {
   causal_lm: 'model', base: 'base', embedding: 'embedding', layers: 'container', decoder_layer: 'decoder_layer',
   final_norm: 'norm', input_norm: 'norm', post_attention_norm: 'norm', pre_mlp_norm: 'norm', post_mlp_norm: 'norm',
@@ -81,6 +84,9 @@ export function normalizedFromCatalog(arch: CatalogArchitecture, cfg: ConfigValu
 
 /** Build the graph of one configuration. `given` is what config.json (or a config class) says. */
 export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues, version: string, where = 'config.json'): ModelGraph {
+  if (!arch.ends.modules.length && !arch.layers) {
+    throw new StructureNotRecorded(`${where}: transformers ${version}'s module structure of ${arch.modelType} is not recorded (${arch.flow.standard ? 'no modules' : arch.flow.why}), so patterns, shapes and collectives are not checked`);
+  }
   const cfg = resolveConfig(arch, given);
   const look = (f: string) => lookupField(cfg, f);
   const dim = (expr: string, name: string): number => {

@@ -5,7 +5,7 @@ import type { CatalogArchitecture, CatalogFile } from './types';
 import { RECORDED_VERSIONS } from './versions';
 
 export type * from './types';
-export { graphFromCatalog, CatalogGraphError } from './graph';
+export { graphFromCatalog, CatalogGraphError, StructureNotRecorded } from './graph';
 export { resolveConfig } from './resolve-config';
 export { evalExpr, exprFields, ExprError } from './expr';
 export { RECORDED_VERSIONS, pickVersion, compareVersions, type VersionChoice } from './versions';

@@ -10,7 +10,9 @@ const present = (v: unknown) => v !== undefined && v !== null;
 /** Defaults ← given values, with aliases filled both ways and derived fields computed where absent. */
 export function resolveConfig(arch: CatalogArchitecture, given: ConfigValues): ConfigValues {
   const out: ConfigValues = { ...arch.defaults };
-  for (const [k, v] of Object.entries(given)) if (v !== undefined) out[k] = v;
+  // A null leaves the value to the class (it derives it in __init__), so it does not replace what the
+  // class was recorded to derive for its defaults.
+  for (const [k, v] of Object.entries(given)) if (v !== undefined && (v !== null || !present(out[k]))) out[k] = v;
   for (const [alias, attr] of Object.entries(arch.attributeMap)) {
     // Either name may be written; the attribute is what the class stores.
     if (present(given[alias]) && !present(given[attr])) out[attr] = given[alias];
