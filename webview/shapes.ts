@@ -62,8 +62,9 @@ export class ShapesView {
       bar.style.width = `${(m.total / max) * 100}%`;
       const marker = h('div', { class: assumed ? 'limit assumed' : 'limit', 'data-testid': 'mem-limit', title: limitText });
       marker.style.left = `${(limit / max) * 100}%`;
-      chart.append(h('div', { class: r === this.rank ? 'mem-row selected' : 'mem-row', title: `params ${fmtBytes(m.params)}, grads ${fmtBytes(m.grads)}, optimizer ${fmtBytes(m.optimizer)}, activations ${fmtBytes(m.activations)}, KV cache ${fmtBytes(m.kvCache)}` },
-        h('span', { class: 'mem-label' }, `rank ${r}`), h('div', { class: 'track' }, bar, marker),
+      const parts = `params ${fmtBytes(m.params)}, grads ${fmtBytes(m.grads)}, optimizer ${fmtBytes(m.optimizer)}, activations ${fmtBytes(m.activations)}, KV cache ${fmtBytes(m.kvCache)}`;
+      chart.append(h('div', { class: r === this.rank ? 'mem-row selected' : 'mem-row' },
+        h('span', { class: 'mem-label' }, `rank ${r}`), h('div', { class: 'track', title: `${parts} · ${limitText}` }, bar, marker),
         h('span', { class: over ? 'mem-value over' : 'mem-value' }, over ? `${fmtBytes(m.total)} (+${fmtBytes(m.total - limit)})` : fmtBytes(m.total))));
     });
     return h('section', {}, h('h3', {}, 'memory per rank'), h('p', { class: 'mem-limit-text', 'data-testid': 'mem-limit-text' }, limitText), chart);

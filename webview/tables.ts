@@ -11,7 +11,7 @@ export function summaryTable(s: CollectiveSummary, onCsv: (csv: string) => void)
     h('p', {}, `ranks ${s.ranks.join(', ')}`, ' ', h('button', { onclick: () => onCsv(summaryToCsv(s)), 'data-testid': 'export-csv' }, 'Export CSV')),
     h('table', { class: 'grid' },
       h('tr', {}, ...['collective', 'count per rank', 'total time', 'mean bus bandwidth', 'worst skew'].map((c) => h('th', {}, c))),
-      ...s.collectives.map((c) => h('tr', {}, h('td', {}, c.op), h('td', {}, String(c.count)), h('td', {}, fmtUs(c.total_us)), h('td', {}, `${c.mean_busbw_gbps.toFixed(2)} GB/s`), h('td', {}, fmtUs(c.max_skew_us))))));
+      ...s.collectives.map((c) => h('tr', {}, h('td', {}, c.op), h('td', {}, String(c.count)), h('td', {}, fmtUs(c.total_us)), c.mean_busbw_gbps > 0 ? h('td', {}, `${c.mean_busbw_gbps.toFixed(2)} GB/s`) : h('td', { title: 'no event of this kind has both a byte count and a duration' }, '—'), h('td', {}, fmtUs(c.max_skew_us))))));
 }
 
 /** How many of a group's latest collectives the per-rank grid shows. */

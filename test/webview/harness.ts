@@ -46,7 +46,8 @@ export interface Panel {
   page: Page;
   send(msg: unknown): Promise<void>;
   posted(): Promise<unknown[]>;
-  shot(name: string): Promise<void>;
+  /** A screenshot under test-artifacts/webview: the whole page, or the element a selector names. */
+  shot(name: string, selector?: string): Promise<void>;
   theme(kind: 'light' | 'dark'): Promise<void>;
   close(): Promise<void>;
 }
@@ -98,8 +99,9 @@ export async function openPanel(size = { width: 1200, height: 800 }): Promise<Pa
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     },
     posted: () => page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted),
-    async shot(name) {
-      await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+    async shot(name, selector) {
+      const path = join(ARTIFACTS, `${name}.png`);
+      await (selector ? page.locator(selector).first().screenshot({ path }) : page.screenshot({ path, fullPage: true }));
     },
     async theme(kind) {
       await page.evaluate(([vars, k]) => {

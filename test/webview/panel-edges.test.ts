@@ -51,24 +51,26 @@ test('memory per rank: the GPU limit is drawn where it lies, bars scale against 
     const track = row.querySelector('.track')!.getBoundingClientRect();
     const bar = row.querySelector('.bar')!.getBoundingClientRect();
     const marker = row.querySelector('.limit')!.getBoundingClientRect();
-    return { bar: bar.width / track.width, marker: (marker.left + marker.width / 2 - track.left) / track.width, over: row.querySelector('.bar')!.classList.contains('over'), value: row.querySelector('.mem-value')!.textContent };
+    return { bar: bar.width / track.width, marker: (marker.left + marker.width / 2 - track.left) / track.width, markerX: marker.left, over: row.querySelector('.bar')!.classList.contains('over'), value: row.querySelector('.mem-value')!.textContent };
   }));
   // No limit named: the assumed 80 GiB, said so; 178 GiB is more than twice over it, 7.8 GiB a tenth of it.
   await p.send({ type: 'shapes', payload: { ...base, memory: [mem(7.8 * GiB), mem(178 * GiB)] } });
   assert.equal(await p.page.textContent('[data-testid=mem-limit-text]'), 'GPU limit 80.0 GiB (assumed)');
   let g1 = await geometry();
   assert.ok(Math.abs(g1[0].marker - 80 / 178) < 0.01, JSON.stringify(g1));
+  // the markers line up from rank to rank, whatever the width of the value beside each bar
+  assert.ok(Math.abs(g1[0].markerX - g1[1].markerX) < 0.5, JSON.stringify(g1));
   assert.ok(Math.abs(g1[0].bar - 7.8 / 178) < 0.01 && Math.abs(g1[1].bar - 1) < 0.01, JSON.stringify(g1));
   assert.deepEqual(g1.map((x) => x.over), [false, true]);
   assert.equal(g1[1].value, '178.0 GiB (+98.0 GiB)');
-  await p.shot('memory-limit-assumed');
+  await p.shot('memory-limit-assumed', '.shapes-side');
   // The plan names 192 GiB: every rank is under it and the marker sits at the end of the scale.
   await p.send({ type: 'shapes', payload: { ...base, gpuLimitBytes: 192 * GiB, gpuLimitSource: 'plan', memory: [mem(7.8 * GiB), mem(178 * GiB)] } });
   assert.equal(await p.page.textContent('[data-testid=mem-limit-text]'), 'GPU limit 192.0 GiB (plan)');
   g1 = await geometry();
   assert.ok(Math.abs(g1[0].marker - 1) < 0.01 && Math.abs(g1[0].bar - 7.8 / 192) < 0.01 && Math.abs(g1[1].bar - 178 / 192) < 0.01, JSON.stringify(g1));
   assert.deepEqual(g1.map((x) => x.over), [false, false]);
-  await p.shot('memory-limit-plan');
+  await p.shot('memory-limit-plan', '.shapes-side');
   await p.close();
 });
 
