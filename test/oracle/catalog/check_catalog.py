@@ -29,13 +29,13 @@ def evaluate(expr, cfg):
     return eval("".join(out), {"__builtins__": {}})
 
 
-def resolve(arch, cfg):
+def resolve(arch, cfg, given):
     cfg = dict(cfg)
     for alias, attr in arch["attributeMap"].items():
-        if cfg.get(attr) is None and cfg.get(alias) is not None:
-            cfg[attr] = cfg[alias]
+        if given.get(attr) is None and given.get(alias) is not None:
+            cfg[attr] = given[alias]
     for field, expr in (arch.get("derived") or {}).items():
-        if cfg.get(field) is None:
+        if given.get(field) is None:
             try:
                 cfg[field] = evaluate(expr, cfg)
             except KeyError:
@@ -109,7 +109,8 @@ def main():
         for case in cases:
             if "params" not in case:
                 continue
-            cfg = resolve(arch, case["config"])
+            # as the engine resolves it: the catalog's defaults under the given values, then derived fields
+            cfg = resolve(arch, {**arch["defaults"], **case["given"]}, case["given"])
             try:
                 ends, layers = predict(arch, cfg)
             except Exception as e:

@@ -73,6 +73,8 @@ class Solver:
                 for c in CONSTS:
                     add(f"{c}*{f}", tuple(c * x for x in V[f]))
                     add(f"{f}//{c}", tuple(x // c for x in V[f]))
+                for a, b in ((3, 4), (2, 3), (3, 2), (4, 3)):  # fractions such as 0.75 * head_dim
+                    add(f"{a}*{f}//{b}", tuple(a * x // b for x in V[f]))
         elif n == 2:
             for f, g in combinations_with_replacement(F, 2):
                 add(f"{f}*{g}", tuple(a * b for a, b in zip(V[f], V[g])))
@@ -99,6 +101,10 @@ class Solver:
                         add(f"{g}*({f}//{h})", tuple(y * (x // z) for x, y, z in zip(V[f], V[g], V[h])))
                         add(f"{f}*{g}+{h}", tuple(x + y for x, y in zip(p, V[h])))
                         add(f"{f}*{g}//{h}", tuple(x // y for x, y in zip(p, V[h])))
+                if f != g:
+                    for a, b in ((3, 4), (2, 3)):  # int(0.75 * hidden_size / heads)
+                        add(f"{a}*{f}//({b}*{g})", tuple(a * x // (b * y) for x, y in zip(V[f], V[g])))
+                        add(f"{a}*{g}//({b}*{f})", tuple(a * y // (b * x) for x, y in zip(V[f], V[g])))
             for f, g, h in combinations(F, 3):
                 add(f"{f}*{g}*{h}", tuple(a * b * c for a, b, c in zip(V[f], V[g], V[h])))
                 add(f"{f}+{g}+{h}", tuple(a + b + c for a, b, c in zip(V[f], V[g], V[h])))

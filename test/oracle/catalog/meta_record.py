@@ -236,6 +236,11 @@ def flat(kw):
     return out
 
 
+def _names_of(expr):
+    import re
+    return set(re.findall(r"[A-Za-z_][\w.]*", expr))
+
+
 def derive(kwA, rowsA):
     """Fields a configuration computes when not given ({field: expression}, and every such field's name),
     from configurations built without them."""
@@ -243,12 +248,17 @@ def derive(kwA, rowsA):
     common = set.intersection(*(set(r) for r in rowsA))
     names = sorted(k for k in common if "." not in k and k not in given)
     kept = {k for k in given if all(r.get(k) == kw.get(k) for r, kw in zip(rowsA, kwA))}
-    solver = Solver(sorted(given & common), rowsA[:N_SOLVE], rowsA[N_SOLVE:], kept)
     derived = {}
-    for k in names:
-        expr, _ = solver.solve([r[k] for r in rowsA])
-        if expr is not None and not expr.isdigit():
-            derived[k] = expr
+    # a second pass may use fields derived in the first (linear_value_head_dim = 2*linear_key_head_dim);
+    # the catalog's derived fields are computed in order, so those come first
+    for _ in range(2):
+        solver = Solver(sorted((given | set(derived)) & common), rowsA[:N_SOLVE], rowsA[N_SOLVE:], kept)
+        for k in names:
+            if k in derived:
+                continue
+            expr, _ = solver.solve([r[k] for r in rowsA])
+            if expr is not None and not expr.isdigit() and k not in _names_of(expr):
+                derived[k] = expr
     return derived, names
 
 
