@@ -8,7 +8,8 @@ let built: string | undefined;
 export function childPath(): string {
   if (built) return built;
   built = join(process.cwd(), '.test-out', 'runtime-child.js');
-  buildSync({ entryPoints: ['extension/runtime/child.ts'], outfile: built, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
+  // As scripts/build.mjs bundles it: the ESM builds of dependencies (jsonc-parser's UMD build requires files esbuild cannot follow).
+  buildSync({ entryPoints: ['extension/runtime/child.ts'], outfile: built, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', mainFields: ['module', 'main'] });
   return built;
 }
 
