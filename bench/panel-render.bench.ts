@@ -56,7 +56,8 @@ async function oneRun(): Promise<RunResult> {
 
       const canvas = document.querySelector('canvas')!;
       const box = canvas.getBoundingClientRect();
-      const cx = box.left + 150 + (box.width - 150) * 0.37, cy = box.top + 60;
+      const gutter = (tl as unknown as { gutter: number }).gutter;
+      const cx = box.left + gutter + (box.width - gutter) * 0.37, cy = box.top + 60;
       const frames: number[] = [], levels: number[] = [];
       const frame = async (input: () => void): Promise<void> => {
         const s = performance.now();
@@ -76,8 +77,10 @@ async function oneRun(): Promise<RunResult> {
       };
       await frame(wheel(120)); // the first zoom-out, past the whole trace
       await drag(8, -25); // drag fully zoomed out
-      for (let z = 0; z < 36; z++) {
-        await frame(wheel(-200)); // ×0.67 per notch: the whole trace down to about a microsecond
+      for (let z = 0; z < 40; z++) {
+        // a wheel notch (×0.905, the most one event zooms) and a W press (×0.8): the whole trace down to about a microsecond
+        await frame(wheel(-200));
+        await frame(key('w'));
         if (z % 6 === 5) { await drag(4, 30); await frame(key('d')); await frame(wheel(80, true)); }
       }
       for (let z = 0; z < 32; z++) {
