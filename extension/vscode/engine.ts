@@ -7,6 +7,6 @@ export { PRESETS } from '../core/models';
 export { parseMesh } from '../core/sharding';
 export { shapesReport, collectivesReport, formatTotals } from '../core/analysis';
 export { parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
-export { rehearse, rehearsedGroup, chromeTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
+export { rehearse, rehearsedGroup, chromeTrace, verdictLine, hasTrace, RehearsalError, type RehearsalResult } from '../core/rehearse';
 export { readTraceFile, siblingRankFiles, timelinePayload, shapesPayload, panelHtml, handlePanelMessage, type HostMessage, type EntryRef } from '../core/trace';
 export { nativeExecutor, cudaLibraryDirs, pythonSitePackages } from '../runtime';

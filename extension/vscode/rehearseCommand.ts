@@ -9,24 +9,11 @@ import { engine } from './lazy-engine';
 import { refuseUntrusted } from './trust';
 import { traceFolder, type TraceStorage } from './traceFolder';
 import { revealEntry } from './tracePanel';
-import type { RehearsalResult } from './engine';
 import type { PlanController } from './controller';
 
 /** Whether this build can rehearse (the engine bundle carries the rehearsal). */
 export function rehearsalAvailable(): boolean {
   return typeof (engine() as { rehearse?: unknown }).rehearse === 'function';
-}
-
-function verdict(r: RehearsalResult): string {
-  // Widths scaled to fit the machine change what was run: the verdict says so, not only the Output channel.
-  const scaled = r.widthScale > 1 ? `; widths scaled by 1/${r.widthScale} to fit this machine (head and expert counts as in the model)` : '';
-  if (r.verdict === 'match') return `numbers agree on ${r.ranks} rank(s) (${r.backend}): ‖out − ref‖/‖ref‖ = ${r.maxRelError.toExponential(2)}, layers ${r.layers.join(', ')}${scaled}`;
-  if (r.verdict === 'mismatch' && r.firstMismatch) {
-    const m = r.firstMismatch;
-    return `${m.file ? `${basename(m.file)}:${m.line}: ` : ''}numbers differ first at ${m.module}${m.planEntry ? ` (plan entry "${m.planEntry}")` : ''}: ${m.relError.toExponential(2)}${scaled}`;
-  }
-  const e = r.error;
-  return `${e?.file ? `${basename(e.file)}:${e.line ?? 1}: ` : ''}the plan cannot run: ${e?.message ?? 'unknown error'}`;
 }
 
 async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefined, storage: TraceStorage, uri?: vscode.Uri): Promise<void> {
@@ -99,13 +86,13 @@ async function rehearse(log: vscode.OutputChannel, ctl: PlanController | undefin
             },
           },
         );
-        const text = verdict(r);
+        const text = engine().verdictLine(r);
         log.appendLine(`rehearsal of ${vscode.workspace.asRelativePath(doc.uri)}: ${text}`);
         for (const n of r.notes) log.appendLine(`note: ${n}`);
         const folder = traceFolder(storage);
         let tracePath: string | undefined;
         // A refused plan ran nothing: no trace to write or offer (it would open as "0 events on 0 ranks").
-        if (folder && r.trace.events.length) {
+        if (folder && engine().hasTrace(r)) {
           mkdirSync(folder, { recursive: true });
           tracePath = join(folder, `${basename(doc.uri.fsPath).replace(/\.(shardplan\.json|py|json)$/, '')}-${r.backend}-${Date.now()}.json`);
           writeFileSync(tracePath, JSON.stringify(engine().chromeTrace(r.trace)));

@@ -15,5 +15,6 @@
 // product; without one (or when the addon is not built) the JS interpreter runs them and the notes say so.
 // `model` is the model the caller resolved (the editor's, for a Python plan); else the plan's "model".
 export { rehearse, rehearsedGroup, defaultLayers, predictedEvents, RehearsalError, type RehearseOptions, type RehearsalResult, type PlanSource, type Located } from './rehearse';
+export { verdictLine, hasTrace } from './verdict';
 export { chromeTrace, summarizeCollectives, type CollectiveSummary } from './trace-export';
 export { interpreterExecutor, type Executor, type ExecuteRequest, type ExecuteResult, type GpuAvailability } from './executor';
