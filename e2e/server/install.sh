@@ -13,5 +13,7 @@ d=$(mktemp -d)
 cp "$(command -v rg)" "$d/rg"
 tar czf "$cache/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C "$d" rg
 rm -rf "$d"
-export npm_config_yes=true
+# code-server's postinstall refuses to run as root unless npm_config_unsafe_perm is true (npm 11 no longer
+# knows the setting and says so in one warning line; the install needs it all the same).
+export npm_config_unsafe_perm=true npm_config_yes=true
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
