@@ -589,7 +589,7 @@ export function lower(o: LowerOptions): Lowered {
       if (targetLayout && world > 1) {
         // The collective at a module's output is booked where the engine books it (the module's plan entry,
         // as `comms` lists it), not on the weight whose entry made the partial sum (experts.gate_up_proj).
-        const booked = locate((sharded?.collectives ?? []).find((c) => c.module === module && c.pass === 'forward' && c.op !== 'all_to_all')?.entry);
+        const booked = locate((sharded?.collectives ?? []).find((c) => c.module === module && c.pass === 'forward' && c.op !== 'all_to_all' && !/\binput\b/.test(c.why))?.entry);
         out = convert(out, targetLayout, booked ? { ...label(), entry: booked.key, file: booked.file, line: booked.line } : label(), module, booked ?? entry);
       }
       const rec: ModuleOutput = { module, layer, buffer: out.buf, layout: out.layout, width: out.width, entry };
