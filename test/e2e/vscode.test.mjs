@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { startServer, launchBrowser, scratchWorkspace, ROOT } from '../../e2e/harness.mjs';
+import { quickOpen, pressUntil } from './ui.mjs';
 import { plantUntrusted, plantedMarkers } from '../fixtures/untrusted/plant.mjs';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts/e2e');
@@ -106,31 +107,6 @@ test('a user sees the squiggle and the Problems entry for a planted fault', asyn
   assert.match(text, /SS105/, `the Problems row reads: ${text}`);
   await page.close();
 });
-
-/** F1 then a quick-open query (":line:col" moves the cursor; ">" runs a command). */
-async function quickOpen(page, query) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(query);
-  if (!query.startsWith(':')) await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
-  await page.keyboard.press('Enter');
-  // Focus returns to the editor only once the widget is gone; keys pressed before that go nowhere.
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-}
-
-/** Press `keys` until `target` shows (a chord can race the editor regaining focus); says what it saw. */
-async function pressUntil(page, keys, target, what) {
-  for (let i = 0; i < 3; i++) {
-    await page.keyboard.press(keys);
-    try {
-      await target.waitFor({ timeout: 10000 });
-      return;
-    } catch {}
-  }
-  const seen = await page.locator('.monaco-editor .view-line').allInnerTexts();
-  assert.fail(`${what} did not appear after ${keys} three times; the editor shows:\n${seen.join('\n')}`);
-}
 
 test('a user completes a style, reads a hover and applies the quick fix', async (t) => {
   const page = await browser.context.newPage();
