@@ -20,10 +20,12 @@ module.exports = {
   },
   commands: { registerCommand: noop },
   workspace: {
-    getConfiguration: () => ({ get: (_k, d) => d }),
+    // Every setting at its default: inspect() finds no value anybody set.
+    getConfiguration: () => ({ get: (_k, d) => d, inspect: () => undefined }),
     onDidOpenTextDocument: noop,
     onDidChangeTextDocument: noop,
     onDidCloseTextDocument: noop,
+    registerTextDocumentContentProvider: noop,
     onDidChangeConfiguration: noop,
     onDidGrantWorkspaceTrust: noop,
     isTrusted: true,
