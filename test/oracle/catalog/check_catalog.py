@@ -43,7 +43,26 @@ def resolve(arch, cfg, given):
     return cfg
 
 
-def variant_of(rule, i, cfg):
+def key_of(x):
+    return ("true" if x else "false") if isinstance(x, bool) else str(x)
+
+
+def per_layer(cfg, field, n, pattern):
+    """The configuration's per-layer list when it has one value per layer, else the class's recorded pattern."""
+    v = cfg.get(field)
+    if isinstance(v, list) and len(v) == n:
+        return [key_of(x) for x in v]
+    if pattern:
+        h, c = pattern["head"], pattern["cycle"]
+        out = [h[i] if i < len(h) else c[(i - len(h)) % len(c)] for i in range(n)]
+        miss = pattern.get("lastIfMissing")
+        if miss is not None and n and miss not in out:
+            out[-1] = miss
+        return out
+    return [key_of(x) for x in v[:n]]
+
+
+def variant_of(rule, i, cfg, n):
     k = rule["kind"]
     if k == "uniform":
         return rule["variant"]
@@ -57,7 +76,20 @@ def variant_of(rule, i, cfg):
         step = cfg[rule["stepField"]]
         return rule["moe"] if step > 0 and (i + 1) % step == 0 else rule["dense"]
     if k == "layer_types":
-        return rule["byValue"][cfg[rule["field"]][i]]
+        return rule["byValue"][per_layer(cfg, rule["field"], n, rule.get("pattern"))[i]]
+    if k == "range_step":
+        step = cfg[rule["stepField"]]
+        hit = step > 0 and (i + 1) % step == 0 and cfg[rule["startField"]] <= i <= cfg[rule["endField"]]
+        return rule["moe"] if hit else rule["dense"]
+    if k == "joint":
+        keys = []
+        for part in rule["parts"]:
+            if "step" in part:
+                s = cfg[part["step"]]
+                keys.append("1" if s > 0 and (i + 1) % s == 0 else "0")
+            else:
+                keys.append(per_layer(cfg, part["list"], n, part.get("pattern"))[i])
+        return rule["byValue"]["|".join(keys)]
     if k == "index_list":
         vals = cfg[rule["field"]]
         hit = vals[i] if vals and all(isinstance(x, bool) for x in vals) else i in vals
@@ -74,19 +106,28 @@ def expand(name, reps, cfg):
     return [name.replace("{e}", str(e)) for e in range(n)]
 
 
+def present(x, cfg):
+    """A module or parameter built only when a field is truthy (or falsy), as its `when` says."""
+    w = x.get("when")
+    return not w or bool(cfg.get(w["field"])) == (w["is"] == "truthy")
+
+
 def predict(arch, cfg):
     out = []
+    absent = [m["path"] + "." for m in arch["ends"]["modules"] if not present(m, cfg)]
     for p in arch["ends"]["params"]:
-        if not p.get("buffer"):
+        if not p.get("buffer") and present(p, cfg) and not any(p["name"].startswith(a) for a in absent):
             out.append([p["name"], [evaluate(d, cfg) for d in p["shape"]]])
     lay = arch.get("layers")
     layer_params = []
     if lay:
         for i in range(evaluate(lay["count"], cfg)):
-            v = lay["variants"][variant_of(lay["rule"], i, cfg)]
-            reps = {m["path"]: m["repeat"] for m in v["modules"] if m.get("repeat")}
+            v = lay["variants"][variant_of(lay["rule"], i, cfg, evaluate(lay["count"], cfg))]
+            reps = {m["path"]: m["repeat"] for m in v["modules"] if m.get("repeat") and present(m, cfg)}
+            # a parameter of a module not built is not built either
+            absent = [m["path"] + "." for m in v["modules"] if not present(m, cfg)]
             for p in v["params"]:
-                if p.get("buffer"):
+                if p.get("buffer") or not present(p, cfg) or any(p["name"].startswith(a) for a in absent):
                     continue
                 for n in expand(p["name"], reps, cfg):
                     layer_params.append([f"{lay['path']}.{i}.{n}", [evaluate(d, cfg) for d in p["shape"]]])

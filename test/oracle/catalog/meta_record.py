@@ -5,8 +5,8 @@ import torch
 
 import introspect
 from exprs import Solver
-from layer_rules import find_rule
-from roles import end_role, layer_role, variant_flow
+from layer_rules import find_rule, fit_pattern
+from roles import NORM_ROLES, end_role, layer_role, traced_norm_roles, variant_flow
 
 SEEDS = (11, 23, 37, 41, 59, 71)
 N_SOLVE = 3
@@ -276,9 +276,75 @@ def configs_and_models(cls, model_cls, fields, divisible, frozen=(), given_too=(
     return derived, kwB, cfgB, rows, models
 
 
-def describe(trees, counts, lp, cfgs, solvers, base_prefix_path, causal):
+def list_deriver(cls):
+    """derive(field): how the class fills a per-layer list field it is not given, from the layer count alone
+    (the other fields at their defaults), fitted as a pattern (layer_rules.fit_pattern)."""
+    try:
+        count = next((f for f in introspect.own_fields(cls) if introspect.is_count_field(f)), None)
+    except (TypeError, ValueError):  # configurations read from source are no classes to sample
+        count = None
+
+    def derive(field):
+        if count is None:
+            return None
+        lists = {}
+        for n in list(range(2, 14)) + [16, 24, 32, 48]:
+            try:
+                v = getattr(cls(**{count: n}), field, None)
+            except Exception:
+                continue
+            if isinstance(v, (list, tuple)) and len(v) == n:
+                lists[n] = list(v)
+        return fit_pattern(lists) if len(lists) >= 6 else None
+    return derive
+
+
+def call_orders(model, lp, n_layers):
+    """Each decoder layer's direct children in the order its forward on the meta device calls them
+    ([[path relative to the layer]] per layer), or None where that forward does not run on meta."""
+    if not lp or not n_layers:
+        return None
+    seen = [[] for _ in range(n_layers)]
+    hooks = []
+    layers = model.get_submodule(lp)
+    for i in range(n_layers):
+        for name, child in layers[i].named_children():
+            hooks.append(child.register_forward_pre_hook(
+                lambda m, a, i=i, name=name: seen[i].append(name) if name not in seen[i] else None))
+    import inspect
+    hidden = getattr(model.config, "hidden_size", None)
+    if not introspect.is_int(hidden):
+        return None
+    rotary = next((m for n, m in model.named_modules() if n.endswith("rotary_emb") and not n.startswith(lp + ".")), None)
+    try:
+        with torch.no_grad():
+            x = torch.zeros((1, 4, hidden), device="meta")
+            pos = torch.arange(4, device="meta")[None]
+            for i in range(n_layers):
+                layer = layers[i]
+                kinds = getattr(model.config, "layer_types", None)
+                kw = {"hidden_states": x, "attention_mask": None, "position_ids": pos, "use_cache": False}
+                if rotary is not None:
+                    try:
+                        kw["position_embeddings"] = rotary(x, pos, kinds[i]) if kinds and "layer_type" in inspect.signature(rotary.forward).parameters else rotary(x, pos)
+                    except Exception:
+                        pass
+                params = inspect.signature(layer.forward).parameters
+                if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+                    kw = {k: v for k, v in kw.items() if k in params}
+                layer(**kw)
+    except Exception:
+        return None
+    finally:
+        for h in hooks:
+            h.remove()
+    return seen if all(seen) else None
+
+
+def describe(trees, counts, lp, cfgs, solvers, base_prefix_path, causal, orders=None):
     """ends, layers and why the flow is not standard, from the module trees of several configurations;
-    (None, why) when a dimension is not solved or the structure is not the same in every configuration."""
+    (None, why) when a dimension is not solved or the structure is not the same in every configuration.
+    orders: (row, call_orders of that row's model) to place the layer norms by; None: by their names."""
     n_rows = len(trees)
     unknown = []
     splits = [split(mo, pa, lp, n) for (mo, pa), n in zip(trees, counts or [0] * len(trees))]
@@ -319,6 +385,15 @@ def describe(trees, counts, lp, cfgs, solvers, base_prefix_path, causal):
             moe_paths = {p.rsplit(".", 1)[0] for p, _ in lm if p.endswith(".experts") or p == "experts"}
             moe_paths = {p for p in moe_paths if "." not in p} or moe_paths
             modules = [{"path": p, "class": c, "role": layer_role(p, c, moe_paths)} for p, c in lm]
+            # the norms by where the forward calls them, where it runs on meta (else by their names)
+            r_o, seen_o = orders or (0, None)
+            at = per_row[r_o].index(k) if seen_o and k in per_row[r_o] else None
+            traced = traced_norm_roles(modules, seen_o[at]) if at is not None else None
+            for mod in modules:
+                if traced and mod["path"] in traced:
+                    mod["role"] = traced[mod["path"]]
+                elif traced is not None and mod["role"] in NORM_ROLES:
+                    mod["role"] = "other"  # named as a layer norm, yet not called where one is
             for mod in modules:
                 if mod["path"] in insts[0][2]:
                     expr, why = solvers.solve(idx, [i[2][mod["path"]] for i in insts])
@@ -334,7 +409,7 @@ def describe(trees, counts, lp, cfgs, solvers, base_prefix_path, causal):
             unknown.append(f"layer count: {why}")
         observed = [(c, [vnames[k] for k in ids]) for c, ids in zip(cfgs, per_row)]
         moe_name = next((vnames[k] for k in moe_keys), None) if len(moe_keys) == 1 else None
-        rule, why = find_rule(observed, moe_name)
+        rule, why = find_rule(observed, moe_name, list_deriver(type(cfgs[0])))
         if rule is None:
             why_not.append(why)
         else:
@@ -426,6 +501,94 @@ def read_fields_by(make_cfg, make_model, params_of, ints_of, kwB, rows, models, 
     return derived, rng_kw, cfg2, rows2, models2
 
 
+def toggles(cls, kw0, cfg0):
+    """(field, value per seed) pairs that may change which modules exist: each boolean field flipped; each int
+    field the configurations set made null, or, where its default is null or 0, given a value."""
+    out = []
+    for f, d in introspect.own_fields(cls).items():
+        if introspect.is_count_field(f) or f.startswith("_") or any(f.endswith(w) for w in introspect.TOKEN_WORDS):
+            continue
+        v = getattr(cfg0, f, d)
+        if isinstance(v, bool):
+            out.append((f, [not v] * len(SEEDS)))
+        elif introspect.is_int(v) and v > 0 and f in kw0:
+            out.append((f, [None] * len(SEEDS)))
+        elif v is None or v == 0 and introspect.is_int(d):
+            vals = [introspect.varied_value(f, None, random.Random(s * 7 + 1), set(), False) for s in SEEDS]
+            out.append((f, vals))
+    return out
+
+
+def merge_items(base, alt, key, when_base, when_alt):
+    """base items, those missing from alt marked when_base, with alt's own items (marked when_alt) inserted
+    after the item that precedes them in alt."""
+    names_alt = {x[key] for x in alt}
+    names_base = {x[key] for x in base}
+    out = []
+    for x in base:
+        # an item already conditional came from another field's toggle: this one's models lack it too
+        if x[key] not in names_alt and "when" not in x:
+            x = dict(x, when=when_base)
+        out.append(x)
+    for j, x in enumerate(alt):
+        if x[key] in names_base:
+            continue
+        prev = next((alt[k][key] for k in range(j - 1, -1, -1) if alt[k][key] in names_base or any(o[key] == alt[k][key] for o in out)), None)
+        at = next((i + 1 for i, o in enumerate(out) if o[key] == prev), 0) if prev is not None else 0
+        out.insert(at, dict(x, when=when_alt))
+    return out
+
+
+def with_presence(cls, model_cls, got, kwB, cfgB, trees, lp, base_prefix_path, causal, divisible, frozen):
+    """Modules and parameters that exist only for some values of a field (DeepSeek's q_lora_rank=None builds
+    q_proj instead of q_a_proj/q_b_proj; attention_bias): the models rebuilt with the field toggled, the
+    new items' shapes solved on those rows, both sets recorded with their `when`. Returns the fields used."""
+    used = []
+    names0 = [n for n, _, _ in trees[0][1]]
+    for f, vals in toggles(cls, kwB[0], cfgB[0]):
+        try:
+            kw_alt = [dict(kw, **{f: v}) for kw, v in zip(kwB, vals)]
+            first = build(model_cls, cls(**kw_alt[0]))
+            if [n for n, _, _ in tree(first)[1]] == names0:
+                continue
+            cfgs = [cls(**kw) for kw in kw_alt]
+            models = [first] + [build(model_cls, c) for c in cfgs[1:]]
+        except Exception:
+            continue
+        rows = [{k: v for k, v in introspect.resolved_ints(c).items() if k not in frozen} for c in cfgs]
+        primary = set()
+        for k, v in kw_alt[0].items():
+            primary |= {f"{k}.{x}" for x in v} if isinstance(v, dict) else {k}
+        primary = {k for k in primary if all(r.get(k) == flat(kw).get(k) for r, kw in zip(rows, kw_alt))}
+        solvers = RowSolvers(rows, primary, (), divisible)
+        trees2 = [tree(m) for m in models]
+        counts = [len(m.get_submodule(lp)) for m in models] if lp else []
+        try:
+            alt, why = describe(trees2, counts, lp, cfgs, solvers, base_prefix_path, causal)
+        except Exception:
+            continue
+        if alt is None:
+            continue
+        truthy_alt = bool(vals[0])
+        w_alt = {"field": f, "is": "truthy" if truthy_alt else "falsy"}
+        w_base = {"field": f, "is": "falsy" if truthy_alt else "truthy"}
+        scopes = [(got["ends"], alt["ends"])]
+        if "layers" in got:
+            la, lb = got["layers"], alt.get("layers")
+            if not lb or lb["rule"] != la["rule"] or set(lb["variants"]) != set(la["variants"]):
+                continue
+            scopes += [(la["variants"][v], lb["variants"][v]) for v in la["variants"]]
+        merged = []
+        for b, a in scopes:
+            mods = merge_items(b["modules"], a["modules"], "path", w_base, w_alt)
+            prms = merge_items(b["params"], a["params"], "name", w_base, w_alt)
+            merged.append((b, mods, prms))
+        for b, mods, prms in merged:
+            b["modules"], b["params"] = mods, prms
+        used.append(f)
+    return used
+
+
 def record(cls):
     model_cls, causal = introspect.model_class(cls)
     if model_cls is None:
@@ -458,10 +621,13 @@ def record(cls):
         derived.update(got[0])
         kwB, cfgB, rows, models = got[1:]
     base_prefix = getattr(model_cls, "base_model_prefix", "") or ""
-    if not causal or not hasattr(models[0], base_prefix):
-        base_prefix_path = ""
-    else:
-        base_prefix_path = base_prefix
+    if causal and base_prefix and not hasattr(models[0], base_prefix):
+        # the class names a prefix its instance lacks (Llama4ForCausalLM: "language_model", its base model at
+        # "model"): the base plan applies where the base model really is, its one PreTrainedModel child
+        from transformers import PreTrainedModel
+        kids = [n for n, m in models[0].named_children() if isinstance(m, PreTrainedModel)]
+        base_prefix = kids[0] if len(kids) == 1 else base_prefix
+    base_prefix_path = base_prefix if causal and hasattr(models[0], base_prefix) else ""
     trees = [tree(m) for m in models]
     # the fields given and kept as given (a configuration may overwrite a given field from others)
     primary = set()
@@ -471,10 +637,13 @@ def record(cls):
     solvers = RowSolvers(rows, primary, {getattr(cfgB[0], f) for f in frozen if introspect.is_int(getattr(cfgB[0], f, None))}, divisible)
     lp = find_layers(models[0], *trees[0])
     counts = [len(m.get_submodule(lp)) for m in models] if lp else []
-    got, why = describe(trees, counts, lp, cfgB, solvers, base_prefix_path, causal)
+    # the first configuration whose layers run on meta (random sizes may not fit an attention's reshapes)
+    orders = next(((r, o) for r in range(len(models)) for o in [call_orders(models[r], lp, counts[r])] if o), None) if lp else None
+    got, why = describe(trees, counts, lp, cfgB, solvers, base_prefix_path, causal, orders)
     if got is None:
         return None, why
     why_not = got.pop("why_not")
+    with_presence(cls, model_cls, got, kwB, cfgB, trees, lp, base_prefix_path, causal, divisible, frozen)
     arch = {
         "modelType": cls.model_type, "configClass": cls.__name__,
         "causalLm": model_cls.__name__ if causal else None, "basePrefix": base_prefix,

@@ -2,7 +2,7 @@
 with them: test/fixtures/oracle/catalog/transformers-<version>.json.
 
 For each architecture, 3 configurations (sizes, head counts that divide, expert counts, tied or not, 2-4
-layers, the same seeds every run), each with every parameter name and global shape transformers builds on
+layers, each field that a catalog `when` reads on one side or the other, the same seeds every run), each with every parameter name and global shape transformers builds on
 the meta device, and what its own tensor-parallel plan makes of it at tp=2 on PyTorch's fake process group:
 each parameter's placements and local shape per rank ("plain" when it is not a DTensor), loaded with
 from_pretrained(..., distributed_config=DistributedConfig(tp_size=2)) from a tiny checkpoint. Failures
@@ -111,7 +111,24 @@ def random_kwargs(cls, arch, seed):
     d = fields.get("pad_token_id")
     if introspect.is_int(d) and d > 0:
         kw["pad_token_id"] = 0
+    # the fields that decide which modules exist (the catalog's `when`): each configuration picks a side
+    for k in sorted(when_fields(arch)):
+        if k not in fields:
+            continue
+        d = fields[k]
+        if rng.random() < 0.5:  # falsy: false, or the field's own 0/null, else null
+            kw[k] = False if isinstance(d, bool) else (d if not d else None)
+        elif isinstance(d, bool):
+            kw[k] = True
+        elif not (introspect.is_int(kw.get(k)) and kw[k] > 0) and not (introspect.is_int(d) and d > 0):
+            kw[k] = rng.choice([1, 2]) if "expert" in k or k.startswith(("n_", "num_")) else 16 * rng.randint(1, 4)
     return kw
+
+
+def when_fields(arch):
+    """Every field a `when` of the architecture's modules or parameters reads."""
+    scopes = [arch["ends"]] + list((arch.get("layers") or {}).get("variants", {}).values())
+    return {x["when"]["field"] for s in scopes for x in s["modules"] + s["params"] if "when" in x}
 
 
 def meta_params(model_cls, cfg):

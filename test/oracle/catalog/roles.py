@@ -81,8 +81,10 @@ def variant_flow(modules, params):
     strange = sorted(m["path"] for m in modules if m["role"] == "other" and m["path"] in owners)
     if strange:
         return f"layer modules outside the standard decoder flow: {', '.join(strange[:5])}"
-    if "input_norm" not in roles:
+    if "input_norm" not in roles and "post_attention_norm" not in roles:
         return "no input norm before attention"
+    if "input_norm" not in roles and "pre_mlp_norm" in roles:
+        return "no input norm before attention, yet a norm before the MLP"
     if "attention" not in roles:
         return "no attention module"
     mha = {"attn_q", "attn_k", "attn_v"} <= roles or "attn_qkv" in roles
@@ -100,3 +102,36 @@ def variant_flow(modules, params):
     else:
         return "no MLP or MoE block"
     return None
+
+
+NORM_ROLES = ("input_norm", "post_attention_norm", "pre_mlp_norm", "post_mlp_norm")
+
+
+def traced_norm_roles(modules, order):
+    """The layer's norms by where its forward calls them (order: the layer's direct children in call order):
+    before attention input_norm; between attention and MLP the one on the attention output post_attention_norm
+    and, when a second follows, pre_mlp_norm (Gemma's sandwich); after the MLP post_mlp_norm. {path: role},
+    or None when the order does not have that shape."""
+    role = {m["path"]: m["role"] for m in modules}
+    attn = next((p for p in order if role.get(p) == "attention"), None)
+    mlp = next((p for p in order if role.get(p) in ("mlp", "moe")), None)
+    if attn is None or mlp is None or order.index(attn) > order.index(mlp):
+        return None
+    cls = {m["path"]: m["class"] for m in modules}
+    norms = [p for p in order if "." not in p and "norm" in cls.get(p, "").lower() and role.get(p) in NORM_ROLES + ("other",)]
+    a, b = order.index(attn), order.index(mlp)
+    before = [p for p in norms if order.index(p) < a]
+    between = [p for p in norms if a < order.index(p) < b]
+    after = [p for p in norms if order.index(p) > b]
+    if len(before) > 1 or len(between) > 2 or len(after) > 1:
+        return None
+    out = {}
+    if before:
+        out[before[0]] = "input_norm"
+    if between:
+        out[between[0]] = "post_attention_norm"
+    if len(between) == 2:
+        out[between[1]] = "pre_mlp_norm"
+    if after:
+        out[after[0]] = "post_mlp_norm"
+    return out

@@ -71,7 +71,7 @@ export function normalizedFromCatalog(arch: CatalogArchitecture, cfg: ConfigValu
     if (k !== undefined) out.firstKDenseReplace = k;
   }
   if (first('kv_lora_rank') !== undefined) {
-    const q = lookupField(cfg, 'q_lora_rank');
+    const q = given.q_lora_rank === null ? null : lookupField(cfg, 'q_lora_rank');
     out.qLoraRank = typeof q === 'number' ? q : null;
     out.kvLoraRank = first('kv_lora_rank');
     out.qkNopeHeadDim = first('qk_nope_head_dim');
@@ -125,7 +125,9 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
       if (n > LIMITS.experts) throw new CatalogGraphError(`${where}: ${n} experts per layer, over the limit of ${LIMITS.experts}`);
       return Array.from({ length: n }, (_, e) => ({ ...x, [key]: text.split('{e}').join(String(e)) }));
     });
-  const present = (x: { when?: Presence }) => !x.when || isTruthy(look(x.when.field)) === (x.when.is === 'truthy');
+  // A null the configuration writes for a field that decides the structure is that field's null (the
+  // generator built the class with it: DeepSeek's q_lora_rank=None builds q_proj), not a value left to derive.
+  const present = (x: { when?: Presence }) => !x.when || isTruthy(given[x.when.field] === null ? null : look(x.when.field)) === (x.when.is === 'truthy');
   const addModule = (prefix: string, m: CatalogModule, attrs?: ModuleNode['attrs']) => {
     if (!present(m)) return;
     const path = m.path ? (prefix ? `${prefix}.${m.path}` : m.path) : prefix;
@@ -171,13 +173,16 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
       const prms = expandedParams.get(variants[i]) ?? expandedParams.set(variants[i], expand(v.params, 'name')).get(variants[i])!;
       for (const m of mods) addModule(prefix, m, m.path === '' ? { layer: i, moe: v.modules.some((x) => x.role === 'moe') } : undefined);
       // Buffers (DeepSeek's e_score_correction_bias) are in the checkpoint but are not parameters: nothing shards them.
-      for (const p of prms) if (!p.buffer && present(p)) addParam(prefix, p.name, p.shape);
+      // a parameter of a module the configuration does not build is not built either (q_a_proj.bias when
+      // attention_bias is true but q_lora_rank null)
+      const absent = v.modules.filter((m) => !present(m)).map((m) => `${m.path}.`);
+      for (const p of prms) if (!p.buffer && present(p) && !absent.some((a) => p.name.startsWith(a))) addParam(prefix, p.name, p.shape);
     }
     if (!count) variants = [];
   };
   for (const m of arch.ends.modules) {
     addModule('', m);
-    for (const p of endParams.get(m.path) ?? []) if (!p.buffer && present(p)) addParam('', p.name, p.shape);
+    for (const p of endParams.get(m.path) ?? []) if (!p.buffer && present(p) && present(m)) addParam('', p.name, p.shape);
     endParams.delete(m.path);
     if (arch.layers && m.path === arch.layers.path) addLayers();
   }

@@ -1,5 +1,5 @@
 // Which decoder-layer variant the layer at index i is, by the rule the recorded version follows.
-import type { LayerRule } from './types';
+import type { LayerKey, LayerRule, ListPattern } from './types';
 import { evalExpr } from './expr';
 import { lookupField, type ConfigValues } from './resolve-config';
 
@@ -13,6 +13,11 @@ export function layerVariants(rule: LayerRule, count: number, cfg: ConfigValues)
     return v;
   };
   const idx = [...Array(count).keys()];
+  const pick = (byValue: Record<string, string>, key: string, what: string, i: number): string => {
+    const v = Object.hasOwn(byValue, key) ? byValue[key] : undefined;
+    if (!v) throw new LayerRuleError(`${what} at layer ${i} is ${JSON.stringify(key)}; expected one of ${Object.keys(byValue).map((k) => JSON.stringify(k)).join(', ')}`);
+    return v;
+  };
   switch (rule.kind) {
     case 'uniform':
       return idx.map(() => rule.variant);
@@ -30,15 +35,18 @@ export function layerVariants(rule: LayerRule, count: number, cfg: ConfigValues)
       const step = num(rule.stepField);
       return idx.map((i) => (step > 0 && (i + 1) % step === 0 ? rule.moe : rule.dense));
     }
+    case 'range_step': {
+      const [start, end, step] = [num(rule.startField), num(rule.endField), num(rule.stepField)];
+      return idx.map((i) => (step > 0 && (i + 1) % step === 0 && i >= start && i <= end ? rule.moe : rule.dense));
+    }
     case 'layer_types': {
-      const types = lookupField(cfg, rule.field);
-      if (!Array.isArray(types) || types.length < count) throw new LayerRuleError(`"${rule.field}" must list a type for each of the ${count} layers`);
-      return idx.map((i) => {
-        const t = typeof types[i] === 'string' || typeof types[i] === 'number' ? String(types[i]) : '';
-        const v = Object.hasOwn(rule.byValue, t) ? rule.byValue[t] : undefined;
-        if (!v) throw new LayerRuleError(`"${rule.field}"[${i}] is ${JSON.stringify(types[i])}; expected one of ${Object.keys(rule.byValue).map((k) => JSON.stringify(k)).join(', ')}`);
-        return v;
-      });
+      const types = perLayer(cfg, rule.field, count, rule.pattern);
+      return idx.map((i) => pick(rule.byValue, types[i], `"${rule.field}"`, i));
+    }
+    case 'joint': {
+      const keys = rule.parts.map((p) => keyValues(p, cfg, count, num));
+      const what = rule.parts.map((p) => ('list' in p ? p.list : p.step)).join(' | ');
+      return idx.map((i) => pick(rule.byValue, keys.map((k) => k[i]).join('|'), what, i));
     }
     case 'index_list': {
       const v = lookupField(cfg, rule.field);
@@ -47,6 +55,29 @@ export function layerVariants(rule: LayerRule, count: number, cfg: ConfigValues)
       return idx.map((i) => (set.has(i) ? rule.moe : rule.dense));
     }
   }
+}
+
+function keyValues(part: LayerKey, cfg: ConfigValues, count: number, num: (f: string) => number): string[] {
+  if ('list' in part) return perLayer(cfg, part.list, count, part.pattern);
+  const step = num(part.step);
+  return [...Array(count).keys()].map((i) => (step > 0 && (i + 1) % step === 0 ? '1' : '0'));
+}
+
+/** A per-layer list as strings: the configuration's own when it has one value per layer, else what the class
+ *  derives from the layer count (its recorded pattern). */
+function perLayer(cfg: ConfigValues, field: string, count: number, pattern?: ListPattern): string[] {
+  const v = lookupField(cfg, field);
+  if (Array.isArray(v) && v.length === count && v.every((x) => ['string', 'number', 'boolean'].includes(typeof x))) return v.map(String);
+  if (pattern) return fromPattern(pattern, count);
+  // no pattern recorded: a longer list (the defaults' own) is read from its start, as before
+  if (Array.isArray(v) && v.length > count) return v.slice(0, count).map(String);
+  throw new LayerRuleError(`"${field}" must list a value for each of the ${count} layers`);
+}
+
+function fromPattern(p: ListPattern, count: number): string[] {
+  const out = [...Array(count).keys()].map((i) => (i < p.head.length ? p.head[i] : p.cycle[(i - p.head.length) % p.cycle.length]));
+  if (p.lastIfMissing !== undefined && count > 0 && !out.includes(p.lastIfMissing)) out[count - 1] = p.lastIfMissing;
+  return out;
 }
 
 function listOf(v: unknown): number[] {

@@ -39,7 +39,7 @@ export interface CatalogModule {
   /** Added by the generator: on a ModuleList of identical experts written once with "{e}" in the paths below
    *  it (4.x's per-expert modules, "block_sparse_moe.experts.{e}.w1"), how many experts it holds. */
   repeat?: DimExpr;
-  /** Built only when the configuration says so (absent: always). */
+  /** Built only when the configuration says so (absent: always); its parameters with it. */
   when?: Presence;
 }
 
@@ -59,6 +59,17 @@ export interface LayerVariant {
   params: CatalogParam[];
 }
 
+/**
+ * How a configuration class fills a per-layer list it is not given, from the layer count (fitted on several
+ * counts): value i is head[i], then cycle[(i - head.length) % cycle.length]; with lastIfMissing, a list that
+ * would lack that value takes it as its last (OLMo-Hybrid's single full-attention layer of a short model).
+ */
+export interface ListPattern { head: string[]; cycle: string[]; lastIfMissing?: string }
+
+/** One per-layer key of a joint rule: a per-layer list's value at i (the class's pattern where the configuration's
+ *  list is not one per layer), or a step field: "1" where (i+1) % step == 0 (step > 0), else "0". */
+export type LayerKey = { list: string; pattern?: ListPattern } | { step: string };
+
 /** Which variant the layer at index i is, as the version decides it from the configuration. */
 export type LayerRule =
   | { kind: 'uniform'; variant: string }
@@ -68,8 +79,12 @@ export type LayerRule =
   | { kind: 'sparse_step'; stepField: string; listField?: string; moe: string; dense: string }
   /** Every `stepField`-th layer (i+1) % step == 0 is `moe`, e.g. Llama 4's interleave_moe_layer_step. */
   | { kind: 'interleave'; stepField: string; moe: string; dense: string }
-  /** layer_types[i] picks the variant by value. */
-  | { kind: 'layer_types'; field: string; byValue: Record<string, string> }
+  /** layer_types[i] picks the variant by value (the class's pattern where the list is not one per layer). */
+  | { kind: 'layer_types'; field: string; byValue: Record<string, string>; pattern?: ListPattern }
+  /** MoE where startField <= i <= endField and (i+1) % stepField == 0 (ERNIE 4.5's moe_layer_start_index/_end_index/_interval). */
+  | { kind: 'range_step'; startField: string; endField: string; stepField: string; moe: string; dense: string }
+  /** The keys' values at i joined by "|" pick the variant (MiMo-V2-Flash's layer_types × mlp_layer_types). */
+  | { kind: 'joint'; parts: LayerKey[]; byValue: Record<string, string> }
   /** A list of layer indices (or a boolean list) in a config field makes those layers `moe`. */
   | { kind: 'index_list'; field: string; moe: string; dense: string };
 
