@@ -589,6 +589,13 @@ def with_presence(cls, model_cls, got, kwB, cfgB, trees, lp, base_prefix_path, c
     return used
 
 
+def layers_elsewhere(lp, base_prefix):
+    """Why the layer flow is not traced when the decoder layers are not the base model's `layers`, else None."""
+    if lp and lp != f"{base_prefix}.layers":
+        return f"decoder layers at {lp}, not under the base model ({base_prefix or 'none'}), where the layer flow is not traced"
+    return None
+
+
 def record(cls):
     model_cls, causal = introspect.model_class(cls)
     if model_cls is None:
@@ -643,6 +650,8 @@ def record(cls):
     if got is None:
         return None, why
     why_not = got.pop("why_not")
+    if layers_elsewhere(lp, base_prefix):
+        why_not.append(layers_elsewhere(lp, base_prefix))
     with_presence(cls, model_cls, got, kwB, cfgB, trees, lp, base_prefix_path, causal, divisible, frozen)
     arch = {
         "modelType": cls.model_type, "configClass": cls.__name__,

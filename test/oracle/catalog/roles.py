@@ -87,14 +87,19 @@ def variant_flow(modules, params):
         return "no input norm before attention, yet a norm before the MLP"
     if "attention" not in roles:
         return "no attention module"
-    mha = {"attn_q", "attn_k", "attn_v"} <= roles or "attn_qkv" in roles
+    # the flow Shardscope computes collectives for has separate q, k, v and gate, up projections
+    if "attn_qkv" in roles:
+        return "its attention projects q, k and v with one fused qkv_proj"
+    if "mlp_gate_up" in roles:
+        return "its MLP projects gate and up with one fused gate_up_proj"
+    mha = {"attn_q", "attn_k", "attn_v"} <= roles
     mla = {"mla_kv_a", "mla_kv_b"} <= roles and ("attn_q" in roles or {"mla_q_a", "mla_q_b"} <= roles)
     if not (mha or mla) or "attn_o" not in roles:
         return "attention is not q/k/v/o projections nor MLA"
     if "post_attention_norm" not in roles and "pre_mlp_norm" not in roles:
         return "no norm between attention and MLP (parallel attention and MLP)"
     if "mlp" in roles:
-        if not ({"mlp_down"} <= roles and ({"mlp_gate", "mlp_up"} <= roles or "mlp_gate_up" in roles or "mlp_up" in roles)):
+        if not ({"mlp_down"} <= roles and ({"mlp_gate", "mlp_up"} <= roles or "mlp_up" in roles)):
             return "MLP is not gate/up/down projections"
     elif "moe" in roles:
         if not {"router", "experts"} <= roles:

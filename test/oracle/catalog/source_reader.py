@@ -268,6 +268,9 @@ def read_wheel(path, only=None):
         if why is None:
             derived, desc, mod0, base_prefix = got
             why_not = desc.pop("why_not")
+            elsewhere = meta_record.layers_elsewhere((desc.get("layers") or {}).get("path"), arch.get("basePrefix", ""))
+            if elsewhere:
+                why_not.append(elsewhere)
             if derived:
                 arch["derived"] = derived
             arch.update(desc)
