@@ -76,7 +76,7 @@ test('DeepSeek-V3 checkpoint: experts fused, MTP layer and FP8 scales set aside 
   const { t, E, Im, H } = tinyDeepseek(dir);
   assert.equal(readCheckpointFolder(dir).length, Object.keys(t).length);
   const g = graphFromCheckpoint(dir);
-  assert.equal(g.origin, 'descriptor:deepseek_v3+safetensors');
+  assert.equal(g.origin, 'catalog:transformers-5.18.0+safetensors');
   const p = (n: string) => g.params.find((x) => x.name === n);
   assert.deepEqual(p('model.layers.1.mlp.experts.gate_up_proj')?.shape, [E, 2 * Im, H]);
   assert.deepEqual(p('model.layers.1.mlp.experts.down_proj')?.shape, [E, H, Im]);

@@ -1,7 +1,7 @@
 // A ModelGraph from a catalog entry and configuration values: the parameter tree transformers builds,
 // with shapes evaluated from the recorded expressions and module kinds from the recorded roles.
 import type { ModelGraph, ModuleKind, ModuleNode, NormalizedConfig, ParamInfo } from '../types';
-import type { CatalogArchitecture, CatalogModule, ModuleRole, Presence } from './types';
+import type { CatalogArchitecture, CatalogModule, LayerVariant, ModuleRole, Presence } from './types';
 import { evalExpr } from './expr';
 import { LIMITS } from '../../limits';
 import { resolveConfig, lookupField, type ConfigValues } from './resolve-config';
@@ -210,7 +210,14 @@ export function graphFromCatalog(arch: CatalogArchitecture, given: ConfigValues,
   else {
     const widthOf = (path: string) => modules.get(path)?.params.find((p) => p.local === 'weight')?.shape[0];
     try {
-      graph.flow = flowFromRoles(arch, config, widthOf, arch.layers.path);
+      // The flow of the modules this configuration builds (a `when` leaves some out: MLA without q_lora_rank).
+      const only = (v: LayerVariant): LayerVariant => ({ modules: v.modules.filter(present), params: v.params.filter(present) });
+      const built: CatalogArchitecture = {
+        ...arch,
+        ends: only(arch.ends),
+        layers: { ...arch.layers, variants: Object.fromEntries(Object.entries(arch.layers.variants).map(([k, v]) => [k, only(v)])) },
+      };
+      graph.flow = flowFromRoles(built, config, widthOf, arch.layers.path);
     } catch (e) {
       if (!(e instanceof NonStandardFlow)) throw e;
       graph.flowUnknown = `${arch.modelType}'s layers do not follow the standard decoder flow: ${e.message}`;
