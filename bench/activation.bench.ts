@@ -12,7 +12,8 @@ export default async function () {
   const t0 = performance.now();
   const ext = require(resolve('dist/extension.js'));
   const loaded = performance.now();
-  const ctx = { subscriptions: [] as { dispose(): void }[] };
+  // What activation reads of its context: subscriptions, the per-workspace picks, where it is installed.
+  const ctx = { subscriptions: [] as { dispose(): void }[], workspaceState: { get: () => undefined, update: async () => {} }, extensionPath: resolve('.'), extensionUri: {} };
   const api = ext.activate(ctx);
   const t1 = performance.now();
   for (const d of ctx.subscriptions) d.dispose();
