@@ -36,8 +36,8 @@ export default async function () {
   const out = resolve('bench/out');
   const child = join(out, 'rehearse-memory-child.cjs');
   const runtimeChild = join(out, 'runtime-child.js');
-  buildSync({ entryPoints: ['bench/rehearse-memory-child.ts'], outfile: child, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning' });
-  buildSync({ entryPoints: ['extension/runtime/child.ts'], outfile: runtimeChild, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
+  buildSync({ entryPoints: ['bench/rehearse-memory-child.ts'], outfile: child, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning', inject: ['extension/node-host/install.ts'] });
+  buildSync({ entryPoints: ['extension/runtime/child.ts'], outfile: runtimeChild, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', mainFields: ['module', 'main'] });
   const executor = existsSync('native/build/Release/shardscope_native.node') ? 'native' : 'interpreter';
   const plans = readdirSync('examples').flatMap((d) => readdirSync(join('examples', d)).filter((f) => f.endsWith('.shardplan.json')).map((f) => join('examples', d, f))).sort();
   const rows = [];
