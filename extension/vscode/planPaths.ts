@@ -3,12 +3,11 @@
 // never ends). Paths are compared after symbolic links are resolved, so a link in the workspace that
 // points out of it counts as outside. Free of the editor API, so its rules are tested directly.
 import { realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, relative } from 'node:path';
 
-/** The Hugging Face hub caches a repo id may resolve into (HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub). */
-export function hfCacheRoots(env: NodeJS.ProcessEnv = process.env): string[] {
-  return [env.HF_HUB_CACHE, env.HF_HOME && join(env.HF_HOME, 'hub'), env.HOME && join(env.HOME, '.cache/huggingface/hub')].filter((x): x is string => !!x);
-}
+import { hfCacheRoots } from '../core/models/hf-cache';
+
+export { hfCacheRoots };
 
 /** The path with every link resolved, or undefined when nothing is there. */
 export function realPath(p: string): string | undefined {

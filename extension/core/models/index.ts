@@ -6,4 +6,5 @@ export { buildGraph } from './build';
 export { PRESETS, findPreset, type Preset } from './presets';
 export { plansOf, type ModelPlans } from './plans';
 export { readSafetensorsHeader, readCheckpointFolder, convertCheckpoint, CheckpointError, type TensorHeader } from './safetensors';
+export { hfCacheRoots } from './hf-cache';
 export { loadModel, loadConfigFile, loadCheckpointFolder, graphFromCheckpoint, graphFromConfig, genericGraph, hfCacheConfig, ModelLoadError, UnknownArchitectureError, type ModelOptions } from './load';

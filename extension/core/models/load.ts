@@ -7,6 +7,7 @@ import { buildGraph } from './build';
 import { findPreset, PRESETS } from './presets';
 import { readCheckpointFolder, convertCheckpoint, CheckpointError } from './safetensors';
 import { parseJsonLocated } from '../util/json';
+import { hfCacheRoots } from './hf-cache';
 import { checkConfigLimits } from '../limit-checks';
 import { hostFiles, readInputText, HostFileError } from '../host/files';
 import { catalogArchitecture, catalogModelTypes, catalogOf, catalogSkipReason, graphFromCatalog, CatalogGraphError, StructureNotRecorded, pickVersion, type CatalogArchitecture } from './catalog';
@@ -128,8 +129,7 @@ export function loadModel(ref: string | Record<string, unknown>, baseDir = proce
  */
 export function hfCacheConfig(repoId: string): string | undefined {
   if (!/^[\w.-]+\/[\w.-]+$/.test(repoId)) return undefined;
-  const home = process.env.HOME ?? '';
-  const roots = [process.env.HF_HUB_CACHE, process.env.HF_HOME && join(process.env.HF_HOME, 'hub'), home && join(home, '.cache/huggingface/hub')].filter((x): x is string => !!x);
+  const roots = hfCacheRoots();
   for (const root of roots) {
     const snaps = join(root, `models--${repoId.replace('/', '--')}`, 'snapshots');
     const files = hostFiles();
